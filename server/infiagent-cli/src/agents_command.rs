@@ -1,0 +1,107 @@
+//! `infiagent agents list|show|graph|check`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Subcommand, ValueEnum};
+use infiagent_agents::{
+    GraphFormat, Problem, Registry, check_pyramid, load_registry, render_graph,
+};
+use infiagent_engine::Config;
+use infiagent_tools::BASIC_TOOL_NAMES;
+
+use crate::{EXIT_FAILURE, EXIT_USAGE};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AgentsCommand {
+    /// Check every agent file and the pyramid's rules; print each problem as path:line:col.
+    Check,
+    /// List the agents, the top first.
+    List,
+    /// Print the effective definition file of an agent.
+    Show {
+        /// The agent's name.
+        name: String,
+    },
+    /// Draw the pyramid.
+    Graph {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Dot)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum Format {
+    Dot,
+    Mermaid,
+    Json,
+}
+
+pub(crate) fn run(workspace: Option<PathBuf>, command: AgentsCommand) -> anyhow::Result<u8> {
+    let workspace = match workspace {
+        Some(dir) => dir,
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    let (registry, mut problems) = load_registry(Some(&workspace));
+    match command {
+        AgentsCommand::Check => {
+            let config = Config::load(&workspace)?;
+            problems.extend(check_pyramid(&registry, BASIC_TOOL_NAMES, config.run.k_max));
+            Ok(report(&registry, problems))
+        }
+        AgentsCommand::List => {
+            print_problems(&problems);
+            for agent in registry.agents() {
+                println!(
+                    "{:>2}  {:<24} {}",
+                    agent.level,
+                    agent.name,
+                    agent.description.lines().next().unwrap_or("")
+                );
+            }
+            Ok(0)
+        }
+        AgentsCommand::Show { name } => match registry.get(&name) {
+            Some(agent) => {
+                println!("# {}", agent.path.display());
+                print!("{}", agent.source);
+                Ok(0)
+            }
+            None => {
+                eprintln!("error: no agent named '{name}' (see `infiagent agents list`)");
+                Ok(EXIT_USAGE)
+            }
+        },
+        AgentsCommand::Graph { format } => {
+            let format = match format {
+                Format::Dot => GraphFormat::Dot,
+                Format::Mermaid => GraphFormat::Mermaid,
+                Format::Json => GraphFormat::Json,
+            };
+            println!("{}", render_graph(&registry, format));
+            Ok(0)
+        }
+    }
+}
+
+fn print_problems(problems: &[Problem]) {
+    for problem in problems {
+        eprintln!("{problem}");
+    }
+}
+
+fn report(registry: &Registry, mut problems: Vec<Problem>) -> u8 {
+    problems.sort();
+    problems.dedup();
+    for problem in &problems {
+        println!("{problem}");
+    }
+    if problems.is_empty() {
+        println!("{} agents, no problems", registry.len());
+        0
+    } else {
+        println!("{} problem(s)", problems.len());
+        EXIT_FAILURE
+    }
+}

@@ -1,0 +1,28 @@
+"""Statistics of a list of numbers."""
+
+
+def mean(values: list[float]) -> float:
+    """Sum divided by count."""
+    if not values:
+        raise ValueError("empty list")
+    return sum(values) / len(values)
+
+
+def median(values: list[float]) -> float:
+    """The middle value of the sorted list."""
+    if not values:
+        raise ValueError("empty list")
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+if __name__ == "__main__":
+    assert mean([1, 2, 3, 4]) == 2.5
+    assert median([3, 1, 2]) == 2
+    assert median([4, 1, 3, 2]) == 2.5, median([4, 1, 3, 2])
+    try:
+        median([])
+    except ValueError:
+        print("ok")
+    else:
+        raise AssertionError("median([]) must raise ValueError")

@@ -1,0 +1,100 @@
+//! The `infiagent` command: run the pyramid headless, inspect and check agents,
+//! run the offline demo. A thin layer over the engine; errors become exit codes
+//! in one place ([`main`]).
+#![deny(missing_docs)]
+
+mod agents_command;
+pub mod demo;
+mod progress;
+mod run_command;
+mod terminal;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use progress::{Progress, StatusLine};
+pub use run_command::RunArgs;
+
+/// Exit code of a run whose final status is `error`.
+pub const EXIT_FAILURE: u8 = 1;
+/// Exit code for bad usage or configuration.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code after Ctrl-C.
+pub const EXIT_CANCELLED: u8 = 130;
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "infiagent",
+    version,
+    about = "A pyramid of LLM agents for your workspace: plan, build and judge code.",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a task on the pyramid in a workspace.
+    Run(RunArgs),
+    /// List, show, draw and check the agent pyramid.
+    Agents {
+        /// The workspace whose `.infiagent/agents/` add to the built-in agents.
+        #[arg(long, short = 'w', global = true)]
+        workspace: Option<PathBuf>,
+        #[command(subcommand)]
+        command: agents_command::AgentsCommand,
+    },
+    /// Run the whole built-in pyramid offline, with a scripted model, on a bundled requirement.
+    Demo {
+        /// A new or empty folder for the demo workspace (default: ./infiagent-demo).
+        dir: Option<PathBuf>,
+    },
+}
+
+/// Parses the command line, runs the command, and returns its exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => run_command::run(args).await,
+            Command::Agents { workspace, command } => agents_command::run(workspace, command),
+            Command::Demo { dir } => run_command::demo(dir).await,
+        }
+    });
+    // Processes are killed by their guards; do not wait for stray blocking reads.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+/// Logs go to stderr, warnings and errors only unless `INFIAGENT_LOG` says otherwise.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("INFIAGENT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

@@ -1,0 +1,202 @@
+//! Live progress of a run on stderr: agents starting and ending (indented by
+//! depth), tool calls, verdicts; on a terminal, a status line with the active call
+//! stacks, tokens and cost.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::Write;
+
+use infiagent_engine::{ActiveCalls, FrameId, RunEvent, Status, Totals};
+
+/// Whether a status line is redrawn in place (a terminal) or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusLine {
+    /// Redraw a status line under the log.
+    Live,
+    /// Plain lines only (a pipe, a file, CI).
+    Off,
+}
+
+/// Renders events to a writer.
+pub struct Progress<W: Write> {
+    out: W,
+    status_line: StatusLine,
+    calls: ActiveCalls,
+    depths: HashMap<FrameId, usize>,
+    labels: HashMap<FrameId, String>,
+    agents: BTreeSet<String>,
+    status_shown: bool,
+}
+
+impl<W: Write> Progress<W> {
+    /// A renderer; `agents` are the names that are agents (their tool calls show as agents).
+    pub fn new(out: W, status_line: StatusLine, agents: BTreeSet<String>) -> Self {
+        Progress {
+            out,
+            status_line,
+            calls: ActiveCalls::default(),
+            depths: HashMap::new(),
+            labels: HashMap::new(),
+            agents,
+            status_shown: false,
+        }
+    }
+
+    /// Totals as of the last model call.
+    pub fn totals(&self) -> Totals {
+        self.calls.totals()
+    }
+
+    /// Renders one event.
+    pub fn on_event(&mut self, event: &RunEvent) {
+        self.calls.apply(event);
+        let line = self.line_for(event);
+        if let Some(line) = line {
+            self.clear_status();
+            let _ = writeln!(self.out, "{line}");
+        }
+        self.draw_status();
+    }
+
+    /// Clears the status line (before the final report).
+    pub fn finish(&mut self) {
+        self.clear_status();
+        let _ = self.out.flush();
+    }
+
+    fn indent(&self, frame: FrameId) -> String {
+        "  ".repeat(
+            self.depths
+                .get(&frame)
+                .copied()
+                .unwrap_or(1)
+                .saturating_sub(1),
+        )
+    }
+
+    fn line_for(&mut self, event: &RunEvent) -> Option<String> {
+        match event {
+            RunEvent::AgentStarted { frame } => {
+                let depth = usize::try_from(frame.depth).unwrap_or(1);
+                self.depths.insert(frame.id, depth);
+                self.labels.insert(frame.id, frame.label.clone());
+                Some(format!(
+                    "{}▸ {}  {}",
+                    self.indent(frame.id),
+                    frame.label,
+                    frame.task_summary
+                ))
+            }
+            RunEvent::ToolStarted {
+                frame,
+                tool,
+                summary,
+            } if !self.agents.contains(tool) => {
+                Some(format!("{}  · {tool} {summary}", self.indent(*frame)))
+            }
+            RunEvent::ToolFinished {
+                frame,
+                tool,
+                is_error: true,
+                ..
+            } if !self.agents.contains(tool) => {
+                Some(format!("{}  ✗ {tool} failed", self.indent(*frame)))
+            }
+            RunEvent::Verdict {
+                frame,
+                audited_agent,
+                verdict,
+                ..
+            } => {
+                let subject = audited_agent
+                    .as_deref()
+                    .map(|agent| format!(" on {agent}"))
+                    .unwrap_or_default();
+                let mut text = format!(
+                    "{}  ⚖ verdict{subject}: {}",
+                    self.indent(*frame),
+                    verdict.status.as_str()
+                );
+                for finding in &verdict.findings {
+                    let line = finding
+                        .line
+                        .map(|line| format!(":{line}"))
+                        .unwrap_or_default();
+                    text.push_str(&format!(
+                        "\n{}    {}{line}: {}",
+                        self.indent(*frame),
+                        finding.path,
+                        finding.message
+                    ));
+                }
+                Some(text)
+            }
+            RunEvent::AgentFinished { frame, output } => {
+                let indent = self.indent(*frame);
+                self.depths.remove(frame);
+                let label = self.labels.remove(frame).unwrap_or_default();
+                let mark = match output.status {
+                    Status::Success => "✓",
+                    Status::Error => "✗",
+                };
+                let reason = match output.status {
+                    Status::Success => String::new(),
+                    Status::Error if output.error_information.is_empty() => String::new(),
+                    Status::Error => format!(": {}", first_line(&output.error_information)),
+                };
+                Some(format!(
+                    "{indent}{mark} {label}: {}{reason}",
+                    output.status.as_str()
+                ))
+            }
+            RunEvent::AgentStep { .. }
+            | RunEvent::ModelCalled { .. }
+            | RunEvent::ToolStarted { .. }
+            | RunEvent::ToolFinished { .. } => None,
+        }
+    }
+
+    fn status_text(&self) -> String {
+        let totals = self.calls.totals();
+        format!(
+            "{} · {} tokens · ${:.4}",
+            self.calls.stacks().join(" | "),
+            totals.tokens(),
+            totals.cost_usd
+        )
+    }
+
+    fn draw_status(&mut self) {
+        if self.status_line == StatusLine::Off {
+            return;
+        }
+        let text: String = self.status_text().chars().take(160).collect();
+        let _ = write!(self.out, "\r\x1b[2K{text}");
+        let _ = self.out.flush();
+        self.status_shown = true;
+    }
+
+    fn clear_status(&mut self) {
+        if self.status_shown {
+            let _ = write!(self.out, "\r\x1b[2K");
+            self.status_shown = false;
+        }
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
+
+/// One line with the run's totals.
+pub fn totals_line(totals: &Totals, duration_ms: u64) -> String {
+    format!(
+        "{} tokens ({} prompt, {} completion) · ${:.4} · {} model calls · {} tool calls · {:.1}s",
+        totals.tokens(),
+        totals.prompt_tokens,
+        totals.completion_tokens,
+        totals.cost_usd,
+        totals.model_calls,
+        totals.tool_calls,
+        duration_ms as f64 / 1000.0
+    )
+}

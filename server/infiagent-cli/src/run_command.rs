@@ -1,0 +1,302 @@
+//! `infiagent run` and `infiagent demo`.
+
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use infiagent_agents::load_registry;
+use infiagent_engine::{
+    Autonomy, Config, Engine, FileRef, ModelOverrides, ModelPool, RunEnd, RunHandle, RunOutcome,
+    RunRequest,
+};
+use infiagent_model::Provider;
+use serde_json::json;
+
+use crate::demo::{DEMO_TASK, SCRIPTED_MODEL_NAME, ScriptedModel, files};
+use crate::progress::{Progress, StatusLine, totals_line};
+use crate::terminal::TerminalEditor;
+use crate::{EXIT_CANCELLED, EXIT_FAILURE, EXIT_USAGE};
+
+/// Arguments of `infiagent run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The workspace the agents work in (default: the current directory).
+    #[arg(long, short = 'w')]
+    workspace: Option<PathBuf>,
+    /// The agent to run (default: the top of the pyramid).
+    #[arg(long)]
+    agent: Option<String>,
+    /// A file the task is about (repeatable), relative to the workspace.
+    #[arg(long = "file", short = 'f')]
+    files: Vec<String>,
+    /// Model endpoint protocol.
+    #[arg(long, value_enum)]
+    provider: Option<ProviderArg>,
+    /// Model endpoint base URL, e.g. http://127.0.0.1:11434/v1.
+    #[arg(long)]
+    base_url: Option<String>,
+    /// Model name.
+    #[arg(long)]
+    model: Option<String>,
+    /// NAME of the environment variable holding the API key.
+    #[arg(long)]
+    api_key_env: Option<String>,
+    /// Who approves shell commands and installs: ask (on the terminal), auto, review.
+    #[arg(long, value_enum)]
+    autonomy: Option<AutonomyArg>,
+    /// Print the final output as one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+    /// The task, in your words.
+    task: String,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ProviderArg {
+    Openai,
+    Anthropic,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum AutonomyArg {
+    Ask,
+    Auto,
+    Review,
+}
+
+/// How the final result is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Output {
+    Human,
+    Json,
+}
+
+pub(crate) async fn run(args: RunArgs) -> anyhow::Result<u8> {
+    let workspace = workspace_dir(args.workspace.as_deref())?;
+    let mut config = Config::load(&workspace)?;
+    config.apply_env(|name| std::env::var(name).ok())?;
+    config.apply_overrides(&ModelOverrides {
+        provider: args.provider.map(|provider| match provider {
+            ProviderArg::Openai => Provider::Openai,
+            ProviderArg::Anthropic => Provider::Anthropic,
+        }),
+        base_url: args.base_url,
+        model: args.model,
+        api_key_env: args.api_key_env,
+    });
+    if let Some(autonomy) = args.autonomy {
+        config.run.autonomy = match autonomy {
+            AutonomyArg::Ask => Autonomy::Ask,
+            AutonomyArg::Auto => Autonomy::Auto,
+            AutonomyArg::Review => Autonomy::Review,
+        };
+    }
+    config.validate()?;
+    let models = ModelPool::from_config(&config)?;
+    let files = args
+        .files
+        .into_iter()
+        .map(|path| FileRef {
+            path,
+            description: "named by the user".into(),
+        })
+        .collect();
+    let output = if args.json {
+        Output::Json
+    } else {
+        Output::Human
+    };
+    execute(
+        &workspace, config, models, args.agent, args.task, files, output,
+    )
+    .await
+}
+
+pub(crate) async fn demo(dir: Option<PathBuf>) -> anyhow::Result<u8> {
+    let dir = dir.unwrap_or_else(|| PathBuf::from("infiagent-demo"));
+    if dir.exists() {
+        let mut entries =
+            std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
+        if entries.next().is_some() {
+            bail!(
+                "{} exists and is not empty: pass a new folder, e.g. `infiagent demo /tmp/infiagent-demo-2`",
+                dir.display()
+            );
+        }
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::write(dir.join("requirement.md"), files::REQUIREMENT)
+        .with_context(|| format!("cannot write the requirement in {}", dir.display()))?;
+    eprintln!(
+        "InfiAgent demo in {}\nModel: {SCRIPTED_MODEL_NAME}, a SCRIPTED model bundled for this demo (no network, no API key).\nIts replies are scripted; the engine, agents and tools are real: files are written and scripts are run.\n",
+        dir.display()
+    );
+    let mut config = Config::default();
+    config.run.autonomy = Autonomy::Auto;
+    let models = ModelPool::fixed(Arc::new(ScriptedModel), None);
+    let files = vec![FileRef {
+        path: "requirement.md".into(),
+        description: "the project requirement".into(),
+    }];
+    let code = execute(
+        &dir,
+        config,
+        models,
+        None,
+        DEMO_TASK.into(),
+        files,
+        Output::Human,
+    )
+    .await?;
+    if code == 0 {
+        eprintln!(
+            "\nTry it: cd {} && python3 textstats.py && python3 numstats.py\nPoint it at a real model: see README.md (infiagent run --base-url ... --model ... \"TASK\").",
+            dir.display()
+        );
+    }
+    Ok(code)
+}
+
+fn workspace_dir(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let dir = match dir {
+        Some(dir) => dir.to_path_buf(),
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    if !dir.is_dir() {
+        bail!("workspace {} is not a directory", dir.display());
+    }
+    Ok(dir)
+}
+
+async fn execute(
+    workspace: &Path,
+    config: Config,
+    models: ModelPool,
+    agent: Option<String>,
+    task: String,
+    files: Vec<FileRef>,
+    output: Output,
+) -> anyhow::Result<u8> {
+    let (registry, problems) = load_registry(Some(workspace));
+    if !problems.is_empty() {
+        for problem in &problems {
+            eprintln!("{problem}");
+        }
+        eprintln!("error: fix the agent files above (see `infiagent agents check`)");
+        return Ok(EXIT_USAGE);
+    }
+    let agent_names: BTreeSet<String> = registry.agents().map(|agent| agent.name.clone()).collect();
+    let editor = Arc::new(TerminalEditor {
+        autonomy: config.run.autonomy,
+    });
+    let engine = Engine::new(workspace, config, registry, models)?;
+    let handle = engine.start(RunRequest {
+        agent,
+        task,
+        files,
+        editor,
+    })?;
+    let status_line = if std::io::stderr().is_terminal() {
+        StatusLine::Live
+    } else {
+        StatusLine::Off
+    };
+    let mut progress = Progress::new(std::io::stderr(), status_line, agent_names);
+    let outcome = watch(handle, &mut progress).await;
+    progress.finish();
+    report(&outcome, engine.workspace(), output);
+    Ok(exit_code(&outcome))
+}
+
+/// Renders events until the run ends; Ctrl-C cancels it (twice: exit at once).
+async fn watch(handle: RunHandle, progress: &mut Progress<std::io::Stderr>) -> RunOutcome {
+    let RunHandle {
+        mut events,
+        cancel,
+        completion,
+        ..
+    } = handle;
+    let mut interrupts = 0;
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Some(event) => progress.on_event(&event),
+                None => break,
+            },
+            _ = tokio::signal::ctrl_c() => {
+                interrupts += 1;
+                if interrupts > 1 {
+                    eprintln!("\ninterrupted twice: exiting now");
+                    std::process::exit(i32::from(EXIT_CANCELLED));
+                }
+                eprintln!("\ncancelling: stopping agents and their processes (Ctrl-C again to exit at once)");
+                cancel.cancel();
+            }
+        }
+    }
+    completion.wait().await
+}
+
+fn report(outcome: &RunOutcome, workspace: &Path, output: Output) {
+    let record = workspace
+        .join(".infiagent")
+        .join("runs")
+        .join(&outcome.run_id);
+    match output {
+        Output::Json => {
+            let mut object = match &outcome.end {
+                RunEnd::Finished { output } => serde_json::to_value(output).unwrap_or_default(),
+                RunEnd::Cancelled => {
+                    json!({"status": "error", "output": "", "error_information": "cancelled by the user"})
+                }
+                RunEnd::Aborted { reason } => {
+                    json!({"status": "error", "output": "", "error_information": reason})
+                }
+            };
+            object["run_id"] = json!(outcome.run_id);
+            object["end"] = json!(match &outcome.end {
+                RunEnd::Finished { .. } => "finished",
+                RunEnd::Cancelled => "cancelled",
+                RunEnd::Aborted { .. } => "aborted",
+            });
+            object["totals"] = json!(outcome.totals);
+            object["changed_paths"] = json!(outcome.changed_paths);
+            println!("{object}");
+        }
+        Output::Human => {
+            match &outcome.end {
+                RunEnd::Finished { output } => {
+                    println!("status: {}", output.status.as_str());
+                    if !output.output.is_empty() {
+                        println!("{}", output.output);
+                    }
+                    if !output.error_information.is_empty() {
+                        println!("error: {}", output.error_information);
+                    }
+                    for finding in &output.findings {
+                        let line = finding
+                            .line
+                            .map(|line| format!(":{line}"))
+                            .unwrap_or_default();
+                        println!("{}{line}: {}", finding.path, finding.message);
+                    }
+                }
+                RunEnd::Cancelled => println!("status: cancelled"),
+                RunEnd::Aborted { reason } => println!("status: aborted\nerror: {reason}"),
+            }
+            eprintln!("{}", totals_line(&outcome.totals, outcome.duration_ms));
+            eprintln!("run record: {}", record.display());
+        }
+    }
+}
+
+fn exit_code(outcome: &RunOutcome) -> u8 {
+    match &outcome.end {
+        RunEnd::Finished { .. } if outcome.succeeded() => 0,
+        RunEnd::Finished { .. } | RunEnd::Aborted { .. } => EXIT_FAILURE,
+        RunEnd::Cancelled => EXIT_CANCELLED,
+    }
+}

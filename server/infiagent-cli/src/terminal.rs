@@ -1,0 +1,57 @@
+//! The terminal as the "editor" of a headless run: nothing is open, writes go to
+//! disk, and approvals are asked on the terminal (or refused when there is none).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+use infiagent_engine::Autonomy;
+use infiagent_tools::{Approval, ApprovalRequest, Editor, EditorWrite};
+
+/// Asks approvals on the terminal according to the autonomy setting.
+pub(crate) struct TerminalEditor {
+    pub autonomy: Autonomy,
+}
+
+#[async_trait::async_trait]
+impl Editor for TerminalEditor {
+    fn open_text(&self, _path: &Path) -> Option<String> {
+        None
+    }
+
+    async fn write(&self, _path: &Path, _content: &str) -> EditorWrite {
+        EditorWrite::NotOpen
+    }
+
+    async fn approve(&self, request: &ApprovalRequest) -> Approval {
+        match self.autonomy {
+            Autonomy::Auto => Approval::Allow,
+            Autonomy::Ask | Autonomy::Review => {
+                if !std::io::stdin().is_terminal() {
+                    eprintln!(
+                        "refused: {} wants to run {} `{}`; no terminal to ask (pass --autonomy auto to allow)",
+                        request.agent, request.tool, request.summary
+                    );
+                    return Approval::Deny;
+                }
+                let question = format!(
+                    "\n{} wants to run {}: `{}`\nAllow? [y/N] ",
+                    request.agent, request.tool, request.summary
+                );
+                let answer = tokio::task::spawn_blocking(move || {
+                    eprint!("{question}");
+                    let _ = std::io::stderr().flush();
+                    let mut line = String::new();
+                    let _ = std::io::stdin().lock().read_line(&mut line);
+                    line
+                })
+                .await
+                .unwrap_or_default();
+                if matches!(answer.trim(), "y" | "Y" | "yes") {
+                    Approval::Allow
+                } else {
+                    Approval::Deny
+                }
+            }
+        }
+    }
+}

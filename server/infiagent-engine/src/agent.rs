@@ -1,0 +1,615 @@
+//! One agent's loop: ask the model, run its tool calls (child agents included, at
+//! the same time), until it calls `final_output`. Children are tools: the parent
+//! sees only their final output, never their trajectory.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::future::join_all;
+use infiagent_agents::{AgentDef, Audit, JUDGE_AGENT};
+use infiagent_model::{ChatRequest, ChatResponse, Message, ModelError, ToolCall, ToolSpec};
+use infiagent_tools::{BASIC_TOOL_NAMES, ToolContext, ToolOutput};
+use serde_json::json;
+
+use crate::events::{Frame, FrameId, RunEvent};
+use crate::output::{FinalOutput, Findings, Status, final_output_schema};
+use crate::prompt::{self, AgentCall, FileRef, Placeholders, StackEntry};
+use crate::run::RunShared;
+
+/// Name of the tool every agent finishes with.
+pub const FINAL_OUTPUT: &str = "final_output";
+
+/// How the model is told that a basic tool call failed (tool messages carry no flag).
+pub const TOOL_ERROR_PREFIX: &str = "Tool error: ";
+
+/// Malformed replies in a row (unreadable, no tool call, bad arguments, unknown
+/// tool) an agent may make before it is ended with an error.
+const MALFORMED_LIMIT: u32 = 3;
+
+/// Why a run stops as a whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Abort {
+    /// The user cancelled.
+    Cancelled,
+    /// A bound or a model failure ended the run; the reason says which.
+    Fatal(String),
+}
+
+/// What an agent hands back to its caller.
+pub(crate) struct AgentResult {
+    pub output: FinalOutput,
+    /// Files it and its children changed.
+    pub changed: BTreeSet<String>,
+}
+
+/// One invocation of an agent.
+pub(crate) struct Invocation {
+    pub agent: String,
+    pub task: String,
+    pub files: Vec<FileRef>,
+    pub parent: Option<FrameId>,
+    /// Callers, the top first (this agent not included).
+    pub stack: Vec<StackEntry>,
+    /// Set when the runtime asks the judge to audit another agent's output.
+    pub audited_agent: Option<String>,
+}
+
+type AgentFuture = Pin<Box<dyn Future<Output = Result<AgentResult, Abort>> + Send>>;
+
+/// Runs an agent to its final output (boxed: agents call agents).
+pub(crate) fn run_agent(shared: Arc<RunShared>, invocation: Invocation) -> AgentFuture {
+    Box::pin(async move {
+        let Some(def) = shared.registry.get(&invocation.agent).cloned() else {
+            return Err(Abort::Fatal(format!(
+                "agent '{}' is not defined",
+                invocation.agent
+            )));
+        };
+        let frame = shared.next_frame_id();
+        shared
+            .emit(RunEvent::AgentStarted {
+                frame: Frame {
+                    id: frame,
+                    parent: invocation.parent,
+                    agent: def.name.clone(),
+                    label: label(&def.name, &invocation.files),
+                    task_summary: prompt::summarize(&invocation.task, 120),
+                    depth: u32::try_from(invocation.stack.len() + 1).unwrap_or(u32::MAX),
+                },
+            })
+            .await;
+        let mut agent = AgentLoop::new(shared.clone(), def, invocation, frame);
+        let result = agent.run().await;
+        if let Ok(result) = &result {
+            shared.trajectory.record(json!({
+                "kind": "agent_end", "frame": frame, "agent": agent.def.name,
+                "final_output": result.output,
+                "changed_paths": result.changed,
+            }));
+            if agent.def.name == JUDGE_AGENT {
+                let files = verdict_files(&agent.invocation.files, &result.output);
+                shared
+                    .emit(RunEvent::Verdict {
+                        frame,
+                        audited_agent: agent.invocation.audited_agent.clone(),
+                        files,
+                        verdict: result.output.clone(),
+                    })
+                    .await;
+            }
+            shared
+                .emit(RunEvent::AgentFinished {
+                    frame,
+                    output: result.output.clone(),
+                })
+                .await;
+        } else {
+            let output = FinalOutput::error("", "stopped before finishing");
+            shared.emit(RunEvent::AgentFinished { frame, output }).await;
+        }
+        result
+    })
+}
+
+fn label(agent: &str, files: &[FileRef]) -> String {
+    match files.first() {
+        Some(file) => {
+            let name = file.path.rsplit('/').next().unwrap_or(&file.path);
+            format!("{agent}({name})")
+        }
+        None => agent.to_string(),
+    }
+}
+
+fn verdict_files(files: &[FileRef], verdict: &FinalOutput) -> Vec<String> {
+    let mut paths: BTreeSet<String> = files.iter().map(|file| file.path.clone()).collect();
+    paths.extend(verdict.findings.iter().map(|finding| finding.path.clone()));
+    paths.into_iter().collect()
+}
+
+struct AgentLoop {
+    shared: Arc<RunShared>,
+    def: AgentDef,
+    invocation: Invocation,
+    frame: FrameId,
+    tools: Vec<ToolSpec>,
+    messages: Vec<Message>,
+    changed: BTreeSet<String>,
+    malformed_in_a_row: u32,
+    last_malformed: String,
+    repairs: u32,
+}
+
+/// What one tool call came to.
+struct CallResult {
+    output: ToolOutput,
+    /// The call itself was malformed (unknown tool, unreadable arguments).
+    malformed: bool,
+}
+
+impl AgentLoop {
+    fn new(shared: Arc<RunShared>, def: AgentDef, invocation: Invocation, frame: FrameId) -> Self {
+        let tools = tool_specs(&shared, &def);
+        let messages = vec![Message::User {
+            content: prompt::task_message(&invocation.task, &invocation.files),
+        }];
+        AgentLoop {
+            shared,
+            def,
+            invocation,
+            frame,
+            tools,
+            messages,
+            changed: BTreeSet::new(),
+            malformed_in_a_row: 0,
+            last_malformed: String::new(),
+            repairs: 0,
+        }
+    }
+
+    fn stack(&self) -> Vec<StackEntry> {
+        let mut stack = self.invocation.stack.clone();
+        stack.push(StackEntry {
+            agent: self.def.name.clone(),
+            task_summary: prompt::summarize(&self.invocation.task, 160),
+        });
+        stack
+    }
+
+    async fn run(&mut self) -> Result<AgentResult, Abort> {
+        let entry = self
+            .shared
+            .models
+            .get(self.def.model.as_deref())
+            .map_err(|err| Abort::Fatal(format!("agent '{}': {err}", self.def.name)))?;
+        let placeholders = Placeholders {
+            task_id: &self.shared.run_id,
+            date: &self.shared.date,
+        };
+        let system = prompt::system_prompt(&self.def, &placeholders, &self.stack());
+        self.shared.trajectory.record(json!({
+            "kind": "agent_start", "frame": self.frame, "parent": self.invocation.parent,
+            "agent": self.def.name, "model": entry.model.name(), "system": system,
+            "task": self.messages.first(), "tools": self.tools.iter().map(|tool| &tool.name).collect::<Vec<_>>(),
+        }));
+        let max_steps = self
+            .def
+            .max_steps
+            .unwrap_or(self.shared.config.run.max_steps);
+        for step in 1..=max_steps {
+            if self.shared.cancel.is_cancelled() {
+                return Err(self.shared.abort_reason());
+            }
+            self.shared
+                .emit(RunEvent::AgentStep {
+                    frame: self.frame,
+                    step,
+                })
+                .await;
+            let request = ChatRequest {
+                system: system.clone(),
+                messages: self.messages.clone(),
+                tools: self.tools.clone(),
+            };
+            let started = Instant::now();
+            let reply = tokio::select! {
+                () = self.shared.cancel.cancelled() => return Err(self.shared.abort_reason()),
+                reply = entry.model.chat(&request) => reply,
+            };
+            let response = match reply {
+                Ok(response) => response,
+                Err(err @ (ModelError::EmptyResponse | ModelError::Decode(_))) => {
+                    self.shared.trajectory.record(json!({
+                        "kind": "model_error", "frame": self.frame, "step": step, "error": err.to_string(),
+                    }));
+                    if let Some(output) =
+                        self.malformed(format!("the model's reply could not be used: {err}"))
+                    {
+                        return Ok(self.finish(output));
+                    }
+                    self.messages.push(Message::User {
+                        content: format!("Your last reply could not be used ({err}). Reply with tool calls; finish by calling final_output."),
+                    });
+                    continue;
+                }
+                Err(err) => {
+                    let reason = format!(
+                        "model '{}' failed for agent '{}': {err}",
+                        entry.model.name(),
+                        self.def.name
+                    );
+                    return Err(self.shared.abort(reason));
+                }
+            };
+            self.shared
+                .account(self.frame, step, &response, entry.price, started.elapsed())
+                .await?;
+            if let Some(output) = self.take_turn(response).await? {
+                return Ok(self.finish(output));
+            }
+        }
+        let reason = format!(
+            "'{}' reached its step limit ({max_steps}) without calling final_output; raise max_steps in its front matter or [run] max_steps",
+            self.def.name
+        );
+        Ok(self.finish(FinalOutput::error("", reason)))
+    }
+
+    fn finish(&mut self, output: FinalOutput) -> AgentResult {
+        AgentResult {
+            output,
+            changed: std::mem::take(&mut self.changed),
+        }
+    }
+
+    /// Counts a malformed reply; returns the agent's end when there were too many in a row.
+    fn malformed(&mut self, problem: String) -> Option<FinalOutput> {
+        self.malformed_in_a_row += 1;
+        self.last_malformed = problem;
+        (self.malformed_in_a_row >= MALFORMED_LIMIT).then(|| {
+            FinalOutput::error(
+                "",
+                format!(
+                    "'{}' stopped after {MALFORMED_LIMIT} malformed replies in a row; the last: {}",
+                    self.def.name, self.last_malformed
+                ),
+            )
+        })
+    }
+
+    /// Handles one model reply; `Some` when the agent is done.
+    async fn take_turn(&mut self, response: ChatResponse) -> Result<Option<FinalOutput>, Abort> {
+        if response.tool_calls.is_empty() {
+            let content = response.content.unwrap_or_default();
+            self.messages.push(Message::Assistant {
+                content: Some(content.clone()),
+                tool_calls: Vec::new(),
+            });
+            if let Some(output) = FinalOutput::from_text(&content) {
+                return self.conclude(output, None).await;
+            }
+            if let Some(output) = self.malformed("the reply called no tool".into()) {
+                return Ok(Some(output));
+            }
+            self.messages.push(Message::User {
+                content: "You replied without calling a tool. Continue the task with tool calls, and finish by calling final_output.".into(),
+            });
+            return Ok(None);
+        }
+        self.messages.push(Message::Assistant {
+            content: response.content.clone(),
+            tool_calls: response.tool_calls.clone(),
+        });
+        let (finals, calls): (Vec<&ToolCall>, Vec<&ToolCall>) = response
+            .tool_calls
+            .iter()
+            .partition(|call| call.name == FINAL_OUTPUT);
+        let results = join_all(calls.iter().map(|call| self.execute(call))).await;
+        let mut any_malformed = false;
+        let mut answers = Vec::new();
+        for (call, result) in calls.iter().zip(results) {
+            let result = result?;
+            any_malformed |= result.malformed;
+            if result.malformed {
+                self.last_malformed = result.output.content.clone();
+            }
+            self.changed
+                .extend(result.output.changed_paths.iter().cloned());
+            answers.push(((*call).clone(), result.output.content));
+        }
+        let mut outcome = None;
+        for (index, call) in finals.iter().enumerate() {
+            if index > 0 {
+                answers.push((
+                    (*call).clone(),
+                    "Ignored: only the first final_output of a reply counts.".into(),
+                ));
+                continue;
+            }
+            if !calls.is_empty() {
+                answers.push((
+                    (*call).clone(),
+                    "Not accepted: final_output must be called alone, after the results of your other tool calls are known. Check them, then call final_output again.".into(),
+                ));
+                continue;
+            }
+            match FinalOutput::from_arguments(&call.arguments) {
+                Ok(output) => outcome = Some(((*call).clone(), output)),
+                Err(message) => {
+                    any_malformed = true;
+                    self.last_malformed = message.clone();
+                    answers.push(((*call).clone(), message));
+                }
+            }
+        }
+        self.push_answers(answers);
+        if let Some((call, output)) = outcome {
+            self.malformed_in_a_row = 0;
+            return self.conclude(output, Some(call)).await;
+        }
+        if any_malformed {
+            let problem = self.last_malformed.clone();
+            if let Some(output) = self.malformed(problem) {
+                return Ok(Some(output));
+            }
+        } else {
+            self.malformed_in_a_row = 0;
+        }
+        Ok(None)
+    }
+
+    fn push_answers(&mut self, answers: Vec<(ToolCall, String)>) {
+        for (call, content) in answers {
+            self.messages.push(Message::Tool {
+                call_id: call.id,
+                name: call.name,
+                content,
+            });
+        }
+    }
+
+    /// The agent gave its final output: audit it if required, and decide.
+    async fn conclude(
+        &mut self,
+        output: FinalOutput,
+        call: Option<ToolCall>,
+    ) -> Result<Option<FinalOutput>, Abort> {
+        let audited = self.def.audit == Audit::Judge
+            && self.def.name != JUDGE_AGENT
+            && output.status == Status::Success;
+        if !audited {
+            return Ok(Some(output));
+        }
+        let verdict = self.audit(&output).await?;
+        if verdict.status == Status::Success {
+            return Ok(Some(output));
+        }
+        let max_repairs = self.shared.config.run.max_repairs;
+        if self.repairs >= max_repairs {
+            let mut rejected = FinalOutput::error(
+                output.output,
+                format!(
+                    "the judge rejected the output {} times; last verdict: {}",
+                    self.repairs + 1,
+                    verdict.error_information
+                ),
+            );
+            rejected.findings = verdict.findings;
+            return Ok(Some(rejected));
+        }
+        self.repairs += 1;
+        let feedback = format!(
+            "The judge rejected this output (repair {} of {max_repairs}). Verdict: {}\nFix the problems, check the result, then call final_output again.",
+            self.repairs,
+            verdict.to_json()
+        );
+        match call {
+            Some(call) => self.push_answers(vec![(call, feedback)]),
+            None => self.messages.push(Message::User { content: feedback }),
+        }
+        Ok(None)
+    }
+
+    /// The execution-level audit: the runtime, not the prompt, asks the judge.
+    async fn audit(&mut self, output: &FinalOutput) -> Result<FinalOutput, Abort> {
+        let mut files = self.invocation.files.clone();
+        for path in &self.changed {
+            if !files.iter().any(|file| &file.path == path) {
+                files.push(FileRef {
+                    path: path.clone(),
+                    description: format!("written by {}", self.def.name),
+                });
+            }
+        }
+        let task = format!(
+            "Verify the result of a task carried out by `{agent}`. Do not carry out the task yourself: check that the result is true and meets the instruction.\n\n### Original instruction\n{instruction}\n\n### Reported result\n{result}",
+            agent = self.def.name,
+            instruction = self.invocation.task.trim(),
+            result = output.output.trim(),
+        );
+        let invocation = Invocation {
+            agent: JUDGE_AGENT.to_string(),
+            task,
+            files,
+            parent: Some(self.frame),
+            stack: self.stack(),
+            audited_agent: Some(self.def.name.clone()),
+        };
+        let result = run_agent(self.shared.clone(), invocation).await?;
+        Ok(result.output)
+    }
+
+    /// Runs one tool call (not `final_output`).
+    async fn execute(&self, call: &ToolCall) -> Result<CallResult, Abort> {
+        let allowed = self.def.tools.iter().any(|tool| tool == &call.name);
+        let summary = call_summary(&call.arguments);
+        self.shared
+            .emit(RunEvent::ToolStarted {
+                frame: self.frame,
+                tool: call.name.clone(),
+                summary: summary.clone(),
+            })
+            .await;
+        let started = Instant::now();
+        let result = if !allowed {
+            let available: Vec<&str> = self.tools.iter().map(|tool| tool.name.as_str()).collect();
+            Ok(CallResult {
+                output: ToolOutput::error(format!(
+                    "{TOOL_ERROR_PREFIX}unknown tool '{}'. Your tools are: {}",
+                    call.name,
+                    available.join(", ")
+                )),
+                malformed: true,
+            })
+        } else if serde_json::from_str::<serde_json::Value>(&call.arguments).is_err() {
+            Ok(CallResult {
+                output: ToolOutput::error(format!(
+                    "{TOOL_ERROR_PREFIX}the arguments of '{}' are not valid JSON: {}. Call it again with a JSON object.",
+                    call.name,
+                    prompt::summarize(&call.arguments, 200)
+                )),
+                malformed: true,
+            })
+        } else if BASIC_TOOL_NAMES.contains(&call.name.as_str()) {
+            let context = ToolContext {
+                cancel: self.shared.cancel.child_token(),
+                agent: self.def.name.clone(),
+                ..self.shared.tool_context.clone()
+            };
+            let mut output =
+                infiagent_tools::call_tool(&call.name, &call.arguments, &context).await;
+            if output.is_error {
+                output.content = format!("{TOOL_ERROR_PREFIX}{}", output.content);
+            }
+            if self.shared.cancel.is_cancelled() {
+                return Err(self.shared.abort_reason());
+            }
+            Ok(CallResult {
+                output,
+                malformed: false,
+            })
+        } else {
+            self.call_agent(call).await
+        };
+        let result = result?;
+        self.shared.note_tool_call();
+        self.shared.trajectory.record(json!({
+            "kind": "tool_call", "frame": self.frame, "agent": self.def.name, "call_id": call.id,
+            "tool": call.name, "arguments": call.arguments, "is_error": result.output.is_error,
+            "result": result.output.content, "changed_paths": result.output.changed_paths,
+            "duration_ms": u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        }));
+        self.shared
+            .emit(RunEvent::ToolFinished {
+                frame: self.frame,
+                tool: call.name.clone(),
+                is_error: result.output.is_error,
+                changed_paths: result.output.changed_paths.clone(),
+            })
+            .await;
+        Ok(result)
+    }
+
+    async fn call_agent(&self, call: &ToolCall) -> Result<CallResult, Abort> {
+        let arguments = match serde_json::from_str::<AgentCall>(&call.arguments) {
+            Ok(arguments) => arguments,
+            Err(err) => {
+                return Ok(CallResult {
+                    output: ToolOutput::error(format!(
+                        "{TOOL_ERROR_PREFIX}arguments of agent '{}' are invalid ({err}); expected the schema {}",
+                        call.name,
+                        prompt::agent_tool_schema()
+                    )),
+                    malformed: true,
+                });
+            }
+        };
+        let depth = self.invocation.stack.len() + 2;
+        let max_depth = usize::try_from(self.shared.config.run.max_depth).unwrap_or(usize::MAX);
+        if depth > max_depth {
+            return Ok(CallResult {
+                output: ToolOutput::error(format!(
+                    "{TOOL_ERROR_PREFIX}cannot call '{}': the run's depth limit ([run] max_depth = {max_depth}) is reached. Do this part yourself or report it in final_output.",
+                    call.name
+                )),
+                malformed: false,
+            });
+        }
+        let invocation = Invocation {
+            agent: call.name.clone(),
+            task: arguments.task,
+            files: arguments.files,
+            parent: Some(self.frame),
+            stack: self.stack(),
+            audited_agent: None,
+        };
+        let child = run_agent(self.shared.clone(), invocation).await?;
+        let mut output = match child.output.status {
+            Status::Success => ToolOutput::ok(child.output.to_json()),
+            Status::Error => ToolOutput::error(child.output.to_json()),
+        };
+        output.changed_paths = child.changed.into_iter().collect();
+        Ok(CallResult {
+            output,
+            malformed: false,
+        })
+    }
+}
+
+/// The tools an agent is offered: its basic tools, its child agents, `final_output`.
+fn tool_specs(shared: &RunShared, def: &AgentDef) -> Vec<ToolSpec> {
+    let mut specs: Vec<ToolSpec> = def
+        .tools
+        .iter()
+        .filter(|name| name.as_str() != FINAL_OUTPUT)
+        .filter_map(|name| {
+            if let Some(tool) = shared
+                .basic_tools
+                .iter()
+                .find(|tool| tool.name == name.as_str())
+            {
+                return Some(ToolSpec {
+                    name: tool.name.to_string(),
+                    description: tool.description.to_string(),
+                    parameters: tool.parameters.clone(),
+                });
+            }
+            shared.registry.get(name).map(|child| ToolSpec {
+                name: child.name.clone(),
+                description: format!(
+                    "Agent (level {}): {} Runs its own loop; returns only its final output.",
+                    child.level,
+                    child.description.trim()
+                ),
+                parameters: prompt::agent_tool_schema(),
+            })
+        })
+        .collect();
+    let findings = if def.name == JUDGE_AGENT {
+        Findings::Allowed
+    } else {
+        Findings::NotAllowed
+    };
+    specs.push(ToolSpec {
+        name: FINAL_OUTPUT.to_string(),
+        description: "Ends your task with its status and output. Call it alone, last.".to_string(),
+        parameters: final_output_schema(findings),
+    });
+    specs
+}
+
+/// One line about a call's arguments, for progress: its path, command or task.
+fn call_summary(arguments: &str) -> String {
+    let value: serde_json::Value = serde_json::from_str(arguments).unwrap_or_default();
+    ["path", "source", "command", "task", "packages"]
+        .iter()
+        .find_map(|key| value.get(*key))
+        .map(|value| match value {
+            serde_json::Value::String(text) => prompt::summarize(text, 80),
+            other => prompt::summarize(&other.to_string(), 80),
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,240 @@
+//! What a run reports while it works: the engine's side of the queue pair.
+//!
+//! Front-ends (the command line, the language server) read [`RunEvent`]s and
+//! render them; [`ActiveCalls`] turns them back into the live call stack.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use infiagent_model::Usage;
+use serde::Serialize;
+
+use crate::output::FinalOutput;
+
+/// Identifies one agent invocation within a run.
+pub type FrameId = u64;
+
+/// One agent invocation.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Frame {
+    /// Unique within the run.
+    pub id: FrameId,
+    /// The calling invocation; `None` for the top agent.
+    pub parent: Option<FrameId>,
+    /// The agent.
+    pub agent: String,
+    /// Short label: the agent and what it works on, e.g. `code_builder_agent(train.py)`.
+    pub label: String,
+    /// The first line of the task, shortened.
+    pub task_summary: String,
+    /// 1 for the top agent.
+    pub depth: u32,
+}
+
+/// Tokens, money and calls so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Totals {
+    /// Prompt tokens.
+    pub prompt_tokens: u64,
+    /// Completion tokens.
+    pub completion_tokens: u64,
+    /// Dollars, from the configured prices (0 when a model has no price).
+    pub cost_usd: f64,
+    /// Model calls.
+    pub model_calls: u64,
+    /// Tool calls (agents called as tools included).
+    pub tool_calls: u64,
+}
+
+impl Totals {
+    /// Prompt plus completion tokens.
+    pub fn tokens(&self) -> u64 {
+        self.prompt_tokens + self.completion_tokens
+    }
+}
+
+/// Something that happened in a run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum RunEvent {
+    /// An agent started.
+    AgentStarted {
+        /// Its frame.
+        frame: Frame,
+    },
+    /// An agent begins a model turn.
+    AgentStep {
+        /// The frame.
+        frame: FrameId,
+        /// 1-based step.
+        step: u32,
+    },
+    /// A model call returned.
+    ModelCalled {
+        /// The frame.
+        frame: FrameId,
+        /// Tokens of this call.
+        usage: Usage,
+        /// Dollars of this call.
+        cost_usd: f64,
+        /// How long it took.
+        #[serde(with = "millis")]
+        latency: Duration,
+        /// The run's totals after it.
+        totals: Totals,
+    },
+    /// A tool call started.
+    ToolStarted {
+        /// The frame.
+        frame: FrameId,
+        /// The tool (or agent) called.
+        tool: String,
+        /// One line: what it works on.
+        summary: String,
+    },
+    /// A tool call ended.
+    ToolFinished {
+        /// The frame.
+        frame: FrameId,
+        /// The tool (or agent) called.
+        tool: String,
+        /// Whether it failed.
+        is_error: bool,
+        /// Files it created or changed (workspace-relative).
+        changed_paths: Vec<String>,
+    },
+    /// The judge gave a verdict.
+    Verdict {
+        /// The judge's frame.
+        frame: FrameId,
+        /// The agent whose output was judged, when the runtime asked for the audit.
+        audited_agent: Option<String>,
+        /// Files the verdict concerns (workspace-relative).
+        files: Vec<String>,
+        /// The verdict, with findings.
+        verdict: FinalOutput,
+    },
+    /// An agent ended.
+    AgentFinished {
+        /// The frame.
+        frame: FrameId,
+        /// Its final output.
+        output: FinalOutput,
+    },
+}
+
+mod millis {
+    use std::time::Duration;
+
+    pub fn serialize<S: serde::Serializer>(
+        value: &Duration,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(u64::try_from(value.as_millis()).unwrap_or(u64::MAX))
+    }
+}
+
+/// The live call tree of a run, rebuilt from its events.
+#[derive(Clone, Debug, Default)]
+pub struct ActiveCalls {
+    frames: BTreeMap<FrameId, Frame>,
+    steps: BTreeMap<FrameId, u32>,
+    totals: Totals,
+}
+
+impl ActiveCalls {
+    /// Takes one event into account.
+    pub fn apply(&mut self, event: &RunEvent) {
+        match event {
+            RunEvent::AgentStarted { frame } => {
+                self.frames.insert(frame.id, frame.clone());
+            }
+            RunEvent::AgentStep { frame, step } => {
+                self.steps.insert(*frame, *step);
+            }
+            RunEvent::ModelCalled { totals, .. } => self.totals = *totals,
+            RunEvent::AgentFinished { frame, .. } => {
+                self.frames.remove(frame);
+                self.steps.remove(frame);
+            }
+            RunEvent::ToolStarted { .. }
+            | RunEvent::ToolFinished { .. }
+            | RunEvent::Verdict { .. } => {}
+        }
+    }
+
+    /// Totals as of the last model call.
+    pub fn totals(&self) -> Totals {
+        self.totals
+    }
+
+    /// Each active chain from the top agent to a leaf, labels joined by ` › `,
+    /// with the leaf's step, e.g. `project_lead_agent › code_builder_agent(a.py) [step 3]`.
+    pub fn stacks(&self) -> Vec<String> {
+        let is_parent = |id: FrameId| self.frames.values().any(|frame| frame.parent == Some(id));
+        self.frames
+            .values()
+            .filter(|frame| !is_parent(frame.id))
+            .map(|leaf| {
+                let mut labels = vec![leaf.label.clone()];
+                let mut cursor = leaf.parent;
+                while let Some(id) = cursor {
+                    match self.frames.get(&id) {
+                        Some(frame) => {
+                            labels.push(frame.label.clone());
+                            cursor = frame.parent;
+                        }
+                        None => break,
+                    }
+                }
+                labels.reverse();
+                let step = self.steps.get(&leaf.id).copied().unwrap_or(0);
+                format!("{} [step {step}]", labels.join(" › "))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(id: FrameId, parent: Option<FrameId>, label: &str) -> RunEvent {
+        RunEvent::AgentStarted {
+            frame: Frame {
+                id,
+                parent,
+                agent: label.into(),
+                label: label.into(),
+                task_summary: String::new(),
+                depth: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn stacks_follow_the_tree() {
+        let mut calls = ActiveCalls::default();
+        for event in [
+            frame(1, None, "lead"),
+            frame(2, Some(1), "builder(a.py)"),
+            frame(3, Some(1), "builder(b.py)"),
+            RunEvent::AgentStep { frame: 2, step: 3 },
+            frame(4, Some(3), "judge"),
+        ] {
+            calls.apply(&event);
+        }
+        assert_eq!(
+            calls.stacks(),
+            [
+                "lead › builder(a.py) [step 3]",
+                "lead › builder(b.py) › judge [step 0]"
+            ]
+        );
+        calls.apply(&RunEvent::AgentFinished {
+            frame: 4,
+            output: FinalOutput::error("", ""),
+        });
+        assert_eq!(calls.stacks()[1], "lead › builder(b.py) [step 0]");
+    }
+}

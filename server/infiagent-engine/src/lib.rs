@@ -1,0 +1,35 @@
+//! The pyramid runtime.
+//!
+//! An [`Engine`] holds a workspace, its agent pyramid and its models, and starts
+//! runs. A run is a tree of agent invocations: each agent asks its model, runs the
+//! tool calls of one reply at the same time, and calls child agents as tools
+//! (agent-as-a-tool). It ends with `final_output`. Runs report [`RunEvent`]s while
+//! they work and are cancelled through their token.
+//!
+//! Architecture invariants:
+//! - A parent sees a child's final output and nothing else: a child's trajectory
+//!   never enters its parent's messages.
+//! - The execution-level audit is the runtime's: an agent with `audit: judge` that
+//!   ends with `success` is only accepted after `judge_agent` agrees.
+//! - Every run is bounded: steps per agent, depth, tokens, dollars; cancellation
+//!   reaches every agent and every process.
+//! - This crate knows nothing of editors or terminals: front-ends read events.
+#![deny(missing_docs)]
+
+mod agent;
+pub mod config;
+mod events;
+mod models;
+mod output;
+mod prompt;
+mod run;
+mod trajectory;
+
+pub use agent::{FINAL_OUTPUT, TOOL_ERROR_PREFIX};
+pub use config::{Autonomy, Config, ConfigError, ModelOverrides, Price};
+pub use events::{ActiveCalls, Frame, FrameId, RunEvent, Totals};
+pub use models::{ModelEntry, ModelPool};
+pub use output::{FinalOutput, Finding, Severity, Status};
+pub use prompt::FileRef;
+pub use run::{Engine, EngineError, RunCompletion, RunEnd, RunHandle, RunOutcome, RunRequest};
+pub use trajectory::TRAJECTORY_FILE;

@@ -1,0 +1,170 @@
+//! What an agent is sent: its system prompt (C_sys plus the live call stack C_SM)
+//! and the task message. Only `(path, description)` pairs cross between agents.
+
+use infiagent_agents::AgentDef;
+use serde::{Deserialize, Serialize};
+
+/// A file handed to an agent: where it is and what it holds (the paper's `(addr, desc)`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRef {
+    /// Workspace-relative path.
+    pub path: String,
+    /// What it holds.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// One entry of the live call stack (C_SM).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StackEntry {
+    /// The agent.
+    pub agent: String,
+    /// Its task, shortened.
+    pub task_summary: String,
+}
+
+/// Values for the `{placeholders}` of agent prompts.
+#[derive(Clone, Debug)]
+pub struct Placeholders<'a> {
+    /// `{task_id}`: the run id.
+    pub task_id: &'a str,
+    /// `{date}`: today, `YYYY-MM-DD`.
+    pub date: &'a str,
+}
+
+/// The system prompt: header, the agent's prompt with placeholders filled, the call
+/// stack and how to finish.
+pub fn system_prompt(agent: &AgentDef, values: &Placeholders<'_>, stack: &[StackEntry]) -> String {
+    let body = agent
+        .prompt
+        .replace("{task_id}", values.task_id)
+        .replace("{agent_name}", &agent.name)
+        .replace("{date}", values.date);
+    let mut text = format!(
+        "# Agent: {} (level {})\n\n{}\n\n## Call stack\n",
+        agent.name,
+        agent.level,
+        body.trim()
+    );
+    text.push_str("The agents working on this run right now, the top first:\n");
+    for (index, entry) in stack.iter().enumerate() {
+        let you = if index + 1 == stack.len() {
+            " (you)"
+        } else {
+            ""
+        };
+        text.push_str(&format!(
+            "{}. {}{you}: {}\n",
+            index + 1,
+            entry.agent,
+            entry.task_summary
+        ));
+    }
+    text.push_str(FINISHING);
+    text
+}
+
+const FINISHING: &str = "
+## Working and finishing
+- Paths in tool calls are relative to the workspace root. Tools cannot reach outside it.
+- Tool calls you make in one reply run at the same time: put independent calls together, dependent ones in later replies.
+- When the task is done, or cannot be done, call `final_output` with `status` (`success` or `error`), `output` and, for an error, `error_information`. In `output`, name every file you produced by its path and a one-line description; never paste file contents.
+";
+
+/// The first user message: the task and its files.
+pub fn task_message(task: &str, files: &[FileRef]) -> String {
+    let mut text = format!("## Task\n{}\n", task.trim());
+    if !files.is_empty() {
+        text.push_str("\n## Files\n");
+        for file in files {
+            if file.description.trim().is_empty() {
+                text.push_str(&format!("- `{}`\n", file.path));
+            } else {
+                text.push_str(&format!("- `{}`: {}\n", file.path, file.description.trim()));
+            }
+        }
+    }
+    text
+}
+
+/// The first line of `task`, at most `max_chars` characters.
+pub fn summarize(task: &str, max_chars: usize) -> String {
+    let first_line = task.trim().lines().next().unwrap_or("").trim();
+    if first_line.chars().count() <= max_chars {
+        return first_line.to_string();
+    }
+    let cut: String = first_line
+        .chars()
+        .take(max_chars.saturating_sub(1))
+        .collect();
+    format!("{cut}…")
+}
+
+/// JSON schema of an agent called as a tool.
+pub fn agent_tool_schema() -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "properties": {
+            "task": {"type": "string", "description": "The sub-task, self-contained: what to do and what to produce where."},
+            "files": {
+                "type": "array",
+                "description": "Files the agent needs, by path and description (never their content).",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "path": {"type": "string"},
+                        "description": {"type": "string"}
+                    },
+                    "required": ["path"],
+                    "additionalProperties": false
+                }
+            }
+        },
+        "required": ["task"],
+        "additionalProperties": false
+    })
+}
+
+/// Arguments of an agent called as a tool.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentCall {
+    /// The sub-task.
+    pub task: String,
+    /// Files by path and description.
+    #[serde(default)]
+    pub files: Vec<FileRef>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_message_lists_files() {
+        let text = task_message(
+            " Build it ",
+            &[
+                FileRef {
+                    path: "a.md".into(),
+                    description: "design".into(),
+                },
+                FileRef {
+                    path: "b.md".into(),
+                    description: String::new(),
+                },
+            ],
+        );
+        assert_eq!(
+            text,
+            "## Task\nBuild it\n\n## Files\n- `a.md`: design\n- `b.md`\n"
+        );
+    }
+
+    #[test]
+    fn summarize_cuts() {
+        assert_eq!(summarize("short\nmore", 10), "short");
+        assert_eq!(summarize("abcdefghijkl", 5), "abcd…");
+    }
+}

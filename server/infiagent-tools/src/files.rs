@@ -1,0 +1,498 @@
+//! The file tools: `file_read`, `file_write`, `dir_list`, `dir_create`, `file_move`.
+//!
+//! Every path goes through the [`Sandbox`](crate::Sandbox); reads prefer the
+//! editor's open buffer, writes are offered to the editor first and otherwise land
+//! on disk atomically (temp file in the same directory, fsync, rename).
+
+use std::io;
+use std::path::Path;
+
+use serde::Deserialize;
+use tokio::io::AsyncWriteExt;
+
+use crate::editor::EditorWrite;
+use crate::spec::ToolResult;
+use crate::{SandboxError, ToolContext, ToolOutput};
+
+/// Most lines `file_read` returns at once.
+const MAX_READ_LINES: usize = 2000;
+/// Most bytes `file_read` returns at once.
+const MAX_READ_BYTES: usize = 100 * 1024;
+/// Largest file `file_read` loads.
+const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
+/// A NUL byte in this many leading bytes marks a file as binary.
+const BINARY_SNIFF_BYTES: usize = 8 * 1024;
+/// Most entries `dir_list` returns.
+const MAX_LIST_ENTRIES: usize = 500;
+/// Directories `dir_list` never shows.
+const HIDDEN_DIRECTORIES: [&str; 2] = [".git", ".infiagent"];
+
+fn message(error: SandboxError) -> String {
+    error.to_string()
+}
+
+/// Arguments of `file_read`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileReadArgs {
+    path: String,
+    start_line: Option<usize>,
+    end_line: Option<usize>,
+}
+
+/// Reads a text file (or the editor's unsaved text of it), a line range at a time.
+pub(crate) async fn file_read(args: FileReadArgs, ctx: &ToolContext) -> ToolResult {
+    let path = ctx.sandbox.resolve(&args.path).map_err(message)?;
+    let shown = ctx.sandbox.relative(&path);
+    let text = match ctx.editor.open_text(&path) {
+        Some(text) => text,
+        None => read_text_file(&path, &shown).await?,
+    };
+    select_lines(&text, args.start_line, args.end_line).map(ToolOutput::ok)
+}
+
+async fn read_text_file(path: &Path, shown: &str) -> Result<String, String> {
+    let metadata = tokio::fs::metadata(path)
+        .await
+        .map_err(|error| match error.kind() {
+            io::ErrorKind::NotFound => {
+                format!("file '{shown}' does not exist; use dir_list to see which files there are")
+            }
+            _ => format!("cannot read '{shown}': {error}"),
+        })?;
+    if metadata.is_dir() {
+        return Err(format!(
+            "'{shown}' is a directory; use dir_list to see what it contains"
+        ));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "'{shown}' is {} bytes, too large for file_read; look into it with execute_shell (head, tail, grep)",
+            metadata.len()
+        ));
+    }
+    let bytes = tokio::fs::read(path)
+        .await
+        .map_err(|error| format!("cannot read '{shown}': {error}"))?;
+    if bytes[..bytes.len().min(BINARY_SNIFF_BYTES)].contains(&0) {
+        return Err(format!(
+            "'{shown}' is a binary file; file_read only reads text (inspect it with execute_code or execute_shell)"
+        ));
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The requested lines of `text` (1-based, inclusive), capped in lines and bytes,
+/// with a note saying which lines were shown when that is not the whole text.
+fn select_lines(
+    text: &str,
+    start_line: Option<usize>,
+    end_line: Option<usize>,
+) -> Result<String, String> {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let total = lines.len();
+    let start = start_line.unwrap_or(1);
+    let end = end_line.unwrap_or(total).min(total);
+    if start == 0 {
+        return Err("start_line counts from 1".into());
+    }
+    if total == 0 {
+        return Ok("[the file is empty]".into());
+    }
+    if start > total {
+        return Err(format!(
+            "start_line {start} is past the end of the file, which has {total} lines"
+        ));
+    }
+    if end < start {
+        return Err(format!("end_line {end} is before start_line {start}"));
+    }
+
+    let mut shown = String::new();
+    let mut last_shown = start - 1;
+    for line in &lines[start - 1..end] {
+        if last_shown + 1 - start == MAX_READ_LINES || shown.len() + line.len() > MAX_READ_BYTES {
+            break;
+        }
+        shown.push_str(line);
+        last_shown += 1;
+    }
+    if last_shown < start {
+        let line = lines[start - 1];
+        let mut cut = MAX_READ_BYTES;
+        while !line.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        return Ok(format!(
+            "{}\n[truncated: line {start} of {total} is {} bytes long; showing its first {cut} bytes]",
+            &line[..cut],
+            line.len()
+        ));
+    }
+
+    let mut output = String::new();
+    if start_line.is_some() || end_line.is_some() {
+        output.push_str(&format!("[lines {start}-{last_shown} of {total}]\n"));
+    }
+    output.push_str(&shown);
+    if last_shown < end {
+        if !output.ends_with('\n') {
+            output.push('\n');
+        }
+        output.push_str(&format!(
+            "[truncated: showing lines {start}-{last_shown} of {total}; pass start_line/end_line to read more]"
+        ));
+    }
+    Ok(output)
+}
+
+/// Arguments of `file_write`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileWriteArgs {
+    path: String,
+    content: String,
+}
+
+/// Writes a whole file: through the editor when it has the file open, otherwise
+/// atomically on disk.
+pub(crate) async fn file_write(args: FileWriteArgs, ctx: &ToolContext) -> ToolResult {
+    let path = ctx.sandbox.resolve_for_write(&args.path).map_err(message)?;
+    let shown = ctx.sandbox.relative(&path);
+    if path.is_dir() {
+        return Err(format!(
+            "'{shown}' is a directory; give the path of a file inside it"
+        ));
+    }
+    let line_count = args.content.lines().count();
+    let written = format!(
+        "{} bytes ({line_count} line{})",
+        args.content.len(),
+        if line_count == 1 { "" } else { "s" }
+    );
+    let content = match ctx.editor.write(&path, &args.content).await {
+        EditorWrite::Applied => {
+            format!("wrote {written} to '{shown}' (the file open in the editor)")
+        }
+        EditorWrite::Refused(reason) => {
+            return Err(format!(
+                "the editor refused the write to '{shown}': {reason}"
+            ));
+        }
+        EditorWrite::NotOpen => {
+            write_atomically(&path, args.content.as_bytes())
+                .await
+                .map_err(|error| format!("cannot write '{shown}': {error}"))?;
+            format!("wrote {written} to '{shown}'")
+        }
+    };
+    Ok(ToolOutput {
+        changed_paths: vec![shown],
+        ..ToolOutput::ok(content)
+    })
+}
+
+/// Replaces `path` with `content` so that readers see the old or the new file, never
+/// a part: a temp file in the same directory is written, synced and renamed over.
+async fn write_atomically(path: &Path, content: &[u8]) -> io::Result<()> {
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(io::Error::other("the path has no file name"));
+    };
+    tokio::fs::create_dir_all(parent).await?;
+    let mut short_name = name.to_string_lossy().into_owned();
+    let mut cut = short_name.len().min(100);
+    while !short_name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    short_name.truncate(cut);
+    let temp = parent.join(format!(
+        ".{short_name}.infiagent-{:08x}.tmp",
+        fastrand::u32(..)
+    ));
+    let file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temp)
+        .await?;
+    let result = fill_and_rename(file, &temp, path, content).await;
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(&temp).await;
+    }
+    result
+}
+
+async fn fill_and_rename(
+    mut file: tokio::fs::File,
+    temp: &Path,
+    path: &Path,
+    content: &[u8],
+) -> io::Result<()> {
+    file.write_all(content).await?;
+    file.flush().await?;
+    file.sync_all().await?;
+    drop(file);
+    // Keep the replaced file's permissions (an executable script stays executable).
+    if let Ok(existing) = tokio::fs::metadata(path).await {
+        tokio::fs::set_permissions(temp, existing.permissions()).await?;
+    }
+    tokio::fs::rename(temp, path).await
+}
+
+/// Arguments of `dir_list`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DirListArgs {
+    path: Option<String>,
+    depth: Option<u8>,
+}
+
+/// Lists a directory, one workspace-relative path a line.
+pub(crate) async fn dir_list(args: DirListArgs, ctx: &ToolContext) -> ToolResult {
+    let depth = args.depth.unwrap_or(1);
+    if !(1..=3).contains(&depth) {
+        return Err(format!("depth must be 1, 2 or 3, not {depth}"));
+    }
+    let directory = ctx
+        .sandbox
+        .resolve(args.path.as_deref().unwrap_or("."))
+        .map_err(message)?;
+    let shown = ctx.sandbox.relative(&directory);
+    match tokio::fs::metadata(&directory).await {
+        Ok(metadata) if metadata.is_dir() => {}
+        Ok(_) => {
+            return Err(format!(
+                "'{shown}' is a file, not a directory; use file_read to read it"
+            ));
+        }
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            return Err(format!(
+                "directory '{shown}' does not exist; use dir_list on its parent to see what is there"
+            ));
+        }
+        Err(error) => return Err(format!("cannot list '{shown}': {error}")),
+    }
+    let prefix = if shown == "." {
+        String::new()
+    } else {
+        format!("{shown}/")
+    };
+    let listing = tokio::task::spawn_blocking(move || {
+        let mut listing = Listing::default();
+        walk(&directory, &prefix, depth, &mut listing).map(|()| listing)
+    })
+    .await
+    .map_err(|error| format!("cannot list '{shown}': {error}"))?
+    .map_err(|error| format!("cannot list '{shown}': {error}"))?;
+
+    let mut content = listing.lines.join("\n");
+    if listing.lines.is_empty() {
+        content = format!("'{shown}' is empty");
+    }
+    if listing.truncated {
+        content.push_str(&format!(
+            "\n[truncated after {MAX_LIST_ENTRIES} entries; list a subdirectory or use a smaller depth]"
+        ));
+    }
+    Ok(ToolOutput::ok(content))
+}
+
+#[derive(Default)]
+struct Listing {
+    lines: Vec<String>,
+    truncated: bool,
+}
+
+/// Adds the entries of `directory` (shown as `prefix` + name) to `listing`, going
+/// `levels - 1` directories deeper. Symbolic links are shown, never followed.
+fn walk(directory: &Path, prefix: &str, levels: u8, listing: &mut Listing) -> io::Result<()> {
+    let mut entries = std::fs::read_dir(directory)?.collect::<io::Result<Vec<_>>>()?;
+    entries.sort_by_key(|entry| entry.file_name());
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if HIDDEN_DIRECTORIES.contains(&name.as_str()) {
+            continue;
+        }
+        if listing.truncated || listing.lines.len() == MAX_LIST_ENTRIES {
+            listing.truncated = true;
+            return Ok(());
+        }
+        let shown = format!("{prefix}{name}");
+        let file_type = entry.file_type()?;
+        if file_type.is_dir() {
+            listing.lines.push(format!("{shown}/"));
+            if levels > 1 {
+                let inner_prefix = format!("{shown}/");
+                if let Err(error) = walk(&entry.path(), &inner_prefix, levels - 1, listing) {
+                    listing
+                        .lines
+                        .push(format!("{shown}/ (cannot list: {error})"));
+                }
+            }
+        } else if file_type.is_symlink() {
+            let target = std::fs::read_link(entry.path())
+                .map_or_else(|_| "?".to_string(), |target| target.display().to_string());
+            listing.lines.push(format!("{shown} -> {target}"));
+        } else {
+            let size = entry.metadata().map_or(0, |metadata| metadata.len());
+            listing.lines.push(format!("{shown} ({size} bytes)"));
+        }
+    }
+    Ok(())
+}
+
+/// Arguments of `dir_create`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DirCreateArgs {
+    path: String,
+}
+
+/// Creates a directory and its missing parents.
+pub(crate) async fn dir_create(args: DirCreateArgs, ctx: &ToolContext) -> ToolResult {
+    let path = ctx.sandbox.resolve_for_write(&args.path).map_err(message)?;
+    let shown = ctx.sandbox.relative(&path);
+    match tokio::fs::metadata(&path).await {
+        Ok(metadata) if metadata.is_dir() => {
+            return Ok(ToolOutput::ok(format!(
+                "directory '{shown}' already exists"
+            )));
+        }
+        Ok(_) => return Err(format!("'{shown}' already exists and is a file")),
+        Err(_) => {}
+    }
+    tokio::fs::create_dir_all(&path)
+        .await
+        .map_err(|error| format!("cannot create directory '{shown}': {error}"))?;
+    Ok(ToolOutput {
+        changed_paths: vec![shown.clone()],
+        ..ToolOutput::ok(format!("created directory '{shown}'"))
+    })
+}
+
+/// Arguments of `file_move`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileMoveArgs {
+    source: String,
+    destination: String,
+    #[serde(default)]
+    overwrite: bool,
+}
+
+/// Moves or renames a file or directory inside the workspace.
+pub(crate) async fn file_move(args: FileMoveArgs, ctx: &ToolContext) -> ToolResult {
+    let source = ctx
+        .sandbox
+        .resolve_for_write(&args.source)
+        .map_err(message)?;
+    let destination = ctx
+        .sandbox
+        .resolve_for_write(&args.destination)
+        .map_err(message)?;
+    let (shown_source, shown_destination) = (
+        ctx.sandbox.relative(&source),
+        ctx.sandbox.relative(&destination),
+    );
+    if !exists(&source).await {
+        return Err(format!(
+            "source '{shown_source}' does not exist; use dir_list to see which files there are"
+        ));
+    }
+    if destination.starts_with(&source) {
+        return Err(format!(
+            "cannot move '{shown_source}' to '{shown_destination}', which is itself or inside it"
+        ));
+    }
+    if exists(&destination).await && !args.overwrite {
+        return Err(format!(
+            "destination '{shown_destination}' already exists; pass \"overwrite\": true to replace it, or choose another destination"
+        ));
+    }
+    let moved = async {
+        if let Some(parent) = destination.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        tokio::fs::rename(&source, &destination).await
+    };
+    moved.await.map_err(|error| {
+        format!("cannot move '{shown_source}' to '{shown_destination}': {error}")
+    })?;
+    Ok(ToolOutput {
+        changed_paths: vec![shown_source.clone(), shown_destination.clone()],
+        ..ToolOutput::ok(format!("moved '{shown_source}' to '{shown_destination}'"))
+    })
+}
+
+async fn exists(path: &Path) -> bool {
+    tokio::fs::symlink_metadata(path).await.is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str, start: Option<usize>, end: Option<usize>, expected: &str) {
+        let actual =
+            select_lines(text, start, end).unwrap_or_else(|error| format!("error: {error}"));
+        assert_eq!(actual, expected, "lines {start:?}-{end:?} of {text:?}");
+    }
+
+    #[test]
+    fn line_selection() {
+        let text = "one\ntwo\nthree\n";
+        check(text, None, None, text);
+        check(text, Some(2), None, "[lines 2-3 of 3]\ntwo\nthree\n");
+        check(text, Some(2), Some(2), "[lines 2-2 of 3]\ntwo\n");
+        check(text, None, Some(1), "[lines 1-1 of 3]\none\n");
+        check(text, Some(3), Some(99), "[lines 3-3 of 3]\nthree\n");
+        check("no newline", None, None, "no newline");
+        check("crlf\r\nkept\r\n", None, None, "crlf\r\nkept\r\n");
+        check("", None, None, "[the file is empty]");
+        check(text, Some(0), None, "error: start_line counts from 1");
+        check(
+            text,
+            Some(4),
+            None,
+            "error: start_line 4 is past the end of the file, which has 3 lines",
+        );
+        check(
+            text,
+            Some(3),
+            Some(2),
+            "error: end_line 2 is before start_line 3",
+        );
+    }
+
+    #[test]
+    fn long_files_are_cut_by_lines_with_a_note() {
+        let text: String = (1..=2500).map(|number| format!("{number}\n")).collect();
+        let output = select_lines(&text, None, None).unwrap();
+        assert!(output.starts_with("1\n2\n"));
+        assert!(output.ends_with(
+            "2000\n[truncated: showing lines 1-2000 of 2500; pass start_line/end_line to read more]"
+        ));
+        let rest = select_lines(&text, Some(2001), None).unwrap();
+        assert!(rest.starts_with("[lines 2001-2500 of 2500]\n2001\n"));
+        assert!(rest.ends_with("2500\n"));
+    }
+
+    #[test]
+    fn long_files_are_cut_by_bytes_with_a_note() {
+        let line = format!("{}\n", "x".repeat(999));
+        let text = line.repeat(300);
+        let output = select_lines(&text, None, None).unwrap();
+        assert!(output.ends_with(
+            "[truncated: showing lines 1-102 of 300; pass start_line/end_line to read more]"
+        ));
+        assert_eq!(output.matches('x').count(), 102 * 999);
+    }
+
+    #[test]
+    fn one_huge_line_is_cut_at_a_character_boundary() {
+        let text = "é".repeat(60 * 1024);
+        let output = select_lines(&text, None, None).unwrap();
+        assert!(output.ends_with(
+            "\n[truncated: line 1 of 1 is 122880 bytes long; showing its first 102400 bytes]"
+        ));
+    }
+}

@@ -1,0 +1,97 @@
+//! The agents' tools: file tools confined to the workspace and sandboxed processes.
+//!
+//! Tools named as in the paper: `file_read`, `file_write`, `dir_list`, `dir_create`,
+//! `file_move`, `execute_code`, `execute_shell`, `pip_install`. (`final_output` and
+//! the agents-as-tools belong to the engine.)
+//!
+//! Architecture invariants:
+//! - Every path a model gives goes through [`Sandbox::resolve`] (canonicalized,
+//!   symlinks resolved) and is refused unless it stays under the workspace root.
+//!   This is the one place confinement is enforced.
+//! - A tool never fails the run: bad arguments, missing files and refusals come
+//!   back as a [`ToolOutput`] with `is_error: true` and a message that says what to
+//!   do. Only a broken invariant is a Rust `Err`.
+//! - Every process runs in its own process group with a timeout and an output cap;
+//!   the whole group is killed on timeout, on cancel and when its future is dropped.
+//! - Writes are atomic (temp file in the same directory, then rename) and go
+//!   through the [`Editor`] first, so an editor can refuse to clobber unsaved work.
+#![deny(missing_docs)]
+
+mod editor;
+mod files;
+mod process;
+mod python;
+mod sandbox;
+mod spec;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+pub use editor::{Approval, ApprovalRequest, Editor, EditorWrite, HeadlessEditor};
+pub use process::{ProcessLimits, ProcessOutcome, run_process};
+pub use sandbox::{Sandbox, SandboxError};
+pub use spec::{BASIC_TOOL_NAMES, ToolDef, tool_defs};
+
+/// Everything a tool call may use.
+#[derive(Clone)]
+pub struct ToolContext {
+    /// The workspace root, the only place tools may touch.
+    pub sandbox: Arc<Sandbox>,
+    /// The editor (or the headless stand-in): open buffers, writes to open files, approvals.
+    pub editor: Arc<dyn Editor>,
+    /// Timeouts and output caps for processes.
+    pub limits: ProcessLimits,
+    /// Cancelled when the run (or this agent) is cancelled.
+    pub cancel: CancellationToken,
+    /// Environment variables removed from every child process (API keys).
+    pub hidden_env: Vec<String>,
+    /// Where `pip_install` keeps its virtual environment (inside the workspace's `.infiagent/`).
+    pub venv_dir: PathBuf,
+    /// The agent calling, for approvals and messages.
+    pub agent: String,
+}
+
+/// What a tool call returns to the model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ToolOutput {
+    /// True when the call failed (the model is told and may retry differently).
+    pub is_error: bool,
+    /// The text the model sees.
+    pub content: String,
+    /// Workspace-relative paths this call created or changed.
+    pub changed_paths: Vec<String>,
+}
+
+impl ToolOutput {
+    /// A successful result.
+    pub fn ok(content: impl Into<String>) -> Self {
+        ToolOutput {
+            is_error: false,
+            content: content.into(),
+            changed_paths: Vec::new(),
+        }
+    }
+
+    /// A failed call, with a message for the model.
+    pub fn error(content: impl Into<String>) -> Self {
+        ToolOutput {
+            is_error: true,
+            content: content.into(),
+            changed_paths: Vec::new(),
+        }
+    }
+}
+
+/// Default timeout of `execute_code` and `execute_shell` when the model gives none.
+pub const DEFAULT_PROCESS_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Runs the basic tool `name` with the model's raw JSON `arguments`.
+///
+/// Unknown names, invalid JSON and arguments that do not fit the tool's schema all
+/// come back as an error [`ToolOutput`] that quotes the expected schema.
+pub async fn call_tool(name: &str, arguments: &str, ctx: &ToolContext) -> ToolOutput {
+    spec::dispatch(name, arguments, ctx).await
+}

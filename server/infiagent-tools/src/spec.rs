@@ -1,0 +1,365 @@
+//! The tools as the model sees them (names, descriptions, JSON schemas) and the
+//! dispatch from a model's call to the tool's code.
+//!
+//! Each tool's arguments are a `#[serde(deny_unknown_fields)]` struct beside its
+//! code; the schema here must match it (a unit test checks the two agree). Any
+//! argument error comes back to the model with the schema quoted.
+
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::files::{DirCreateArgs, DirListArgs, FileMoveArgs, FileReadArgs, FileWriteArgs};
+use crate::process::{ExecuteCodeArgs, ExecuteShellArgs};
+use crate::python::PipInstallArgs;
+use crate::{ToolContext, ToolOutput, files, process, python};
+
+/// What a tool returns inside the crate: `Err` holds the message of a failed call.
+pub(crate) type ToolResult = Result<ToolOutput, String>;
+
+/// A tool as offered to the model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ToolDef {
+    /// The tool's name, as the model calls it.
+    pub name: &'static str,
+    /// What the tool does, written for the model.
+    pub description: &'static str,
+    /// The JSON schema of the tool's arguments (an object).
+    pub parameters: Value,
+}
+
+/// The names of the basic tools, in the order [`tool_defs`] lists them.
+pub const BASIC_TOOL_NAMES: &[&str] = &[
+    "file_read",
+    "file_write",
+    "dir_list",
+    "dir_create",
+    "file_move",
+    "execute_code",
+    "execute_shell",
+    "pip_install",
+];
+
+/// The basic tools' definitions, to offer to a model.
+pub fn tool_defs() -> Vec<ToolDef> {
+    let path = |what: &str| json!({"type": "string", "description": format!("{what}, relative to the workspace root.")});
+    let timeout = json!({
+        "type": "integer", "minimum": 1, "maximum": 3600,
+        "description": "Seconds before the process and its children are killed."
+    });
+    vec![
+        ToolDef {
+            name: "file_read",
+            description: "Read a UTF-8 text file of the workspace. Returns the raw text, at most 2000 lines or 100 KB per call; \
+                use start_line/end_line to read a long file in parts. Shows the editor's unsaved text when the file is open there.",
+            parameters: object(
+                json!({
+                    "path": path("File to read"),
+                    "start_line": {"type": "integer", "minimum": 1, "description": "First line to return (1-based)."},
+                    "end_line": {"type": "integer", "minimum": 1, "description": "Last line to return (inclusive)."}
+                }),
+                &["path"],
+            ),
+        },
+        ToolDef {
+            name: "file_write",
+            description: "Create or replace a text file of the workspace with the given content (the whole file). \
+                Missing parent directories are created. Files under .git/ and .infiagent/ cannot be written.",
+            parameters: object(
+                json!({
+                    "path": path("File to write"),
+                    "content": {"type": "string", "description": "The complete new content of the file."}
+                }),
+                &["path", "content"],
+            ),
+        },
+        ToolDef {
+            name: "dir_list",
+            description: "List a directory of the workspace: one workspace-relative path a line, sorted; directories end with '/', \
+                files show their size, symbolic links their target. depth 2 or 3 also lists subdirectories. Skips .git and .infiagent.",
+            parameters: object(
+                json!({
+                    "path": path("Directory to list (default: the workspace root)"),
+                    "depth": {"type": "integer", "minimum": 1, "maximum": 3, "description": "Levels to list (default 1)."}
+                }),
+                &[],
+            ),
+        },
+        ToolDef {
+            name: "dir_create",
+            description: "Create a directory of the workspace, with any missing parents.",
+            parameters: object(json!({"path": path("Directory to create")}), &["path"]),
+        },
+        ToolDef {
+            name: "file_move",
+            description: "Move or rename a file or directory inside the workspace. Refuses to replace an existing destination \
+                unless overwrite is true.",
+            parameters: object(
+                json!({
+                    "source": path("File or directory to move"),
+                    "destination": path("New path"),
+                    "overwrite": {"type": "boolean", "description": "Replace an existing destination (default false)."}
+                }),
+                &["source", "destination"],
+            ),
+        },
+        ToolDef {
+            name: "execute_code",
+            description: "Run a script file of the workspace: .py with Python (the workspace's virtual environment once \
+                pip_install created it), .js/.mjs/.cjs with Node.js, .sh with bash. Runs in the workspace root and returns \
+                the exit code, stdout and stderr (long output is cut in the middle).",
+            parameters: object(
+                json!({
+                    "path": path("Script to run"),
+                    "args": {"type": "array", "items": {"type": "string"}, "description": "Command-line arguments for the script."},
+                    "stdin": {"type": "string", "description": "Text given to the script on standard input."},
+                    "timeout_seconds": timeout
+                }),
+                &["path"],
+            ),
+        },
+        ToolDef {
+            name: "execute_shell",
+            description: "Run a bash command line in the workspace root, once the user approves it. Returns the exit code, \
+                stdout and stderr (long output is cut in the middle). Background processes are killed when the command ends.",
+            parameters: object(
+                json!({
+                    "command": {"type": "string", "description": "The command line, run with `bash -c`."},
+                    "timeout_seconds": timeout
+                }),
+                &["command"],
+            ),
+        },
+        ToolDef {
+            name: "pip_install",
+            description: "Install Python packages into the workspace's virtual environment (created on first use), once the \
+                user approves. execute_code and execute_shell then use that environment.",
+            parameters: object(
+                json!({
+                    "packages": {
+                        "type": "array", "minItems": 1, "items": {"type": "string"},
+                        "description": "Requirements such as \"numpy\" or \"pandas>=2.0\"; no options, paths or URLs."
+                    }
+                }),
+                &["packages"],
+            ),
+        },
+    ]
+}
+
+/// A JSON schema object with `properties`, of which `required` must be given.
+fn object(properties: Value, required: &[&str]) -> Value {
+    json!({
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": false
+    })
+}
+
+/// A parsed call of a basic tool.
+enum ToolCall {
+    FileRead(FileReadArgs),
+    FileWrite(FileWriteArgs),
+    DirList(DirListArgs),
+    DirCreate(DirCreateArgs),
+    FileMove(FileMoveArgs),
+    ExecuteCode(ExecuteCodeArgs),
+    ExecuteShell(ExecuteShellArgs),
+    PipInstall(PipInstallArgs),
+}
+
+/// Runs the basic tool `name` with the model's raw JSON `arguments`.
+pub(crate) async fn dispatch(name: &str, arguments: &str, ctx: &ToolContext) -> ToolOutput {
+    let result = match parse_call(name, arguments) {
+        Ok(call) => run(call, ctx).await,
+        Err(message) => Err(message),
+    };
+    result.unwrap_or_else(|message| {
+        tracing::debug!(tool = name, %message, "tool call failed");
+        ToolOutput::error(message)
+    })
+}
+
+fn parse_call(name: &str, arguments: &str) -> Result<ToolCall, String> {
+    match name {
+        "file_read" => parse_arguments(name, arguments).map(ToolCall::FileRead),
+        "file_write" => parse_arguments(name, arguments).map(ToolCall::FileWrite),
+        "dir_list" => parse_arguments(name, arguments).map(ToolCall::DirList),
+        "dir_create" => parse_arguments(name, arguments).map(ToolCall::DirCreate),
+        "file_move" => parse_arguments(name, arguments).map(ToolCall::FileMove),
+        "execute_code" => parse_arguments(name, arguments).map(ToolCall::ExecuteCode),
+        "execute_shell" => parse_arguments(name, arguments).map(ToolCall::ExecuteShell),
+        "pip_install" => parse_arguments(name, arguments).map(ToolCall::PipInstall),
+        _ => Err(format!(
+            "there is no tool named '{name}'; the available tools are {}",
+            BASIC_TOOL_NAMES.join(", ")
+        )),
+    }
+}
+
+/// Parses `arguments` (empty text counts as `{}`) or explains what is wrong and
+/// quotes the schema.
+fn parse_arguments<A: DeserializeOwned>(name: &str, arguments: &str) -> Result<A, String> {
+    let arguments = if arguments.trim().is_empty() {
+        "{}"
+    } else {
+        arguments
+    };
+    let parsed = match serde_json::from_str::<Value>(arguments) {
+        Ok(object @ Value::Object(_)) => {
+            serde_json::from_value(object).map_err(|error| error.to_string())
+        }
+        Ok(other) => Err(format!("expected a JSON object, got {other}")),
+        Err(error) => Err(format!("the arguments are not valid JSON ({error})")),
+    };
+    parsed.map_err(|problem| {
+        let schema = tool_defs()
+            .into_iter()
+            .find(|def| def.name == name)
+            .map(|def| def.parameters.to_string())
+            .unwrap_or_default();
+        format!(
+            "invalid arguments for {name}: {problem}. The arguments must be a JSON object with this schema: {schema}"
+        )
+    })
+}
+
+async fn run(call: ToolCall, ctx: &ToolContext) -> ToolResult {
+    match call {
+        ToolCall::FileRead(args) => files::file_read(args, ctx).await,
+        ToolCall::FileWrite(args) => files::file_write(args, ctx).await,
+        ToolCall::DirList(args) => files::dir_list(args, ctx).await,
+        ToolCall::DirCreate(args) => files::dir_create(args, ctx).await,
+        ToolCall::FileMove(args) => files::file_move(args, ctx).await,
+        ToolCall::ExecuteCode(args) => process::execute_code(args, ctx).await,
+        ToolCall::ExecuteShell(args) => process::execute_shell(args, ctx).await,
+        ToolCall::PipInstall(args) => python::pip_install(args, ctx).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A value of the schema's type, for the sync check.
+    fn sample(schema: &Value) -> Value {
+        match schema["type"].as_str() {
+            Some("string") => json!("x"),
+            Some("integer") => json!(1),
+            Some("boolean") => json!(true),
+            Some("array") => json!([sample(&schema["items"])]),
+            other => panic!("no sample for type {other:?}"),
+        }
+    }
+
+    fn check_parses(name: &str, arguments: &Value) {
+        if let Err(message) = parse_call(name, &arguments.to_string()) {
+            panic!("{name} {arguments}: {message}");
+        }
+    }
+
+    #[test]
+    fn schemas_and_argument_structs_agree() {
+        let defs = tool_defs();
+        let names: Vec<&str> = defs.iter().map(|def| def.name).collect();
+        assert_eq!(names, BASIC_TOOL_NAMES);
+        for def in &defs {
+            let properties = def.parameters["properties"].as_object().unwrap();
+            let required: Vec<&str> = def.parameters["required"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|name| name.as_str().unwrap())
+                .collect();
+            let required_only: serde_json::Map<String, Value> = required
+                .iter()
+                .map(|field| (field.to_string(), sample(&properties[*field])))
+                .collect();
+            check_parses(def.name, &Value::Object(required_only.clone()));
+            let every_field: serde_json::Map<String, Value> = properties
+                .iter()
+                .map(|(field, schema)| (field.clone(), sample(schema)))
+                .collect();
+            check_parses(def.name, &Value::Object(every_field));
+            for missing in &required {
+                let mut arguments = required_only.clone();
+                arguments.remove(*missing);
+                assert!(
+                    parse_call(def.name, &Value::Object(arguments).to_string()).is_err(),
+                    "{} accepts arguments without {missing}",
+                    def.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn tool_definitions_snapshot() {
+        let defs: Vec<Value> = tool_defs()
+            .into_iter()
+            .map(|def| json!({"name": def.name, "description": def.description, "parameters": def.parameters}))
+            .collect();
+        insta::assert_json_snapshot!(defs);
+    }
+
+    #[test]
+    fn argument_errors_name_the_problem_and_quote_the_schema() {
+        let check = |name: &str, arguments: &str, problem: &str| {
+            let Err(message) = parse_call(name, arguments) else {
+                panic!("{name} accepted {arguments}");
+            };
+            assert!(message.contains(problem), "{message}");
+            assert!(
+                message.contains(r#"The arguments must be a JSON object with this schema: {"additionalProperties":false"#),
+                "{message}"
+            );
+        };
+        check("file_read", "{}", "missing field `path`");
+        check(
+            "file_read",
+            r#"{"path": 3}"#,
+            "invalid type: integer `3`, expected a string",
+        );
+        check(
+            "file_read",
+            r#"{"path": "a", "mode": "r"}"#,
+            "unknown field `mode`",
+        );
+        check(
+            "file_read",
+            r#"{"path": "a""#,
+            "invalid arguments for file_read: the arguments are not valid JSON (EOF",
+        );
+        check(
+            "file_read",
+            r#"{"path": "a", "start_line": -1}"#,
+            "invalid value: integer `-1`",
+        );
+        check(
+            "pip_install",
+            r#"{"packages": "numpy"}"#,
+            "expected a sequence",
+        );
+        check(
+            "dir_list",
+            r#"["a", 2]"#,
+            "expected a JSON object, got [\"a\",2]",
+        );
+    }
+
+    #[test]
+    fn empty_arguments_count_as_an_empty_object() {
+        assert!(matches!(
+            parse_call("dir_list", " "),
+            Ok(ToolCall::DirList(_))
+        ));
+    }
+
+    #[test]
+    fn unknown_tools_list_the_basic_tools() {
+        let Err(message) = parse_call("file_delete", "{}") else {
+            panic!("file_delete was accepted");
+        };
+        insta::assert_snapshot!(message, @"there is no tool named 'file_delete'; the available tools are file_read, file_write, dir_list, dir_create, file_move, execute_code, execute_shell, pip_install");
+    }
+}
