@@ -200,3 +200,115 @@ pub fn totals_line(totals: &Totals, duration_ms: u64) -> String {
         duration_ms as f64 / 1000.0
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use infiagent_engine::{FinalOutput, Finding, Frame, Severity};
+
+    use super::*;
+
+    fn started(
+        id: FrameId,
+        parent: Option<FrameId>,
+        agent: &str,
+        label: &str,
+        depth: u32,
+    ) -> RunEvent {
+        RunEvent::AgentStarted {
+            frame: Frame {
+                id,
+                parent,
+                agent: agent.into(),
+                label: label.into(),
+                task_summary: format!("task of {label}"),
+                depth,
+            },
+        }
+    }
+
+    #[test]
+    fn renders_a_run() {
+        let agents = ["lead", "builder", "judge_agent"]
+            .map(String::from)
+            .into_iter()
+            .collect();
+        let mut progress = Progress::new(Vec::new(), StatusLine::Off, agents);
+        let verdict = FinalOutput {
+            findings: vec![Finding {
+                path: "a.py".into(),
+                line: Some(3),
+                severity: Severity::Error,
+                message: "crashes on empty input".into(),
+            }],
+            ..FinalOutput::error("", "1 check failed")
+        };
+        for event in [
+            started(1, None, "lead", "lead", 1),
+            RunEvent::ToolStarted {
+                frame: 1,
+                tool: "builder".into(),
+                summary: "build a.py".into(),
+            },
+            started(2, Some(1), "builder", "builder(a.py)", 2),
+            RunEvent::ToolStarted {
+                frame: 2,
+                tool: "file_write".into(),
+                summary: "a.py".into(),
+            },
+            RunEvent::ToolFinished {
+                frame: 2,
+                tool: "file_write".into(),
+                is_error: false,
+                changed_paths: vec!["a.py".into()],
+            },
+            RunEvent::ToolStarted {
+                frame: 2,
+                tool: "execute_code".into(),
+                summary: "a.py".into(),
+            },
+            RunEvent::ToolFinished {
+                frame: 2,
+                tool: "execute_code".into(),
+                is_error: true,
+                changed_paths: vec![],
+            },
+            started(3, Some(2), "judge_agent", "judge_agent(a.py)", 3),
+            RunEvent::Verdict {
+                frame: 3,
+                audited_agent: Some("builder".into()),
+                files: vec!["a.py".into()],
+                verdict: verdict.clone(),
+            },
+            RunEvent::AgentFinished {
+                frame: 3,
+                output: verdict,
+            },
+            RunEvent::AgentFinished {
+                frame: 2,
+                output: FinalOutput::error("", "the judge rejected the output 3 times\nmore"),
+            },
+            RunEvent::AgentFinished {
+                frame: 1,
+                output: FinalOutput {
+                    status: Status::Success,
+                    ..FinalOutput::error("done", "")
+                },
+            },
+        ] {
+            progress.on_event(&event);
+        }
+        insta::assert_snapshot!(String::from_utf8(progress.out).unwrap(), @r"
+        ▸ lead  task of lead
+          ▸ builder(a.py)  task of builder(a.py)
+            · file_write a.py
+            · execute_code a.py
+            ✗ execute_code failed
+            ▸ judge_agent(a.py)  task of judge_agent(a.py)
+              ⚖ verdict on builder: error
+                a.py:3: crashes on empty input
+            ✗ judge_agent(a.py): error: 1 check failed
+          ✗ builder(a.py): error: the judge rejected the output 3 times
+        ✓ lead: success
+        ");
+    }
+}

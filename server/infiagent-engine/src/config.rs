@@ -52,7 +52,7 @@ pub enum ConfigError {
 
 const NO_MODEL_HELP: &str = "no model is configured. Point infiagent at one of:
   OpenAI:       export OPENAI_API_KEY=...   then  infiagent run --model gpt-4o-mini \"TASK\"
-  Anthropic:    export ANTHROPIC_API_KEY=...  then  INFIAGENT_PROVIDER=anthropic infiagent run --model claude-sonnet-4-5 \"TASK\"
+  Anthropic:    export ANTHROPIC_API_KEY=...  then  infiagent run --provider anthropic --model claude-sonnet-4-5 \"TASK\"
   Local server (Ollama, llama.cpp, vLLM, LM Studio):
                 infiagent run --base-url http://127.0.0.1:11434/v1 --model qwen2.5-coder:7b \"TASK\"
 or write the same in .infiagent/config.toml:

@@ -56,7 +56,6 @@ fn default_severity() -> Severity {
 
 /// The object every agent ends with. Its parent sees this and nothing else.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct FinalOutput {
     /// Success or error.
     pub status: Status,
