@@ -204,10 +204,9 @@ async fn ctrl_c_cancels_the_run_and_kills_its_processes() {
     let pid_file = workspace.path().join("pid.txt");
     let deadline = Instant::now() + Duration::from_secs(20);
     let sleeper = loop {
-        if let Ok(pid) = std::fs::read_to_string(&pid_file) {
-            if !pid.trim().is_empty() {
-                break pid.trim().to_string();
-            }
+        let pid = std::fs::read_to_string(&pid_file).unwrap_or_default();
+        if !pid.trim().is_empty() {
+            break pid.trim().to_string();
         }
         assert!(Instant::now() < deadline, "the script never started");
         tokio::time::sleep(Duration::from_millis(25)).await;
