@@ -4,7 +4,6 @@
 #![deny(missing_docs)]
 
 mod agents_command;
-pub mod demo;
 mod progress;
 mod run_command;
 mod terminal;
@@ -41,6 +40,8 @@ pub struct Cli {
 enum Command {
     /// Run a task on the pyramid in a workspace.
     Run(RunArgs),
+    /// Serve the Language Server Protocol on stdin/stdout (started by an editor).
+    Lsp,
     /// List, show, draw and check the agent pyramid.
     Agents {
         /// The workspace whose `.infiagent/agents/` add to the built-in agents.
@@ -53,6 +54,11 @@ enum Command {
     Demo {
         /// A new or empty folder for the demo workspace (default: ./infiagent-demo).
         dir: Option<PathBuf>,
+        /// Instead, serve the scripted model as an OpenAI-compatible endpoint at this
+        /// address (e.g. 127.0.0.1:8765; port 0 picks a free one) until Ctrl-C, so an
+        /// editor can drive the language server offline.
+        #[arg(long, value_name = "ADDR", conflicts_with = "dir")]
+        serve_model: Option<std::net::SocketAddr>,
     },
 }
 
@@ -73,8 +79,19 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run_command::run(args).await,
+            Command::Lsp => {
+                infiagent_lsp::serve(tokio::io::stdin(), tokio::io::stdout()).await;
+                Ok(0)
+            }
             Command::Agents { workspace, command } => agents_command::run(workspace, command),
-            Command::Demo { dir } => run_command::demo(dir).await,
+            Command::Demo {
+                dir,
+                serve_model: None,
+            } => run_command::demo(dir).await,
+            Command::Demo {
+                serve_model: Some(addr),
+                ..
+            } => run_command::serve_model(addr).await,
         }
     });
     // Processes are killed by their guards; do not wait for stray blocking reads.
@@ -96,5 +113,6 @@ fn init_logging() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }

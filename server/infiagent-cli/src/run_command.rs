@@ -15,10 +15,10 @@ use infiagent_engine::{
 use infiagent_model::Provider;
 use serde_json::json;
 
-use crate::demo::{DEMO_TASK, SCRIPTED_MODEL_NAME, ScriptedModel, files};
 use crate::progress::{Progress, StatusLine, totals_line};
 use crate::terminal::TerminalEditor;
 use crate::{EXIT_CANCELLED, EXIT_FAILURE, EXIT_USAGE};
+use infiagent_demo::{DEMO_TASK, SCRIPTED_MODEL_NAME, ScriptedModel, files};
 
 /// Arguments of `infiagent run`.
 #[derive(Debug, Args)]
@@ -158,6 +158,22 @@ pub(crate) async fn demo(dir: Option<PathBuf>) -> anyhow::Result<u8> {
         );
     }
     Ok(code)
+}
+
+pub(crate) async fn serve_model(addr: std::net::SocketAddr) -> anyhow::Result<u8> {
+    let endpoint = infiagent_demo::serve(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    // The first line of stdout is the base URL, for scripts that start this command.
+    println!("{}", endpoint.base_url());
+    eprintln!(
+        "Serving {SCRIPTED_MODEL_NAME}, a SCRIPTED model, at {} (OpenAI-compatible). Point the editor's infiagent.model.base_url at it, open a folder with the demo's requirement.md, and run \"Plan project from this requirement\". Ctrl-C stops it.",
+        endpoint.base_url()
+    );
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot wait for Ctrl-C")?;
+    Ok(0)
 }
 
 fn workspace_dir(dir: Option<&Path>) -> anyhow::Result<PathBuf> {

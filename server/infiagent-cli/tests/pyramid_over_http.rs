@@ -31,7 +31,7 @@ async fn plan_build_judge_over_http() {
     let workspace = tempfile::tempdir().unwrap();
     std::fs::write(
         workspace.path().join("requirement.md"),
-        infiagent_cli::demo::files::REQUIREMENT,
+        infiagent_demo::files::REQUIREMENT,
     )
     .unwrap();
 

@@ -32,7 +32,7 @@ pub struct Frame {
 }
 
 /// Tokens, money and calls so far.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Totals {
     /// Prompt tokens.
     pub prompt_tokens: u64,

@@ -1,7 +1,7 @@
 //! A fake OpenAI-compatible chat endpoint on loopback, replying as the scripted
 //! demo model would. It records every request for the tests to inspect.
 
-use infiagent_cli::demo::scripted_reply;
+use infiagent_demo::scripted_reply;
 use infiagent_model::{ChatRequest, ChatResponse, Message, ToolCall};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};

@@ -9,7 +9,7 @@ use infiagent_engine::TOOL_ERROR_PREFIX;
 use infiagent_model::{ChatModel, ChatRequest, ChatResponse, Message, ModelError, ToolCall, Usage};
 use serde_json::{Value, json};
 
-use super::files;
+use crate::files;
 
 /// A model that needs no network: scripted replies, real tools.
 #[derive(Debug, Default)]

@@ -1,0 +1,230 @@
+//! Documents open in an editor: a rope and a syntax tree kept up to date edit by
+//! edit, re-parsed incrementally.
+
+use std::path::Path;
+
+use ropey::Rope;
+use tree_sitter::{InputEdit, Point, Tree};
+
+use crate::descriptor::{Descriptor, describe_parsed};
+use crate::grammar;
+use crate::language::Language;
+use crate::problems::{SyntaxProblem, problems_in_tree};
+
+/// A range as an LSP client sends it: `((start line, start column), (end line,
+/// end column))`, lines 0-based, columns in UTF-16 code units.
+pub type Utf16Range = ((u32, u32), (u32, u32));
+
+/// The text of an open document and its syntax tree.
+#[derive(Debug, Clone)]
+pub struct LiveDocument {
+    path: String,
+    language: Language,
+    rope: Rope,
+    tree: Option<Tree>,
+}
+
+impl LiveDocument {
+    /// A document at the workspace-relative `path` with the given text, parsed once.
+    pub fn new(path: &str, text: &str) -> LiveDocument {
+        let language = Language::from_path(Path::new(path));
+        LiveDocument {
+            path: path.to_owned(),
+            language,
+            rope: Rope::from_str(text),
+            tree: grammar::parse(language, text),
+        }
+    }
+
+    /// Applies one change as an LSP client sends it: `range` replaced by
+    /// `new_text`, or the whole text when `range` is `None`. Positions past the
+    /// end of a line or of the text are clamped. The tree is edited and
+    /// re-parsed incrementally.
+    pub fn apply_change(&mut self, range: Option<Utf16Range>, new_text: &str) {
+        let Some(((start_line, start_column), (end_line, end_column))) = range else {
+            self.rope = Rope::from_str(new_text);
+            self.tree = grammar::parse(self.language, new_text);
+            return;
+        };
+        let first = char_index(&self.rope, start_line, start_column);
+        let second = char_index(&self.rope, end_line, end_column);
+        let (start_char, end_char) = (first.min(second), first.max(second));
+        let start_byte = self.rope.char_to_byte(start_char);
+        let old_end_byte = self.rope.char_to_byte(end_char);
+        let start_position = point_at(&self.rope, start_byte);
+        let old_end_position = advance(
+            start_position,
+            self.rope.byte_slice(start_byte..old_end_byte).chunks(),
+        );
+        self.rope.remove(start_char..end_char);
+        self.rope.insert(start_char, new_text);
+        let Some(tree) = self.tree.as_mut() else {
+            return;
+        };
+        tree.edit(&InputEdit {
+            start_byte,
+            old_end_byte,
+            new_end_byte: start_byte + new_text.len(),
+            start_position,
+            old_end_position,
+            new_end_position: advance(start_position, std::iter::once(new_text)),
+        });
+        let rope = &self.rope;
+        let mut read = |byte: usize, _: Point| -> &[u8] {
+            if byte >= rope.len_bytes() {
+                return &[];
+            }
+            let (chunk, chunk_start, _, _) = rope.chunk_at_byte(byte);
+            chunk
+                .as_bytes()
+                .get(byte - chunk_start..)
+                .unwrap_or_default()
+        };
+        let old_tree = self.tree.take();
+        self.tree = grammar::with_parser(self.language, |parser| {
+            parser.parse_with_options(&mut read, old_tree.as_ref(), None)
+        })
+        .flatten();
+    }
+
+    /// The current text.
+    pub fn text(&self) -> String {
+        self.rope.to_string()
+    }
+
+    /// The current text as a rope.
+    pub fn rope(&self) -> &Rope {
+        &self.rope
+    }
+
+    /// The workspace-relative path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The language, from the path.
+    pub fn language(&self) -> Language {
+        self.language
+    }
+
+    /// The current syntax tree; `None` for unknown languages.
+    pub fn tree(&self) -> Option<&Tree> {
+        self.tree.as_ref()
+    }
+
+    /// The descriptor of the current text, from the current tree (no parse from scratch).
+    pub fn descriptor(&self) -> Descriptor {
+        describe_parsed(
+            &self.path,
+            self.language,
+            self.tree.as_ref(),
+            &self.rope.to_string(),
+        )
+    }
+
+    /// The syntax problems of the current text, from the current tree.
+    pub fn syntax_problems(&self) -> Vec<SyntaxProblem> {
+        match &self.tree {
+            Some(tree) => problems_in_tree(tree, &self.rope.to_string()),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// The character index of an LSP position (0-based line, UTF-16 column),
+/// clamped to the end of the line (before its line break) and of the text.
+fn char_index(rope: &Rope, line: u32, utf16_column: u32) -> usize {
+    let line = line as usize;
+    if line >= rope.len_lines() {
+        return rope.len_chars();
+    }
+    let line_start = rope.line_to_char(line);
+    let line_slice = rope.line(line);
+    let mut line_length = line_slice.len_chars();
+    while line_length > 0 && matches!(line_slice.char(line_length - 1), '\n' | '\r') {
+        line_length -= 1;
+    }
+    let line_end = line_start + line_length;
+    let target = rope.char_to_utf16_cu(line_start) + utf16_column as usize;
+    let target = target.min(rope.char_to_utf16_cu(line_end));
+    rope.utf16_cu_to_char(target).clamp(line_start, line_end)
+}
+
+/// The tree-sitter point of a byte offset: rows counted by `\n` only (as
+/// tree-sitter counts them, whatever line breaks the rope knows), columns in bytes.
+fn point_at(rope: &Rope, byte: usize) -> Point {
+    advance(Point::new(0, 0), rope.byte_slice(..byte).chunks())
+}
+
+/// The point reached from `start` after the text of `chunks`.
+fn advance<'text>(start: Point, chunks: impl Iterator<Item = &'text str>) -> Point {
+    let mut point = start;
+    for chunk in chunks {
+        match chunk.rfind('\n') {
+            Some(last_newline) => {
+                point.row += chunk.bytes().filter(|byte| *byte == b'\n').count();
+                point.column = chunk.len() - last_newline - 1;
+            }
+            None => point.column += chunk.len(),
+        }
+    }
+    point
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn full_parse_sexp(document: &LiveDocument) -> Option<String> {
+        grammar::parse(document.language(), &document.text()).map(|tree| tree.root_node().to_sexp())
+    }
+
+    #[test]
+    fn edits_apply_at_utf16_positions() {
+        let mut document = LiveDocument::new("a.rs", "fn a() {}\nfn 😀b() {}\n");
+        // The emoji is two UTF-16 code units: column 5 is just after it.
+        document.apply_change(Some(((1, 5), (1, 6))), "c");
+        assert_eq!(document.text(), "fn a() {}\nfn 😀c() {}\n");
+    }
+
+    #[test]
+    fn positions_past_the_end_are_clamped() {
+        let mut document = LiveDocument::new("a.py", "x = 1\ny = 2\n");
+        document.apply_change(Some(((0, 99), (0, 99))), "0");
+        document.apply_change(Some(((9, 0), (9, 3))), "z = 3\n");
+        assert_eq!(document.text(), "x = 10\ny = 2\nz = 3\n");
+        assert_eq!(
+            document.tree().map(|tree| tree.root_node().to_sexp()),
+            full_parse_sexp(&document)
+        );
+    }
+
+    #[test]
+    fn full_replacement_and_crlf() {
+        let mut document = LiveDocument::new("a.rs", "fn a() {}\r\n");
+        document.apply_change(None, "fn b() {}\r\nfn c() {}\r\n");
+        document.apply_change(Some(((1, 3), (1, 4))), "d");
+        assert_eq!(document.text(), "fn b() {}\r\nfn d() {}\r\n");
+        assert_eq!(
+            document.descriptor(),
+            crate::describe("a.rs", &document.text())
+        );
+    }
+
+    #[test]
+    fn unknown_languages_keep_text_only() {
+        let mut document = LiveDocument::new("notes.txt", "hello\n");
+        document.apply_change(Some(((0, 5), (0, 5))), " world");
+        assert_eq!(document.text(), "hello world\n");
+        assert!(document.tree().is_none());
+        assert!(document.syntax_problems().is_empty());
+        assert_eq!(document.descriptor().summary, "hello world");
+    }
+
+    #[test]
+    fn points_count_newlines_only() {
+        let rope = Rope::from_str("a\rb\nc\u{2028}d");
+        assert_eq!(point_at(&rope, 5), Point::new(1, 1));
+        assert_eq!(point_at(&rope, rope.len_bytes()), Point::new(1, 5));
+    }
+}

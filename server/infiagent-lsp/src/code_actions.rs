@@ -1,0 +1,123 @@
+//! Code actions that fit where the cursor is. Each carries a command; no model
+//! work happens here.
+
+use std::path::Path;
+
+use serde_json::json;
+use tower_lsp_server::ls_types::{
+    CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, Command, DiagnosticSeverity,
+};
+
+use crate::commands::{self, design_script};
+use crate::diagnostics::{SOURCE, agent_file_display_path};
+
+/// Kind of "Plan project from this requirement".
+pub(crate) const PLAN_KIND: &str = "refactor.infiagent.plan";
+/// Kind of "Build <x> from this design".
+pub(crate) const BUILD_KIND: &str = "refactor.infiagent.build";
+/// Kind of "Judge this file".
+pub(crate) const JUDGE_KIND: &str = "refactor.infiagent.judge";
+/// Kind of "Run task on selection…".
+pub(crate) const RUN_KIND: &str = "refactor.infiagent.run";
+
+/// Every kind offered, for `codeActionKinds`.
+pub(crate) fn kinds() -> Vec<CodeActionKind> {
+    vec![
+        CodeActionKind::QUICKFIX,
+        CodeActionKind::new(PLAN_KIND),
+        CodeActionKind::new(BUILD_KIND),
+        CodeActionKind::new(JUDGE_KIND),
+        CodeActionKind::new(RUN_KIND),
+    ]
+}
+
+/// The actions for a position in a file at `path` (relative `relative`).
+pub(crate) fn actions(
+    root: &Path,
+    path: &Path,
+    relative: &str,
+    params: &CodeActionParams,
+) -> Vec<CodeActionOrCommand> {
+    let uri = json!(params.text_document.uri);
+    let mut actions = Vec::new();
+    let mut offer =
+        |title: String, kind: &'static str, command: &str, argument: serde_json::Value| {
+            actions.push(CodeAction {
+                title: title.clone(),
+                kind: Some(CodeActionKind::new(kind)),
+                command: Some(Command {
+                    title,
+                    command: command.into(),
+                    arguments: Some(vec![argument]),
+                }),
+                ..CodeAction::default()
+            });
+        };
+    let is_agent_file = agent_file_display_path(root, path).is_some();
+    let is_markdown = relative.ends_with(".md");
+    if let Some(script) = design_script(relative) {
+        offer(
+            format!("Build {script} from this design"),
+            BUILD_KIND,
+            commands::BUILD,
+            json!({"uri": uri}),
+        );
+    } else if is_markdown && !is_agent_file && !relative.starts_with("project_designs/") {
+        offer(
+            "Plan project from this requirement".into(),
+            PLAN_KIND,
+            commands::PLAN,
+            json!({"uri": uri, "range": params.range}),
+        );
+    }
+    if !is_markdown {
+        offer(
+            "Judge this file".into(),
+            JUDGE_KIND,
+            commands::JUDGE,
+            json!({"uri": uri}),
+        );
+    }
+    if params.range.start != params.range.end {
+        offer(
+            "Run task on selection…".into(),
+            RUN_KIND,
+            commands::RUN,
+            json!({"uri": uri, "range": params.range}),
+        );
+    }
+    for diagnostic in &params.context.diagnostics {
+        let from_judge = diagnostic.source.as_deref() == Some(SOURCE)
+            && matches!(
+                diagnostic.severity,
+                Some(DiagnosticSeverity::ERROR | DiagnosticSeverity::WARNING)
+            );
+        if from_judge && !is_agent_file {
+            actions.push(CodeAction {
+                title: "Repair with code_editor_agent".into(),
+                kind: Some(CodeActionKind::QUICKFIX),
+                diagnostics: Some(vec![diagnostic.clone()]),
+                command: Some(Command {
+                    title: "Repair with code_editor_agent".into(),
+                    command: commands::REPAIR.into(),
+                    arguments: Some(vec![json!({"uri": uri, "diagnostic": diagnostic})]),
+                }),
+                is_preferred: Some(true),
+                ..CodeAction::default()
+            });
+        }
+    }
+    let only = params.context.only.as_ref();
+    actions
+        .into_iter()
+        .filter(|action| {
+            only.is_none_or(|kinds| {
+                let kind = action.kind.as_ref().map_or("", |kind| kind.as_str());
+                kinds.iter().any(|wanted| {
+                    kind == wanted.as_str() || kind.starts_with(&format!("{}.", wanted.as_str()))
+                })
+            })
+        })
+        .map(CodeActionOrCommand::CodeAction)
+        .collect()
+}

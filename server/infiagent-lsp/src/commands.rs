@@ -1,0 +1,351 @@
+//! `workspace/executeCommand`: each command checks its arguments, starts a run (or
+//! answers from state) and returns at once.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use infiagent_agents::{GraphFormat, JUDGE_AGENT, load_registry, render_graph};
+use infiagent_engine::FileRef;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use tower_lsp_server::jsonrpc;
+use tower_lsp_server::ls_types::{Diagnostic, Range, Uri};
+
+use crate::documents::{char_index, file_path};
+use crate::runs::{self, RunSpec};
+use crate::state::{State, lock};
+
+/// Every command the server offers.
+pub const COMMANDS: &[&str] = &[RUN, PLAN, BUILD, JUDGE, REPAIR, CANCEL, RUNS, AGENTS];
+
+/// Free text, routed to an agent: `{task, agent?, files?, uri?, range?}` or a string.
+pub const RUN: &str = "infiagent.run";
+/// Plan a project from a requirement: `{uri, range?}`.
+pub const PLAN: &str = "infiagent.plan";
+/// Build a script from its design file: `{uri}`.
+pub const BUILD: &str = "infiagent.build";
+/// Judge a file: `{uri, instruction?}`.
+pub const JUDGE: &str = "infiagent.judge";
+/// Repair what a judge diagnostic reports: `{uri, diagnostic}`.
+pub const REPAIR: &str = "infiagent.repair";
+/// Cancel a run: `{runId}`.
+pub const CANCEL: &str = "infiagent.cancel";
+/// The session's runs with their state.
+pub const RUNS: &str = "infiagent.runs";
+/// The pyramid as JSON.
+pub const AGENTS: &str = "infiagent.agents";
+
+const PLANNER: &str = "project_planner_agent";
+const BUILDER: &str = "code_builder_agent";
+const EDITOR: &str = "code_editor_agent";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RunArgs {
+    task: Option<String>,
+    agent: Option<String>,
+    #[serde(default)]
+    files: Vec<FileRef>,
+    uri: Option<Uri>,
+    range: Option<Range>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct FileArgs {
+    uri: Uri,
+    range: Option<Range>,
+    instruction: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RepairArgs {
+    uri: Uri,
+    diagnostic: Diagnostic,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CancelArgs {
+    run_id: String,
+}
+
+/// Runs one command.
+pub(crate) async fn execute(
+    state: &Arc<State>,
+    command: &str,
+    arguments: Vec<Value>,
+) -> jsonrpc::Result<Option<Value>> {
+    let spec = match command {
+        RUN => run_spec(state, parse_run(&arguments)?)?,
+        PLAN => plan_spec(
+            state,
+            parse(command, &arguments, "{\"uri\": string, \"range\"?: Range}")?,
+        )?,
+        BUILD => build_spec(state, parse(command, &arguments, "{\"uri\": string}")?)?,
+        JUDGE => judge_spec(
+            state,
+            parse(
+                command,
+                &arguments,
+                "{\"uri\": string, \"instruction\"?: string}",
+            )?,
+        )?,
+        REPAIR => repair_spec(
+            state,
+            parse(
+                command,
+                &arguments,
+                "{\"uri\": string, \"diagnostic\": Diagnostic}",
+            )?,
+        )?,
+        CANCEL => {
+            let args: CancelArgs = parse(command, &arguments, "{\"runId\": string}")?;
+            let found = lock(&state.runs).cancel(&args.run_id);
+            if !found {
+                return Err(invalid(format!(
+                    "no run '{}' (see infiagent.runs)",
+                    args.run_id
+                )));
+            }
+            return Ok(Some(json!({"runId": args.run_id, "cancelled": true})));
+        }
+        RUNS => return Ok(Some(runs::runs_json(state))),
+        AGENTS => return Ok(Some(agents_json(state))),
+        other => {
+            return Err(invalid(format!(
+                "unknown command '{other}'; the commands are {}",
+                COMMANDS.join(", ")
+            )));
+        }
+    };
+    let run_id = runs::start_run(state, spec).await?;
+    Ok(Some(json!({"runId": run_id})))
+}
+
+fn invalid(message: String) -> jsonrpc::Error {
+    jsonrpc::Error::invalid_params(message)
+}
+
+fn parse<T: DeserializeOwned>(
+    command: &str,
+    arguments: &[Value],
+    expected: &str,
+) -> jsonrpc::Result<T> {
+    let [argument] = arguments else {
+        return Err(invalid(format!(
+            "{command} takes one argument, {expected}; got {} arguments",
+            arguments.len()
+        )));
+    };
+    serde_json::from_value(argument.clone())
+        .map_err(|err| invalid(format!("{command} expects {expected}: {err}")))
+}
+
+fn parse_run(arguments: &[Value]) -> jsonrpc::Result<RunArgs> {
+    if let [Value::String(task)] = arguments {
+        return Ok(RunArgs {
+            task: Some(task.clone()),
+            agent: None,
+            files: Vec::new(),
+            uri: None,
+            range: None,
+        });
+    }
+    parse(
+        RUN,
+        arguments,
+        "a task string, or {\"task\"?: string, \"agent\"?: string, \"files\"?: [{path, description}], \"uri\"?: string, \"range\"?: Range}",
+    )
+}
+
+/// The workspace-relative path of a document URI, checked to be inside the workspace.
+fn relative(state: &State, uri: &Uri) -> jsonrpc::Result<(PathBuf, String)> {
+    let root = state
+        .root()
+        .ok_or_else(|| invalid("no workspace folder is open".into()))?;
+    let path =
+        file_path(uri).ok_or_else(|| invalid(format!("{} is not a file URI", uri.as_str())))?;
+    let relative = path
+        .strip_prefix(&root)
+        .map_err(|_| {
+            invalid(format!(
+                "{} is outside the workspace {}",
+                path.display(),
+                root.display()
+            ))
+        })?
+        .to_string_lossy()
+        .replace('\\', "/");
+    Ok((path, relative))
+}
+
+/// The text of `range` in the document (the editor's text if open).
+fn selected_text(state: &State, path: &Path, uri: &Uri, range: Option<Range>) -> Option<String> {
+    let range = range.filter(|range| range.start != range.end)?;
+    let documents = lock(&state.documents);
+    let text = match documents.get(uri) {
+        Some(document) => document.text.clone(),
+        None => ropey::Rope::from_str(&std::fs::read_to_string(path).ok()?),
+    };
+    let start = char_index(&text, range.start);
+    let end = char_index(&text, range.end).max(start);
+    Some(text.slice(start..end).to_string())
+}
+
+fn run_spec(state: &State, args: RunArgs) -> jsonrpc::Result<RunSpec> {
+    let mut files = args.files;
+    let mut selection = None;
+    if let Some(uri) = &args.uri {
+        let (path, relative) = relative(state, uri)?;
+        selection = selected_text(state, &path, uri, args.range);
+        files.push(FileRef {
+            path: relative,
+            description: "the file the user is in".into(),
+        });
+    }
+    let task = match (args.task.filter(|task| !task.trim().is_empty()), selection) {
+        (Some(task), Some(selection)) => format!("{task}\n\nSelected text:\n{selection}"),
+        (Some(task), None) => task,
+        (None, Some(selection)) => selection,
+        (None, None) => {
+            return Err(invalid(
+                "infiagent.run needs a task (or a uri with a non-empty range)".into(),
+            ));
+        }
+    };
+    Ok(RunSpec {
+        agent: args.agent,
+        title: crate::short(&task, 60),
+        task,
+        files,
+    })
+}
+
+fn plan_spec(state: &State, args: FileArgs) -> jsonrpc::Result<RunSpec> {
+    let (path, relative) = relative(state, &args.uri)?;
+    let mut task = format!(
+        "Plan the project described in {relative}: one design file per script in project_designs/, and project_designs/project_design_summary.md with the build order."
+    );
+    if let Some(selection) = selected_text(state, &path, &args.uri, args.range) {
+        task.push_str(&format!(
+            "\n\nThe requirement is this part of the file:\n{selection}"
+        ));
+    }
+    Ok(RunSpec {
+        agent: Some(PLANNER.into()),
+        title: format!("plan {relative}"),
+        task,
+        files: vec![FileRef {
+            path: relative,
+            description: "the project requirement".into(),
+        }],
+    })
+}
+
+fn build_spec(state: &State, args: FileArgs) -> jsonrpc::Result<RunSpec> {
+    let (path, relative) = relative(state, &args.uri)?;
+    let script = design_script(&relative).ok_or_else(|| {
+        invalid(format!(
+            "{relative} is not a design file: infiagent.build takes project_designs/project_design_<script>.md"
+        ))
+    })?;
+    let mut files = vec![FileRef {
+        path: relative.clone(),
+        description: format!("design of {script}"),
+    }];
+    if path.with_file_name("project_design_summary.md").is_file() {
+        files.push(FileRef {
+            path: "project_designs/project_design_summary.md".into(),
+            description: "the project's summary design".into(),
+        });
+    }
+    Ok(RunSpec {
+        agent: Some(BUILDER.into()),
+        title: format!("build {script}"),
+        task: format!("Build {script} from its design."),
+        files,
+    })
+}
+
+fn judge_spec(state: &State, args: FileArgs) -> jsonrpc::Result<RunSpec> {
+    let (_, relative) = relative(state, &args.uri)?;
+    let instruction = args
+        .instruction
+        .filter(|instruction| !instruction.trim().is_empty())
+        .unwrap_or_else(|| "It must be correct, complete and, if it is a script with an entry point, run without errors.".into());
+    Ok(RunSpec {
+        agent: Some(JUDGE_AGENT.into()),
+        title: format!("judge {relative}"),
+        task: format!("Verify {relative}. {instruction}"),
+        files: vec![FileRef {
+            path: relative,
+            description: "the file to judge".into(),
+        }],
+    })
+}
+
+fn repair_spec(state: &State, args: RepairArgs) -> jsonrpc::Result<RunSpec> {
+    let (_, relative) = relative(state, &args.uri)?;
+    let line = args.diagnostic.range.start.line + 1;
+    Ok(RunSpec {
+        agent: Some(EDITOR.into()),
+        title: format!("repair {relative}:{line}"),
+        task: format!(
+            "Repair this problem the judge found in {relative} at line {line}: {}\nFix it with the smallest change and check that the file still works.",
+            args.diagnostic.message
+        ),
+        files: vec![FileRef {
+            path: relative,
+            description: "the file to repair".into(),
+        }],
+    })
+}
+
+/// `x.py` for `project_designs/project_design_x.md` (not the summary).
+pub(crate) fn design_script(relative: &str) -> Option<String> {
+    let name = relative.strip_prefix("project_designs/")?;
+    let stem = name.strip_prefix("project_design_")?.strip_suffix(".md")?;
+    (stem != "summary" && !stem.is_empty() && !stem.contains('/')).then(|| {
+        if stem.contains('.') {
+            stem.to_string()
+        } else {
+            format!("{stem}.py")
+        }
+    })
+}
+
+fn agents_json(state: &State) -> Value {
+    let root = state.root();
+    let (registry, problems) = load_registry(root.as_deref());
+    let graph: Value =
+        serde_json::from_str(&render_graph(&registry, GraphFormat::Json)).unwrap_or_default();
+    json!({
+        "graph": graph,
+        "problems": problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn design_scripts() {
+        assert_eq!(
+            design_script("project_designs/project_design_train.md").as_deref(),
+            Some("train.py")
+        );
+        assert_eq!(
+            design_script("project_designs/project_design_app.js.md").as_deref(),
+            Some("app.js")
+        );
+        assert_eq!(
+            design_script("project_designs/project_design_summary.md"),
+            None
+        );
+        assert_eq!(design_script("docs/project_design_train.md"), None);
+    }
+}

@@ -1,0 +1,221 @@
+//! What the user sees on files: judge verdicts, syntax problems in generated
+//! files, and problems in agent definition files. Source `infiagent`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use infiagent_agents::{Origin, Problem, Registry, check_pyramid, load_registry, parse_agent};
+use infiagent_engine::{FinalOutput, Severity, Status};
+use infiagent_tools::BASIC_TOOL_NAMES;
+use serde_json::json;
+use tower_lsp_server::ls_types::{
+    Diagnostic, DiagnosticSeverity, NumberOrString, Position, Range, Uri,
+};
+
+use crate::documents::line_range;
+use crate::state::{State, lock};
+
+/// The `source` of every diagnostic the server publishes.
+pub(crate) const SOURCE: &str = "infiagent";
+
+/// Diagnostics by file and by kind; a file's published set is the union.
+#[derive(Debug, Default)]
+pub(crate) struct DiagnosticStore {
+    verdicts: BTreeMap<PathBuf, Vec<Diagnostic>>,
+    agent_files: BTreeMap<PathBuf, Vec<Diagnostic>>,
+}
+
+impl DiagnosticStore {
+    fn all(&self, path: &Path) -> Vec<Diagnostic> {
+        [&self.verdicts, &self.agent_files]
+            .into_iter()
+            .filter_map(|map| map.get(path))
+            .flatten()
+            .cloned()
+            .collect()
+    }
+}
+
+/// A judge's verdict becomes diagnostics: findings at their lines; without
+/// findings, one diagnostic at the top of each file concerned. It replaces the
+/// earlier verdicts on those files (a success clears earlier errors).
+pub(crate) async fn apply_verdict(
+    state: &State,
+    run_id: &str,
+    audited_agent: Option<&str>,
+    files: &[String],
+    verdict: &FinalOutput,
+) {
+    let Some(root) = state.root() else {
+        return;
+    };
+    let data = json!({"runId": run_id, "status": verdict.status.as_str(), "agent": audited_agent});
+    let mut by_file: BTreeMap<PathBuf, Vec<Diagnostic>> = BTreeMap::new();
+    let concerned: BTreeSet<&str> = files
+        .iter()
+        .map(String::as_str)
+        .chain(verdict.findings.iter().map(|finding| finding.path.as_str()))
+        .collect();
+    for relative in &concerned {
+        if let Some(path) = inside(&root, relative) {
+            by_file.entry(path).or_default();
+        }
+    }
+    for finding in &verdict.findings {
+        let Some(path) = inside(&root, &finding.path) else {
+            continue;
+        };
+        let text = current_text(state, &path);
+        let line = finding.line.unwrap_or(1).saturating_sub(1);
+        by_file.entry(path).or_default().push(Diagnostic {
+            range: line_range(&text, line),
+            severity: Some(match finding.severity {
+                Severity::Error => DiagnosticSeverity::ERROR,
+                Severity::Warning => DiagnosticSeverity::WARNING,
+                Severity::Info => DiagnosticSeverity::INFORMATION,
+            }),
+            code: Some(NumberOrString::String("judge".into())),
+            source: Some(SOURCE.into()),
+            message: finding.message.clone(),
+            data: Some(data.clone()),
+            ..Diagnostic::default()
+        });
+    }
+    let summary = match verdict.status {
+        Status::Success => format!("Judge: success. {}", first_line(&verdict.output)),
+        Status::Error => format!("Judge: error. {}", first_line(&verdict.error_information)),
+    };
+    for (path, diagnostics) in by_file.iter_mut() {
+        if diagnostics.is_empty() && path.is_file() {
+            let text = current_text(state, path);
+            diagnostics.push(Diagnostic {
+                range: line_range(&text, 0),
+                severity: Some(match verdict.status {
+                    Status::Success => DiagnosticSeverity::INFORMATION,
+                    Status::Error => DiagnosticSeverity::ERROR,
+                }),
+                code: Some(NumberOrString::String("judge".into())),
+                source: Some(SOURCE.into()),
+                message: summary.clone(),
+                data: Some(data.clone()),
+                ..Diagnostic::default()
+            });
+        }
+    }
+    let paths: Vec<PathBuf> = by_file.keys().cloned().collect();
+    {
+        let mut store = lock(&state.diagnostics);
+        for (path, diagnostics) in by_file {
+            store.verdicts.insert(path, diagnostics);
+        }
+    }
+    for path in paths {
+        publish(state, &path).await;
+    }
+}
+
+/// Verdicts on a file are stale once its text changes: drop them.
+pub(crate) async fn drop_stale_verdicts(state: &State, path: &Path) {
+    let removed = lock(&state.diagnostics).verdicts.remove(path).is_some();
+    if removed {
+        publish(state, path).await;
+    }
+}
+
+/// Checks an agent definition being edited (its buffer text) against the pyramid.
+pub(crate) async fn check_agent_file(state: &State, path: &Path, text: &str) {
+    let Some(root) = state.root() else {
+        return;
+    };
+    let Some(display) = agent_file_display_path(&root, path) else {
+        return;
+    };
+    let origin = if display.starts_with("agents/") {
+        Origin::Builtin
+    } else {
+        Origin::Workspace
+    };
+    let problems: Vec<Problem> = match parse_agent(Path::new(&display), text, origin) {
+        Err(problems) => problems,
+        Ok(definition) => {
+            let (registry, _) = load_registry(Some(&root));
+            let mut definitions: Vec<_> = registry.agents().cloned().collect();
+            definitions.retain(|existing| existing.path != definition.path);
+            definitions.push(definition);
+            let k_max = crate::runs::effective_config(state)
+                .map_or(infiagent_agents::DEFAULT_K_MAX, |config| config.run.k_max);
+            check_pyramid(&Registry::new(definitions), BASIC_TOOL_NAMES, k_max)
+                .into_iter()
+                .filter(|problem| problem.path == Path::new(&display))
+                .collect()
+        }
+    };
+    let diagnostics = problems
+        .iter()
+        .map(|problem| {
+            let line = problem.position.line.saturating_sub(1);
+            let character = problem.position.col.saturating_sub(1);
+            Diagnostic {
+                range: Range::new(
+                    Position::new(line, character),
+                    Position::new(line, character + 1),
+                ),
+                severity: Some(DiagnosticSeverity::ERROR),
+                code: Some(NumberOrString::String("pyramid".into())),
+                source: Some(SOURCE.into()),
+                message: problem.message.clone(),
+                ..Diagnostic::default()
+            }
+        })
+        .collect();
+    lock(&state.diagnostics)
+        .agent_files
+        .insert(path.to_path_buf(), diagnostics);
+    publish(state, path).await;
+}
+
+/// `agents/x.md` or `.infiagent/agents/x.md` relative to the root, if `path` is one.
+pub(crate) fn agent_file_display_path(root: &Path, path: &Path) -> Option<String> {
+    let relative = path.strip_prefix(root).ok()?.to_str()?.replace('\\', "/");
+    let is_agent_file = relative.ends_with(".md")
+        && ["agents/", ".infiagent/agents/"].iter().any(|prefix| {
+            relative
+                .strip_prefix(prefix)
+                .is_some_and(|rest| !rest.contains('/'))
+        });
+    is_agent_file.then_some(relative)
+}
+
+/// Sends the file's diagnostics, with the version of its open document.
+pub(crate) async fn publish(state: &State, path: &Path) {
+    let Some(uri) = Uri::from_file_path(path) else {
+        return;
+    };
+    let diagnostics = lock(&state.diagnostics).all(path);
+    let version = lock(&state.documents)
+        .by_path(path)
+        .map(|document| document.version);
+    state
+        .client
+        .publish_diagnostics(uri, diagnostics, version)
+        .await;
+}
+
+fn inside(root: &Path, relative: &str) -> Option<PathBuf> {
+    let joined = root.join(relative.trim_start_matches("./"));
+    let path = std::fs::canonicalize(&joined).unwrap_or(joined);
+    path.starts_with(root).then_some(path)
+}
+
+fn current_text(state: &State, path: &Path) -> String {
+    let open = lock(&state.documents)
+        .by_path(path)
+        .map(|document| document.text.to_string());
+    open.unwrap_or_else(|| std::fs::read_to_string(path).unwrap_or_default())
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("")
+}

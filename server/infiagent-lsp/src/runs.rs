@@ -1,0 +1,476 @@
+//! Runs started from the editor: each gets a work-done progress token, reports
+//! its live call stack, tokens and cost, turns verdicts into diagnostics, and
+//! can be cancelled from the progress UI or with `infiagent.cancel`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use infiagent_agents::load_registry;
+use infiagent_engine::{
+    ActiveCalls, Autonomy, Config, Engine, FileRef, ModelPool, RunEnd, RunEvent, RunHandle,
+    RunOutcome, RunRequest, Status, Totals,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+use tower_lsp_server::jsonrpc;
+use tower_lsp_server::ls_types::notification::{Notification, Progress};
+use tower_lsp_server::ls_types::request::WorkDoneProgressCreate;
+use tower_lsp_server::ls_types::{
+    AnnotatedTextEdit, ChangeAnnotation, CreateFile, CreateFileOptions, DocumentChangeOperation,
+    DocumentChanges, MessageType, OneOf, OptionalVersionedTextDocumentIdentifier, ProgressParams,
+    ProgressParamsValue, ProgressToken, ResourceOp, TextDocumentEdit, TextEdit, Uri,
+    WorkDoneProgress, WorkDoneProgressBegin, WorkDoneProgressCreateParams, WorkDoneProgressEnd,
+    WorkDoneProgressReport, WorkspaceEdit,
+};
+
+use crate::diagnostics;
+use crate::documents::full_range;
+use crate::editor::LspEditor;
+use crate::state::{State, lock};
+
+/// Progress reports at most this often (agent starts and ends always report).
+const REPORT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The custom notification with a run's structured state.
+pub(crate) enum RunStatusNotification {}
+
+impl Notification for RunStatusNotification {
+    type Params = RunStatus;
+    const METHOD: &'static str = "infiagent/runStatus";
+}
+
+/// Where a run is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RunState {
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+/// A run's structured state, for extensions (`infiagent/runStatus`, `infiagent.runs`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RunStatus {
+    pub run_id: String,
+    pub agent: String,
+    pub title: String,
+    pub state: RunState,
+    pub stack: Vec<String>,
+    pub totals: Totals,
+    pub message: String,
+    pub started_at: String,
+    pub record: String,
+}
+
+/// The runs of this session.
+#[derive(Default)]
+pub(crate) struct Runs {
+    entries: BTreeMap<String, RunEntry>,
+}
+
+struct RunEntry {
+    status: RunStatus,
+    token: ProgressToken,
+    cancel: CancellationToken,
+}
+
+impl Runs {
+    pub fn statuses(&self) -> Vec<RunStatus> {
+        self.entries
+            .values()
+            .map(|entry| entry.status.clone())
+            .collect()
+    }
+
+    /// Cancels a run by id; false if there is none.
+    pub fn cancel(&self, run_id: &str) -> bool {
+        self.entries
+            .get(run_id)
+            .map(|entry| entry.cancel.cancel())
+            .is_some()
+    }
+
+    /// Cancels the run a progress token belongs to.
+    pub fn cancel_token(&self, token: &ProgressToken) -> bool {
+        self.entries
+            .values()
+            .find(|entry| &entry.token == token)
+            .map(|entry| entry.cancel.cancel())
+            .is_some()
+    }
+
+    pub fn cancel_all(&self) {
+        for entry in self.entries.values() {
+            entry.cancel.cancel();
+        }
+    }
+
+    pub fn any_running(&self) -> bool {
+        self.entries
+            .values()
+            .any(|entry| entry.status.state == RunState::Running)
+    }
+}
+
+/// What to run.
+pub(crate) struct RunSpec {
+    pub agent: Option<String>,
+    pub title: String,
+    pub task: String,
+    pub files: Vec<FileRef>,
+}
+
+/// The configuration in effect, from the file, the environment and the editor.
+pub(crate) fn effective_config(state: &State) -> Result<Config, String> {
+    let root = state
+        .root()
+        .ok_or_else(|| "no workspace folder is open".to_string())?;
+    let settings = lock(&state.settings).clone();
+    settings.effective(&root).map_err(|err| err.to_string())
+}
+
+/// Starts a run and returns its id at once; the run reports on its own task.
+pub(crate) async fn start_run(state: &Arc<State>, spec: RunSpec) -> jsonrpc::Result<String> {
+    let prepared = prepare(state, spec);
+    match prepared {
+        Ok(started) => Ok(started),
+        Err(message) => {
+            state
+                .client
+                .show_message(MessageType::ERROR, format!("InfiAgent: {message}"))
+                .await;
+            Err(jsonrpc::Error {
+                code: jsonrpc::ErrorCode::InvalidRequest,
+                message: message.into(),
+                data: None,
+            })
+        }
+    }
+}
+
+fn prepare(state: &Arc<State>, spec: RunSpec) -> Result<String, String> {
+    let root = state.root().ok_or("no workspace folder is open")?;
+    let config = effective_config(state)?;
+    let models = ModelPool::from_config(&config).map_err(|err| {
+        format!("{err}\n(Set infiagent.model.base_url, .name and .api_key_env in the editor settings, or [model] in .infiagent/config.toml.)")
+    })?;
+    let (registry, problems) = load_registry(Some(&root));
+    if let Some(problem) = problems.first() {
+        return Err(format!(
+            "an agent file is invalid: {problem} (see `infiagent agents check`)"
+        ));
+    }
+    let autonomy = config.run.autonomy;
+    let editor = Arc::new(LspEditor::new(state.clone(), autonomy));
+    let engine = Engine::new(&root, config, registry, models).map_err(|err| err.to_string())?;
+    let handle = engine
+        .start(RunRequest {
+            agent: spec.agent,
+            task: spec.task,
+            files: spec.files,
+            editor: editor.clone(),
+        })
+        .map_err(|err| err.to_string())?;
+    let run_id = handle.id.clone();
+    let token = ProgressToken::String(format!("infiagent/run/{run_id}"));
+    let status = RunStatus {
+        run_id: run_id.clone(),
+        agent: handle.agent.clone(),
+        title: spec.title,
+        state: RunState::Running,
+        stack: Vec::new(),
+        totals: Totals::default(),
+        message: String::new(),
+        started_at: humantime_now(),
+        record: handle.dir.display().to_string(),
+    };
+    lock(&state.runs).entries.insert(
+        run_id.clone(),
+        RunEntry {
+            status: status.clone(),
+            token: token.clone(),
+            cancel: handle.cancel.clone(),
+        },
+    );
+    tokio::spawn(watch(
+        state.clone(),
+        handle,
+        token,
+        status,
+        editor,
+        autonomy,
+    ));
+    Ok(run_id)
+}
+
+fn humantime_now() -> String {
+    let since_epoch = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}", since_epoch.as_secs())
+}
+
+/// Follows one run to its end.
+async fn watch(
+    state: Arc<State>,
+    handle: RunHandle,
+    token: ProgressToken,
+    mut status: RunStatus,
+    editor: Arc<LspEditor>,
+    autonomy: Autonomy,
+) {
+    let RunHandle {
+        mut events,
+        completion,
+        dir,
+        ..
+    } = handle;
+    let progress = state.support().work_done_progress
+        && state
+            .client
+            .send_request::<WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
+                token: token.clone(),
+            })
+            .await
+            .is_ok();
+    if progress {
+        send_progress(
+            &state,
+            &token,
+            WorkDoneProgress::Begin(WorkDoneProgressBegin {
+                title: format!("InfiAgent: {}", status.title),
+                cancellable: Some(true),
+                message: Some(format!("starting {}", status.agent)),
+                percentage: None,
+            }),
+        )
+        .await;
+    }
+    send_status(&state, &status).await;
+    let mut calls = ActiveCalls::default();
+    let mut last_report = Instant::now() - REPORT_INTERVAL;
+    while let Some(event) = events.recv().await {
+        calls.apply(&event);
+        let always_report = matches!(
+            event,
+            RunEvent::AgentStarted { .. } | RunEvent::AgentFinished { .. }
+        );
+        if let RunEvent::Verdict {
+            audited_agent,
+            files,
+            verdict,
+            ..
+        } = &event
+        {
+            diagnostics::apply_verdict(
+                &state,
+                &status.run_id,
+                audited_agent.as_deref(),
+                files,
+                verdict,
+            )
+            .await;
+        }
+        if always_report || last_report.elapsed() >= REPORT_INTERVAL {
+            last_report = Instant::now();
+            status.stack = calls.stacks();
+            status.totals = calls.totals();
+            status.message = report_message(&status);
+            if progress {
+                send_progress(
+                    &state,
+                    &token,
+                    WorkDoneProgress::Report(WorkDoneProgressReport {
+                        cancellable: Some(true),
+                        message: Some(status.message.clone()),
+                        percentage: None,
+                    }),
+                )
+                .await;
+            }
+            update_entry(&state, &status);
+            send_status(&state, &status).await;
+        }
+    }
+    let outcome = completion.wait().await;
+    if autonomy == Autonomy::Review {
+        offer_review(&state, &outcome, editor.take_staged()).await;
+    }
+    status.stack = Vec::new();
+    status.totals = outcome.totals;
+    (status.state, status.message) = end_state(&outcome);
+    status.record = dir.display().to_string();
+    if progress {
+        send_progress(
+            &state,
+            &token,
+            WorkDoneProgress::End(WorkDoneProgressEnd {
+                message: Some(status.message.clone()),
+            }),
+        )
+        .await;
+    }
+    update_entry(&state, &status);
+    send_status(&state, &status).await;
+    if status.state == RunState::Failed {
+        state
+            .client
+            .show_message(
+                MessageType::WARNING,
+                format!("InfiAgent: {}", status.message),
+            )
+            .await;
+    }
+}
+
+fn report_message(status: &RunStatus) -> String {
+    format!(
+        "{} · {} tokens · ${:.4}",
+        status.stack.join(" | "),
+        status.totals.tokens(),
+        status.totals.cost_usd
+    )
+}
+
+fn end_state(outcome: &RunOutcome) -> (RunState, String) {
+    let totals = format!(
+        "{} tokens · ${:.4}",
+        outcome.totals.tokens(),
+        outcome.totals.cost_usd
+    );
+    match &outcome.end {
+        RunEnd::Finished { output } if output.status == Status::Success => (
+            RunState::Succeeded,
+            format!("{} succeeded · {totals}", outcome.agent),
+        ),
+        RunEnd::Finished { output } => (
+            RunState::Failed,
+            format!(
+                "{} ended with an error: {} · {totals}",
+                outcome.agent, output.error_information
+            ),
+        ),
+        RunEnd::Cancelled => (RunState::Cancelled, format!("cancelled · {totals}")),
+        RunEnd::Aborted { reason } => (RunState::Failed, format!("stopped: {reason}")),
+    }
+}
+
+fn update_entry(state: &State, status: &RunStatus) {
+    if let Some(entry) = lock(&state.runs).entries.get_mut(&status.run_id) {
+        entry.status = status.clone();
+    }
+}
+
+async fn send_progress(state: &State, token: &ProgressToken, progress: WorkDoneProgress) {
+    state
+        .client
+        .send_notification::<Progress>(ProgressParams {
+            token: token.clone(),
+            value: ProgressParamsValue::WorkDone(progress),
+        })
+        .await;
+}
+
+async fn send_status(state: &State, status: &RunStatus) {
+    state
+        .client
+        .send_notification::<RunStatusNotification>(status.clone())
+        .await;
+}
+
+/// In `review` autonomy, the run's file changes are offered as one workspace edit
+/// that the user confirms.
+async fn offer_review(state: &State, outcome: &RunOutcome, staged: BTreeMap<PathBuf, String>) {
+    if staged.is_empty() {
+        return;
+    }
+    let annotation_id = format!("infiagent-run-{}", outcome.run_id);
+    let annotated = state.support().change_annotations;
+    let mut operations = Vec::new();
+    for (path, content) in &staged {
+        let Some(uri) = Uri::from_file_path(path) else {
+            continue;
+        };
+        let open = lock(&state.documents)
+            .by_path(path)
+            .map(|document| (document.version, document.text.to_string()));
+        let (version, current) = match open {
+            Some((version, text)) => (Some(version), Some(text)),
+            None => (None, std::fs::read_to_string(path).ok()),
+        };
+        if current.is_none() {
+            operations.push(DocumentChangeOperation::Op(ResourceOp::Create(
+                CreateFile {
+                    uri: uri.clone(),
+                    options: Some(CreateFileOptions {
+                        overwrite: Some(false),
+                        ignore_if_exists: Some(true),
+                    }),
+                    annotation_id: annotated.then(|| annotation_id.clone()),
+                },
+            )));
+        }
+        let edit = TextEdit {
+            range: full_range(current.as_deref().unwrap_or("")),
+            new_text: content.clone(),
+        };
+        let edit = if annotated {
+            OneOf::Right(AnnotatedTextEdit {
+                text_edit: edit,
+                annotation_id: annotation_id.clone(),
+            })
+        } else {
+            OneOf::Left(edit)
+        };
+        operations.push(DocumentChangeOperation::Edit(TextDocumentEdit {
+            text_document: OptionalVersionedTextDocumentIdentifier { uri, version },
+            edits: vec![edit],
+        }));
+    }
+    let change_annotations = annotated.then(|| {
+        [(
+            annotation_id.clone(),
+            ChangeAnnotation {
+                label: format!("InfiAgent run {}", outcome.run_id),
+                needs_confirmation: Some(true),
+                description: Some(format!(
+                    "{} file(s) changed by {}",
+                    staged.len(),
+                    outcome.agent
+                )),
+            },
+        )]
+        .into_iter()
+        .collect()
+    });
+    let edit = WorkspaceEdit {
+        document_changes: Some(DocumentChanges::Operations(operations)),
+        change_annotations,
+        ..WorkspaceEdit::default()
+    };
+    match state.client.apply_edit(edit).await {
+        Ok(response) if response.applied => {}
+        Ok(_) | Err(_) => {
+            state
+                .client
+                .show_message(
+                    MessageType::INFO,
+                    format!(
+                        "InfiAgent: the changes of run {} were not applied.",
+                        outcome.run_id
+                    ),
+                )
+                .await;
+        }
+    }
+}
+
+/// JSON for `infiagent.runs`.
+pub(crate) fn runs_json(state: &State) -> Value {
+    json!({"runs": lock(&state.runs).statuses()})
+}

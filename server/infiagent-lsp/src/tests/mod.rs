@@ -1,0 +1,622 @@
+//! The server in process over `tokio::io::duplex`, against the scripted model
+//! served over HTTP on loopback.
+
+mod harness;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use harness::{Answers, Client, uri};
+use serde_json::{Value, json};
+
+use crate::state::lock;
+
+async fn scripted_model() -> infiagent_demo::ScriptedEndpoint {
+    infiagent_demo::serve(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap()
+}
+
+fn options(base_url: &str, autonomy: &str) -> Value {
+    json!({"model": {"base_url": base_url, "name": "scripted"}, "run": {"autonomy": autonomy}})
+}
+
+fn workspace_with_requirement() -> tempfile::TempDir {
+    let workspace = tempfile::tempdir().unwrap();
+    std::fs::write(
+        workspace.path().join("requirement.md"),
+        infiagent_demo::files::REQUIREMENT,
+    )
+    .unwrap();
+    workspace
+}
+
+async fn execute(client: &mut Client, command: &str, argument: Value) -> String {
+    let result = client
+        .request(
+            "workspace/executeCommand",
+            json!({"command": command, "arguments": [argument]}),
+        )
+        .await
+        .unwrap();
+    result["runId"].as_str().unwrap().to_string()
+}
+
+fn diagnostics_for(message: &Value) -> Vec<Value> {
+    message["params"]["diagnostics"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Plan, then build, then judge: files appear and verdicts become diagnostics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_build_judge() {
+    let model = scripted_model().await;
+    let workspace = workspace_with_requirement();
+    let root = workspace.path();
+    let mut client =
+        Client::start(root, options(&model.base_url(), "auto"), Answers::default()).await;
+
+    let started = Instant::now();
+    let run_id = execute(
+        &mut client,
+        "infiagent.plan",
+        json!({"uri": uri(root, "requirement.md")}),
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "executeCommand must answer at once"
+    );
+    let begin = client
+        .wait_for_method("$/progress", |params| params["value"]["kind"] == "begin")
+        .await;
+    assert_eq!(begin["params"]["value"]["cancellable"], true);
+    assert_eq!(
+        client.wait_run_end(&run_id).await.split(" · ").next(),
+        Some("project_planner_agent succeeded")
+    );
+    for design in ["textstats", "numstats", "summary"] {
+        assert!(
+            root.join(format!("project_designs/project_design_{design}.md"))
+                .is_file()
+        );
+    }
+    let reports = client.take("$/progress");
+    assert!(
+        reports
+            .iter()
+            .any(|report| report["params"]["value"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("project_planner_agent(requirement.md) › judge_agent")),
+        "the live call stack is reported"
+    );
+
+    let run_id = execute(
+        &mut client,
+        "infiagent.build",
+        json!({"uri": uri(root, "project_designs/project_design_numstats.md")}),
+    )
+    .await;
+    let end = client.wait_run_end(&run_id).await;
+    assert!(end.starts_with("code_builder_agent succeeded"), "{end}");
+    assert!(root.join("numstats.py").is_file());
+    let published = client
+        .wait_for_method("textDocument/publishDiagnostics", |params| {
+            params["uri"] == uri(root, "numstats.py")
+        })
+        .await;
+    let diagnostics = diagnostics_for(&published);
+    assert_eq!(diagnostics.len(), 1);
+    assert_eq!(
+        diagnostics[0]["severity"], 3,
+        "a success verdict is information"
+    );
+    assert_eq!(diagnostics[0]["source"], "infiagent");
+
+    std::fs::write(
+        root.join("broken.py"),
+        "def f():\n    return 1\nraise ValueError('boom')\n",
+    )
+    .unwrap();
+    let run_id = execute(
+        &mut client,
+        "infiagent.judge",
+        json!({"uri": uri(root, "broken.py")}),
+    )
+    .await;
+    let end = client.wait_run_end(&run_id).await;
+    assert!(end.starts_with("judge_agent ended with an error"), "{end}");
+    let published = client
+        .wait_for_method("textDocument/publishDiagnostics", |params| {
+            params["uri"] == uri(root, "broken.py")
+        })
+        .await;
+    let mut diagnostics = diagnostics_for(&published);
+    diagnostics[0]["data"]["runId"] = json!("[run id]");
+    insta::assert_json_snapshot!(diagnostics, @r#"
+    [
+      {
+        "code": "judge",
+        "data": {
+          "agent": null,
+          "runId": "[run id]",
+          "status": "error"
+        },
+        "message": "`broken.py` fails: ValueError: boom",
+        "range": {
+          "end": {
+            "character": 24,
+            "line": 2
+          },
+          "start": {
+            "character": 0,
+            "line": 2
+          }
+        },
+        "severity": 1,
+        "source": "infiagent"
+      }
+    ]
+    "#);
+    // The verdict's error is also shown as a message.
+    client
+        .wait_for_method("window/showMessage", |params| {
+            params["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("judge_agent ended with an error")
+        })
+        .await;
+    let statuses = client.take("infiagent/runStatus");
+    assert!(
+        statuses
+            .iter()
+            .any(|status| status["params"]["state"] == "failed")
+    );
+    client.finish().await;
+}
+
+/// Cancelling from the progress UI stops the run and kills its process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_from_progress() {
+    let model = scripted_model().await;
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    std::fs::write(
+        root.join("slow.py"),
+        "import os, time\nopen('pid.txt', 'w').write(str(os.getpid()))\ntime.sleep(60)\n",
+    )
+    .unwrap();
+    let mut client =
+        Client::start(root, options(&model.base_url(), "auto"), Answers::default()).await;
+    let run_id = execute(
+        &mut client,
+        "infiagent.judge",
+        json!({"uri": uri(root, "slow.py")}),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let pid = loop {
+        let pid = std::fs::read_to_string(root.join("pid.txt")).unwrap_or_default();
+        if !pid.is_empty() {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "the script never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let cancelled_at = Instant::now();
+    client
+        .notify(
+            "window/workDoneProgress/cancel",
+            json!({"token": format!("infiagent/run/{run_id}")}),
+        )
+        .await;
+    let end = client.wait_run_end(&run_id).await;
+    assert!(end.starts_with("cancelled"), "{end}");
+    assert!(
+        cancelled_at.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        cancelled_at.elapsed()
+    );
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    assert!(
+        stat.is_empty() || stat.split_whitespace().nth(2) == Some("Z"),
+        "the script survived"
+    );
+    client.finish().await;
+}
+
+/// An open buffer with unsaved changes is never overwritten; an open clean one
+/// is written through a versioned workspace/applyEdit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_respect_open_buffers() {
+    let model = scripted_model().await;
+    let workspace = workspace_with_requirement();
+    let root = workspace.path();
+    std::fs::create_dir_all(root.join("project_designs")).unwrap();
+    std::fs::write(
+        root.join("project_designs/project_design_textstats.md"),
+        infiagent_demo::files::DESIGN_TEXTSTATS,
+    )
+    .unwrap();
+    std::fs::write(root.join("textstats.py"), "# on disk\n").unwrap();
+    let mut client =
+        Client::start(root, options(&model.base_url(), "auto"), Answers::default()).await;
+
+    // Dirty: the buffer differs from the disk.
+    let textstats = uri(root, "textstats.py");
+    client
+        .notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": textstats, "languageId": "python", "version": 3, "text": "# unsaved edit\n"}}),
+        )
+        .await;
+    let run_id = execute(
+        &mut client,
+        "infiagent.build",
+        json!({"uri": uri(root, "project_designs/project_design_textstats.md")}),
+    )
+    .await;
+    client
+        .wait_for_method("window/showMessage", |params| {
+            params["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("unsaved changes")
+        })
+        .await;
+    client.wait_run_end(&run_id).await;
+    assert_eq!(
+        std::fs::read_to_string(root.join("textstats.py")).unwrap(),
+        "# on disk\n"
+    );
+    assert!(client.take("workspace/applyEdit").is_empty());
+
+    // Clean: the buffer equals the disk.
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": textstats, "version": 4}, "contentChanges": [{"text": "# on disk\n"}]}),
+        )
+        .await;
+    let run_id = execute(
+        &mut client,
+        "infiagent.build",
+        json!({"uri": uri(root, "project_designs/project_design_textstats.md")}),
+    )
+    .await;
+    let edit = client
+        .wait_for_method("workspace/applyEdit", |_| true)
+        .await;
+    let change = &edit["params"]["edit"]["documentChanges"][0];
+    assert_eq!(
+        change["textDocument"],
+        json!({"uri": textstats, "version": 4})
+    );
+    assert_eq!(
+        change["edits"][0]["newText"],
+        infiagent_demo::files::TEXTSTATS
+    );
+    client.wait_run_end(&run_id).await;
+    assert_eq!(
+        std::fs::read_to_string(root.join("textstats.py")).unwrap(),
+        infiagent_demo::files::TEXTSTATS
+    );
+    client.finish().await;
+}
+
+/// In `ask` autonomy a shell command waits for the user; "Skip" goes back to the agent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approval_skip_goes_back_to_the_agent() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let server = MockServer::start().await;
+    let reply = |name: &str, arguments: Value| {
+        ResponseTemplate::new(200).set_body_json(json!({"choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null,
+            "tool_calls": [{"id": format!("call_{name}"), "type": "function", "function": {"name": name, "arguments": arguments.to_string()}}]}}]}))
+    };
+    Mock::given(method("POST"))
+        .respond_with(reply(
+            "execute_shell",
+            json!({"command": "touch approved.txt"}),
+        ))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(reply(
+            "final_output",
+            json!({"status": "error", "output": "", "error_information": "not allowed to run it"}),
+        ))
+        .mount(&server)
+        .await;
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    let mut client = Client::start(
+        root,
+        options(&format!("{}/v1", server.uri()), "ask"),
+        Answers::default(),
+    )
+    .await;
+    let run_id = execute(
+        &mut client,
+        "infiagent.run",
+        json!({"task": "create approved.txt with a shell command", "agent": "code_editor_agent"}),
+    )
+    .await;
+    let question = client
+        .wait_for_method("window/showMessageRequest", |_| true)
+        .await;
+    assert_eq!(
+        question["params"]["message"],
+        "InfiAgent: code_editor_agent wants to run execute_shell: touch approved.txt"
+    );
+    let titles: Vec<&str> = question["params"]["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|action| action["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Run", "Skip", "Always for this workspace"]);
+    client.wait_run_end(&run_id).await;
+    assert!(!root.join("approved.txt").exists());
+    let requests = server.received_requests().await.unwrap();
+    let second: Value = serde_json::from_slice(&requests[1].body).unwrap();
+    let answer = second["messages"].as_array().unwrap().last().unwrap()["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(answer.contains("did not approve"), "{answer}");
+    client
+        .wait_for_method("window/showMessage", |params| {
+            params["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("not allowed to run it")
+        })
+        .await;
+    client.finish().await;
+}
+
+/// The actions that fit each kind of file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_actions_by_kind_of_file() {
+    let workspace = workspace_with_requirement();
+    let root = workspace.path();
+    std::fs::create_dir_all(root.join("project_designs")).unwrap();
+    for file in [
+        "project_designs/project_design_train.md",
+        "project_designs/project_design_summary.md",
+        "train.py",
+    ] {
+        std::fs::write(root.join(file), "x\n").unwrap();
+    }
+    let mut client = Client::start(root, json!({}), Answers::default()).await;
+    let mut titles = Vec::new();
+    let judge_diagnostic = json!({"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 1}},
+        "severity": 1, "source": "infiagent", "message": "crashes"});
+    for (file, end, diagnostics) in [
+        ("requirement.md", 0, json!([])),
+        ("project_designs/project_design_train.md", 0, json!([])),
+        ("project_designs/project_design_summary.md", 0, json!([])),
+        ("train.py", 0, json!([])),
+        ("train.py", 1, json!([judge_diagnostic])),
+    ] {
+        let actions = client
+            .request(
+                "textDocument/codeAction",
+                json!({"textDocument": {"uri": uri(root, file)},
+                    "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": end}},
+                    "context": {"diagnostics": diagnostics}}),
+            )
+            .await
+            .unwrap();
+        for action in actions.as_array().unwrap() {
+            titles.push(format!(
+                "{file}: {} [{}] -> {}",
+                action["title"].as_str().unwrap(),
+                action["kind"].as_str().unwrap(),
+                action["command"]["command"].as_str().unwrap()
+            ));
+        }
+    }
+    insta::assert_snapshot!(titles.join("\n"), @r"
+    requirement.md: Plan project from this requirement [refactor.infiagent.plan] -> infiagent.plan
+    project_designs/project_design_train.md: Build train.py from this design [refactor.infiagent.build] -> infiagent.build
+    train.py: Judge this file [refactor.infiagent.judge] -> infiagent.judge
+    train.py: Judge this file [refactor.infiagent.judge] -> infiagent.judge
+    train.py: Run task on selection… [refactor.infiagent.run] -> infiagent.run
+    train.py: Repair with code_editor_agent [quickfix] -> infiagent.repair
+    ");
+    let only_quickfix = client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri(root, "train.py")},
+                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 1}},
+                "context": {"diagnostics": [judge_diagnostic], "only": ["quickfix"]}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(only_quickfix.as_array().unwrap().len(), 1);
+    client.finish().await;
+}
+
+/// Bad arguments get a JSON-RPC error that says what was expected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_command_arguments() {
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    let mut client = Client::start(root, json!({}), Answers::default()).await;
+    let mut errors = Vec::new();
+    for (command, arguments) in [
+        ("infiagent.plan", json!([])),
+        ("infiagent.plan", json!([{"url": "file:///x"}])),
+        ("infiagent.build", json!([{"uri": uri(root, "notes.md")}])),
+        ("infiagent.cancel", json!([{"runId": "nope"}])),
+        ("infiagent.judge", json!([{"uri": "file:///etc/passwd"}])),
+        ("infiagent.fly", json!([])),
+    ] {
+        let error = client
+            .request(
+                "workspace/executeCommand",
+                json!({"command": command, "arguments": arguments}),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(error["code"], -32602);
+        errors.push(format!("{command}: {}", error["message"].as_str().unwrap()));
+    }
+    let root_text = root.canonicalize().unwrap().display().to_string();
+    insta::assert_snapshot!(errors.join("\n").replace(&root_text, "[workspace]"), @r#"
+    infiagent.plan: infiagent.plan takes one argument, {"uri": string, "range"?: Range}; got 0 arguments
+    infiagent.plan: infiagent.plan expects {"uri": string, "range"?: Range}: unknown field `url`, expected one of `uri`, `range`, `instruction`
+    infiagent.build: notes.md is not a design file: infiagent.build takes project_designs/project_design_<script>.md
+    infiagent.cancel: no run 'nope' (see infiagent.runs)
+    infiagent.judge: /etc/passwd is outside the workspace [workspace]
+    infiagent.fly: unknown command 'infiagent.fly'; the commands are infiagent.run, infiagent.plan, infiagent.build, infiagent.judge, infiagent.repair, infiagent.cancel, infiagent.runs, infiagent.agents
+    "#);
+    client.finish().await;
+}
+
+/// Rapid incremental changes apply in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rapid_changes_apply_in_order() {
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    let mut client = Client::start(root, json!({}), Answers::default()).await;
+    let file = uri(root, "notes.txt");
+    client
+        .notify("textDocument/didOpen", json!({"textDocument": {"uri": file, "languageId": "plaintext", "version": 0, "text": ""}}))
+        .await;
+    let mut expected = String::new();
+    for version in 1..=300 {
+        let character = u32::try_from(expected.chars().count()).unwrap();
+        let inserted = char::from(b'a' + u8::try_from(version % 26).unwrap()).to_string();
+        expected.push_str(&inserted);
+        client
+            .notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": file, "version": version},
+                    "contentChanges": [{"range": {"start": {"line": 0, "character": character}, "end": {"line": 0, "character": character}}, "text": inserted}]}),
+            )
+            .await;
+    }
+    // A request after the notifications is answered after their handlers ran.
+    client
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "infiagent.runs", "arguments": []}),
+        )
+        .await
+        .unwrap();
+    let path = Path::new(&root.canonicalize().unwrap()).join("notes.txt");
+    let (text, version) = {
+        let documents = lock(&client.state.documents);
+        let document = documents.by_path(&path).unwrap();
+        (document.text.to_string(), document.version)
+    };
+    assert_eq!(version, 300);
+    assert_eq!(text, expected);
+    client.finish().await;
+}
+
+/// Agent files get the pyramid's problems as diagnostics while they are edited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_files_are_checked_as_they_are_edited() {
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    std::fs::create_dir_all(root.join(".infiagent/agents")).unwrap();
+    let mut client = Client::start(root, json!({}), Answers::default()).await;
+    let file = uri(root, ".infiagent/agents/helper.md");
+    let text = "---\nname: helper_agent\nlevel: 1\ndescription: Helps.\ntools: [file_read, file_raed]\n---\nHelp.\n";
+    client
+        .notify("textDocument/didOpen", json!({"textDocument": {"uri": file, "languageId": "markdown", "version": 1, "text": text}}))
+        .await;
+    let published = client
+        .wait_for_method("textDocument/publishDiagnostics", |params| {
+            params["uri"] == file
+        })
+        .await;
+    let diagnostics = diagnostics_for(&published);
+    assert_eq!(diagnostics.len(), 1);
+    assert_eq!(
+        diagnostics[0]["range"]["start"],
+        json!({"line": 4, "character": 19})
+    );
+    assert!(
+        diagnostics[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean 'file_read'?")
+    );
+    assert_eq!(published["params"]["version"], 1);
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": file, "version": 2}, "contentChanges": [{"text": text.replace("file_raed", "dir_list")}]}),
+        )
+        .await;
+    let published = client
+        .wait_for_method("textDocument/publishDiagnostics", |params| {
+            params["uri"] == file && params["version"] == 2
+        })
+        .await;
+    assert!(diagnostics_for(&published).is_empty());
+    client.finish().await;
+}
+
+/// Without a model the user is told once what to set; configuration comes from
+/// initializationOptions and workspace/configuration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_model_is_shown_once() {
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    let mut client = Client::start(root, json!({}), Answers::default()).await;
+    let warning = client
+        .wait_for_method("window/showMessage", |params| params["type"] == 2)
+        .await;
+    let message = warning["params"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("InfiAgent: no model is configured"),
+        "{message}"
+    );
+    assert!(message.contains("infiagent.model.base_url"), "{message}");
+    let error = client
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "infiagent.run", "arguments": ["hello"]}),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("no model is configured")
+    );
+    client
+        .wait_for_method("window/showMessage", |params| params["type"] == 1)
+        .await;
+
+    // Settings pulled from the client fix it.
+    client.answers.lock().unwrap().configuration =
+        json!({"model": {"base_url": "http://127.0.0.1:9/v1", "name": "m"}});
+    client
+        .notify(
+            "workspace/didChangeConfiguration",
+            json!({"settings": null}),
+        )
+        .await;
+    client
+        .wait_for_method("workspace/configuration", |_| true)
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let config = crate::runs::effective_config(&client.state).unwrap();
+    assert_eq!(config.model.name.as_deref(), Some("m"));
+    client.finish().await;
+}
