@@ -20,15 +20,15 @@
       declarator: (pointer_declarator declarator: (function_declarator declarator: (identifier) @name)))
   ]) @definition.function
 
-(type_definition declarator: (type_identifier) @name) @definition.type
 (type_definition
   type: [(struct_specifier body: (_) @body) (union_specifier body: (_) @body) (enum_specifier body: (_) @body)]
   declarator: (type_identifier) @name) @definition.type
+(type_definition declarator: (type_identifier) @name) @definition.type
 (struct_specifier name: (type_identifier) @name body: (_) @body) @definition.struct
 (union_specifier name: (type_identifier) @name body: (_) @body) @definition.union
 (enum_specifier name: (type_identifier) @name body: (_) @body) @definition.enum
-(preproc_def name: (identifier) @name @signature) @definition.macro
-(preproc_function_def name: (identifier) @name @signature parameters: (_) @signature) @definition.macro
+(preproc_def name: (identifier) @name value: (_)? @value) @definition.macro
+(preproc_function_def name: (identifier) @name value: (_)? @value) @definition.macro
 
 ; Imports.
 (preproc_include path: (_) @import)

@@ -43,11 +43,14 @@
 (union_specifier name: (_) @name body: (_) @body) @definition.union
 (enum_specifier name: (_) @name body: (_) @body) @definition.enum
 (namespace_definition name: (_) @name body: (_) @body) @definition.namespace
+(type_definition
+  type: [(struct_specifier body: (_) @body) (union_specifier body: (_) @body) (enum_specifier body: (_) @body)]
+  declarator: (type_identifier) @name) @definition.type
 (type_definition declarator: (type_identifier) @name) @definition.type
 (alias_declaration name: (type_identifier) @name) @definition.type
 (concept_definition name: (identifier) @name) @definition.concept
-(preproc_def name: (identifier) @name @signature) @definition.macro
-(preproc_function_def name: (identifier) @name @signature parameters: (_) @signature) @definition.macro
+(preproc_def name: (identifier) @name value: (_)? @value) @definition.macro
+(preproc_function_def name: (identifier) @name value: (_)? @value) @definition.macro
 
 ; Imports.
 (preproc_include path: (_) @import)

@@ -9,10 +9,10 @@
   (method_declaration name: (field_identifier) @name body: (_)? @body) @definition.method)
 (type_declaration
   (type_spec
-    name: (type_identifier) @name
+    name: (type_identifier) @name @signature
     type: [
-      (struct_type (field_declaration_list) @body)
-      (interface_type) @body
+      (struct_type "struct" @signature)
+      (interface_type "interface" @signature)
     ]) @definition.type)
 (type_declaration
   (type_spec

@@ -33,6 +33,7 @@
     (class_declaration name: (type_identifier) @name body: (_) @body)
     (abstract_class_declaration name: (type_identifier) @name body: (_) @body)
   ]) @definition.class
+(program (ambient_declaration (function_signature name: (identifier) @name)) @definition.function)
 (program (interface_declaration name: (type_identifier) @name body: (_) @body) @definition.interface)
 (export_statement
   declaration: (interface_declaration name: (type_identifier) @name body: (_) @body)) @definition.interface

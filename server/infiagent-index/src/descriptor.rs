@@ -336,10 +336,19 @@ fn signature_text(text: &str, range: Range<usize>, cuts: Cuts) -> String {
         }
         None => signature.push_str(slice(position..range.end)),
     }
-    let signature = collapse_whitespace(&signature);
+    let signature = tidy_parentheses(&collapse_whitespace(&signature));
     let signature = signature
         .trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '{' | ':' | ';' | ','));
     shorten(signature, SIGNATURE_CHARS)
+}
+
+/// `f( a, b, )` → `f(a, b)`: what collapsing a multi-line parameter list leaves.
+fn tidy_parentheses(signature: &str) -> String {
+    signature
+        .replace("( ", "(")
+        .replace(", )", ")")
+        .replace(",)", ")")
+        .replace(" )", ")")
 }
 
 fn clean_name(name: &str) -> String {
@@ -444,7 +453,7 @@ mod tests {
         assert_eq!(
             signatures,
             [
-                "pub fn add( left: u32, right: u32, ) -> u32",
+                "pub fn add(left: u32, right: u32) -> u32",
                 "pub const NAMES: &[&str] = …",
                 "const ANSWER: u32 = 42",
             ]

@@ -22,7 +22,8 @@ pub struct SyntaxProblem {
     pub start: (u32, u32),
     /// Where it ends: 0-based line and 0-based column in characters.
     pub end: (u32, u32),
-    /// What is wrong: `syntax error`, ``syntax error: unexpected `}` ``, ``missing `)` ``.
+    /// What is wrong: `syntax error`, ``syntax error: unexpected `}` ``,
+    /// ``syntax error: unclosed `(` ``, ``missing `)` ``.
     pub message: String,
 }
 
@@ -96,12 +97,32 @@ fn message(text: &str, node: Node) -> String {
             format!("missing `{kind}`")
         };
     }
-    let quoted = text.get(node.byte_range()).unwrap_or_default().trim();
-    if !quoted.is_empty() && !quoted.contains('\n') && quoted.chars().count() <= QUOTED_CHARS {
-        format!("syntax error: unexpected `{quoted}`")
+    let error_text = text.get(node.byte_range()).unwrap_or_default().trim();
+    if let Some(bracket) = unclosed_bracket(error_text) {
+        format!("syntax error: unclosed `{bracket}`")
+    } else if !error_text.is_empty()
+        && !error_text.contains('\n')
+        && error_text.chars().count() <= QUOTED_CHARS
+    {
+        format!("syntax error: unexpected `{error_text}`")
     } else {
         "syntax error".to_owned()
     }
+}
+
+/// The bracket an error starts with, when the error's text opens it more often
+/// than it closes it.
+fn unclosed_bracket(error_text: &str) -> Option<char> {
+    let opening = error_text.chars().next()?;
+    let closing = match opening {
+        '(' => ')',
+        '[' => ']',
+        '{' => '}',
+        _ => return None,
+    };
+    let opened = error_text.matches(opening).count();
+    let closed = error_text.matches(closing).count();
+    (opened > closed).then_some(opening)
 }
 
 /// A tree-sitter position (byte column) as a line and a column in characters.

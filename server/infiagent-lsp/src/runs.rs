@@ -67,10 +67,10 @@ pub(crate) struct RunStatus {
     pub record: String,
 }
 
-/// The runs of this session.
+/// The runs of this session, oldest first.
 #[derive(Default)]
 pub(crate) struct Runs {
-    entries: BTreeMap<String, RunEntry>,
+    entries: Vec<RunEntry>,
 }
 
 struct RunEntry {
@@ -81,16 +81,14 @@ struct RunEntry {
 
 impl Runs {
     pub fn statuses(&self) -> Vec<RunStatus> {
-        self.entries
-            .values()
-            .map(|entry| entry.status.clone())
-            .collect()
+        self.entries.iter().map(|entry| entry.status.clone()).collect()
     }
 
     /// Cancels a run by id; false if there is none.
     pub fn cancel(&self, run_id: &str) -> bool {
         self.entries
-            .get(run_id)
+            .iter()
+            .find(|entry| entry.status.run_id == run_id)
             .map(|entry| entry.cancel.cancel())
             .is_some()
     }
@@ -98,22 +96,20 @@ impl Runs {
     /// Cancels the run a progress token belongs to.
     pub fn cancel_token(&self, token: &ProgressToken) -> bool {
         self.entries
-            .values()
+            .iter()
             .find(|entry| &entry.token == token)
             .map(|entry| entry.cancel.cancel())
             .is_some()
     }
 
     pub fn cancel_all(&self) {
-        for entry in self.entries.values() {
+        for entry in &self.entries {
             entry.cancel.cancel();
         }
     }
 
     pub fn any_running(&self) -> bool {
-        self.entries
-            .values()
-            .any(|entry| entry.status.state == RunState::Running)
+        self.entries.iter().any(|entry| entry.status.state == RunState::Running)
     }
 }
 
@@ -189,14 +185,11 @@ fn prepare(state: &Arc<State>, spec: RunSpec) -> Result<String, String> {
         started_at: humantime_now(),
         record: handle.dir.display().to_string(),
     };
-    lock(&state.runs).entries.insert(
-        run_id.clone(),
-        RunEntry {
-            status: status.clone(),
-            token: token.clone(),
-            cancel: handle.cancel.clone(),
-        },
-    );
+    lock(&state.runs).entries.push(RunEntry {
+        status: status.clone(),
+        token: token.clone(),
+        cancel: handle.cancel.clone(),
+    });
     tokio::spawn(watch(
         state.clone(),
         handle,
@@ -209,10 +202,7 @@ fn prepare(state: &Arc<State>, spec: RunSpec) -> Result<String, String> {
 }
 
 fn humantime_now() -> String {
-    let since_epoch = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    format!("{}", since_epoch.as_secs())
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
 /// Follows one run to its end.
@@ -361,7 +351,8 @@ fn end_state(outcome: &RunOutcome) -> (RunState, String) {
 }
 
 fn update_entry(state: &State, status: &RunStatus) {
-    if let Some(entry) = lock(&state.runs).entries.get_mut(&status.run_id) {
+    let mut runs = lock(&state.runs);
+    if let Some(entry) = runs.entries.iter_mut().find(|entry| entry.status.run_id == status.run_id) {
         entry.status = status.clone();
     }
 }
