@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -38,6 +39,15 @@ impl ScriptedEndpoint {
 /// Listens on `addr` (use port 0 for any free port) and serves until the runtime
 /// stops. Returns once the socket is bound.
 pub async fn serve(addr: SocketAddr) -> std::io::Result<ScriptedEndpoint> {
+    serve_with_latency(addr, Duration::ZERO).await
+}
+
+/// Like [`serve`], each reply delayed by `latency` (to measure the rest of the
+/// system against a model of a given speed).
+pub async fn serve_with_latency(
+    addr: SocketAddr,
+    latency: Duration,
+) -> std::io::Result<ScriptedEndpoint> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let endpoint = ScriptedEndpoint {
         addr: listener.local_addr()?,
@@ -46,7 +56,10 @@ pub async fn serve(addr: SocketAddr) -> std::io::Result<ScriptedEndpoint> {
     let app = Router::new()
         .route("/v1/chat/completions", post(chat_completions))
         .route("/chat/completions", post(chat_completions))
-        .with_state(endpoint.requests.clone());
+        .with_state(Shared {
+            requests: endpoint.requests.clone(),
+            latency,
+        });
     tokio::spawn(async move {
         if let Err(err) = axum::serve(listener, app).await {
             tracing::error!(%err, "the scripted endpoint stopped");
@@ -55,13 +68,22 @@ pub async fn serve(addr: SocketAddr) -> std::io::Result<ScriptedEndpoint> {
     Ok(endpoint)
 }
 
+#[derive(Clone)]
+struct Shared {
+    requests: Arc<Mutex<Vec<Value>>>,
+    latency: Duration,
+}
+
 async fn chat_completions(
-    State(requests): State<Arc<Mutex<Vec<Value>>>>,
+    State(shared): State<Shared>,
     Json(body): Json<Value>,
 ) -> Result<Json<Value>, (StatusCode, String)> {
     let request = chat_request(&body).map_err(|message| (StatusCode::BAD_REQUEST, message))?;
-    if let Ok(mut requests) = requests.lock() {
+    if let Ok(mut requests) = shared.requests.lock() {
         requests.push(body);
+    }
+    if !shared.latency.is_zero() {
+        tokio::time::sleep(shared.latency).await;
     }
     Ok(Json(openai_response(&scripted_reply(&request))))
 }

@@ -81,7 +81,10 @@ struct RunEntry {
 
 impl Runs {
     pub fn statuses(&self) -> Vec<RunStatus> {
-        self.entries.iter().map(|entry| entry.status.clone()).collect()
+        self.entries
+            .iter()
+            .map(|entry| entry.status.clone())
+            .collect()
     }
 
     /// Cancels a run by id; false if there is none.
@@ -109,7 +112,9 @@ impl Runs {
     }
 
     pub fn any_running(&self) -> bool {
-        self.entries.iter().any(|entry| entry.status.state == RunState::Running)
+        self.entries
+            .iter()
+            .any(|entry| entry.status.state == RunState::Running)
     }
 }
 
@@ -352,7 +357,11 @@ fn end_state(outcome: &RunOutcome) -> (RunState, String) {
 
 fn update_entry(state: &State, status: &RunStatus) {
     let mut runs = lock(&state.runs);
-    if let Some(entry) = runs.entries.iter_mut().find(|entry| entry.status.run_id == status.run_id) {
+    if let Some(entry) = runs
+        .entries
+        .iter_mut()
+        .find(|entry| entry.status.run_id == status.run_id)
+    {
         entry.status = status.clone();
     }
 }

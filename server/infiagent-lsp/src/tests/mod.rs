@@ -620,3 +620,121 @@ async fn missing_model_is_shown_once() {
     assert_eq!(config.model.name.as_deref(), Some("m"));
     client.finish().await;
 }
+
+/// In `review` autonomy the run's changes are offered as one annotated workspace
+/// edit that needs confirmation; nothing is written before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_stages_changes_as_one_edit() {
+    let model = scripted_model().await;
+    let workspace = workspace_with_requirement();
+    let root = workspace.path();
+    let answers = Answers {
+        apply_edits: false,
+        ..Answers::default()
+    };
+    let mut client = Client::start(root, options(&model.base_url(), "review"), answers).await;
+    let run_id = execute(
+        &mut client,
+        "infiagent.plan",
+        json!({"uri": uri(root, "requirement.md")}),
+    )
+    .await;
+    let edit = client
+        .wait_for_method("workspace/applyEdit", |_| true)
+        .await;
+    let edit = &edit["params"]["edit"];
+    let annotation = &edit["changeAnnotations"][format!("infiagent-run-{run_id}")];
+    assert_eq!(annotation["needsConfirmation"], true);
+    let operations = edit["documentChanges"].as_array().unwrap();
+    let created: Vec<&str> = operations
+        .iter()
+        .filter(|operation| operation["kind"] == "create")
+        .map(|operation| {
+            operation["uri"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        created,
+        [
+            "project_design_numstats.md",
+            "project_design_summary.md",
+            "project_design_textstats.md"
+        ]
+    );
+    assert!(
+        operations
+            .iter()
+            .filter(|operation| operation.get("edits").is_some())
+            .all(|operation| {
+                operation["edits"][0]["annotationId"] == format!("infiagent-run-{run_id}")
+            })
+    );
+    assert!(
+        !root.join("project_designs").exists(),
+        "nothing is written before the user confirms"
+    );
+    client.wait_run_end(&run_id).await;
+    client
+        .wait_for_method("window/showMessage", |params| {
+            params["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("were not applied")
+        })
+        .await;
+    client.finish().await;
+}
+
+/// `shutdown` cancels the runs and kills their processes; `infiagent.agents`
+/// describes the pyramid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_cancels_runs() {
+    let model = scripted_model().await;
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    std::fs::write(
+        root.join("slow.py"),
+        "import os, time\nopen('pid.txt', 'w').write(str(os.getpid()))\ntime.sleep(60)\n",
+    )
+    .unwrap();
+    let mut client =
+        Client::start(root, options(&model.base_url(), "auto"), Answers::default()).await;
+    let agents = client
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "infiagent.agents", "arguments": []}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(agents["graph"]["nodes"][0]["name"], "project_lead_agent");
+    assert_eq!(agents["problems"], json!([]));
+    execute(
+        &mut client,
+        "infiagent.judge",
+        json!({"uri": uri(root, "slow.py")}),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let pid = loop {
+        let pid = std::fs::read_to_string(root.join("pid.txt")).unwrap_or_default();
+        if !pid.is_empty() {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "the script never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let started = Instant::now();
+    client.request("shutdown", Value::Null).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    assert!(
+        stat.is_empty() || stat.split_whitespace().nth(2) == Some("Z"),
+        "the script survived shutdown"
+    );
+    assert!(!lock(&client.state.runs).any_running());
+}
