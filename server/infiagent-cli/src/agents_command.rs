@@ -7,7 +7,7 @@ use clap::{Subcommand, ValueEnum};
 use infiagent_agents::{
     GraphFormat, Problem, Registry, check_pyramid, load_registry, render_graph,
 };
-use infiagent_engine::Config;
+use infiagent_engine::{Config, QualityScores};
 use infiagent_tools::BASIC_TOOL_NAMES;
 
 use crate::{EXIT_FAILURE, EXIT_USAGE};
@@ -22,6 +22,12 @@ pub(crate) enum AgentsCommand {
     Show {
         /// The agent's name.
         name: String,
+    },
+    /// Quality scores per agent and per model, from the judge's verdicts.
+    Stats {
+        /// Print the scores as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Draw the pyramid.
     Graph {
@@ -73,6 +79,37 @@ pub(crate) fn run(workspace: Option<PathBuf>, command: AgentsCommand) -> anyhow:
                 Ok(EXIT_USAGE)
             }
         },
+        AgentsCommand::Stats { json } => {
+            let scores = QualityScores::load(&workspace);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&scores)?);
+                return Ok(0);
+            }
+            println!(
+                "{:<32} {:>6} {:>9} {:>9}",
+                "agent / model", "Q", "verdicts", "successes"
+            );
+            for agent in registry.agents() {
+                let Some(score) = scores.agents.get(&agent.name) else {
+                    println!("{:<32} {:>6} {:>9} {:>9}", agent.name, "-", 0, 0);
+                    continue;
+                };
+                println!(
+                    "{:<32} {:>6.3} {:>9} {:>9}",
+                    agent.name, score.q, score.verdicts, score.successes
+                );
+                for (model, score) in scores.models.get(&agent.name).into_iter().flatten() {
+                    println!(
+                        "{:<32} {:>6.3} {:>9} {:>9}",
+                        format!("  {model}"),
+                        score.q,
+                        score.verdicts,
+                        score.successes
+                    );
+                }
+            }
+            Ok(0)
+        }
         AgentsCommand::Graph { format } => {
             let format = match format {
                 Format::Dot => GraphFormat::Dot,

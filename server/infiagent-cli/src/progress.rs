@@ -105,14 +105,20 @@ impl<W: Write> Progress<W> {
                 frame,
                 audited_agent,
                 verdict,
+                overruled,
                 ..
             } => {
                 let subject = audited_agent
                     .as_deref()
                     .map(|agent| format!(" on {agent}"))
                     .unwrap_or_default();
+                let overruled = if *overruled {
+                    " (the judge's success was overruled by the runtime's evidence)"
+                } else {
+                    ""
+                };
                 let mut text = format!(
-                    "{}  ⚖ verdict{subject}: {}",
+                    "{}  ⚖ verdict{subject}: {}{overruled}",
                     self.indent(*frame),
                     verdict.status.as_str()
                 );
@@ -278,6 +284,7 @@ mod tests {
                 audited_agent: Some("builder".into()),
                 files: vec!["a.py".into()],
                 verdict: verdict.clone(),
+                overruled: false,
             },
             RunEvent::AgentFinished {
                 frame: 3,

@@ -305,6 +305,10 @@ fn report(outcome: &RunOutcome, workspace: &Path, output: Output) {
             }
             eprintln!("{}", totals_line(&outcome.totals, outcome.duration_ms));
             eprintln!("run record: {}", record.display());
+            eprintln!(
+                "summary: {}",
+                record.join(infiagent_engine::SUMMARY_FILE).display()
+            );
         }
     }
 }

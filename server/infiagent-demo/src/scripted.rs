@@ -152,7 +152,11 @@ impl Conversation {
             })
             .unwrap_or_default();
         let files = task_message
+            .split("\n## Files\n")
+            .nth(1)
+            .unwrap_or_default()
             .lines()
+            .take_while(|line| !line.starts_with('#'))
             .filter_map(|line| line.strip_prefix("- `"))
             .filter_map(|rest| rest.split('`').next())
             .map(str::to_string)

@@ -14,6 +14,7 @@ use infiagent_model::{ChatRequest, ChatResponse, Message, ModelError, ToolCall, 
 use infiagent_tools::{BASIC_TOOL_NAMES, ToolContext, ToolOutput};
 use serde_json::json;
 
+use crate::audit;
 use crate::events::{Frame, FrameId, RunEvent};
 use crate::output::{FinalOutput, Findings, Status, final_output_schema};
 use crate::prompt::{self, AgentCall, FileRef, Placeholders, StackEntry};
@@ -54,7 +55,16 @@ pub(crate) struct Invocation {
     /// Callers, the top first (this agent not included).
     pub stack: Vec<StackEntry>,
     /// Set when the runtime asks the judge to audit another agent's output.
-    pub audited_agent: Option<String>,
+    pub audit: Option<AuditSubject>,
+}
+
+/// The output the runtime asks the judge to audit.
+#[derive(Clone, Debug)]
+pub(crate) struct AuditSubject {
+    pub agent: String,
+    pub output: String,
+    /// Files the audited agent wrote.
+    pub changed: Vec<String>,
 }
 
 type AgentFuture = Pin<Box<dyn Future<Output = Result<AgentResult, Abort>> + Send>>;
@@ -81,34 +91,61 @@ pub(crate) fn run_agent(shared: Arc<RunShared>, invocation: Invocation) -> Agent
                 },
             })
             .await;
+        let mut invocation = invocation;
+        let evidence = if def.name == JUDGE_AGENT {
+            let evidence = gather_evidence(&shared, &invocation).await;
+            invocation.task.push_str(&evidence.render());
+            Some(evidence)
+        } else {
+            None
+        };
         let mut agent = AgentLoop::new(shared.clone(), def, invocation, frame);
-        let result = agent.run().await;
-        if let Ok(result) = &result {
-            shared.trajectory.record(json!({
-                "kind": "agent_end", "frame": frame, "agent": agent.def.name,
-                "final_output": result.output,
-                "changed_paths": result.changed,
-            }));
-            if agent.def.name == JUDGE_AGENT {
-                let files = verdict_files(&agent.invocation.files, &result.output);
+        let mut result = agent.run().await;
+        if let (Ok(result), Some(evidence)) = (&mut result, &evidence) {
+            let (verdict, overruled) = audit::overrule(result.output.clone(), evidence);
+            if overruled {
+                shared.trajectory.record(json!({
+                    "kind": "verdict_overruled", "frame": frame,
+                    "judge_said": result.output, "verdict": verdict,
+                }));
+            }
+            result.output = verdict;
+            let audited_agent = agent
+                .invocation
+                .audit
+                .as_ref()
+                .map(|subject| subject.agent.clone());
+            shared.journal_verdict(audited_agent.clone(), &result.output, overruled);
+            let files = verdict_files(&agent.invocation, &result.output);
+            shared
+                .emit(RunEvent::Verdict {
+                    frame,
+                    audited_agent,
+                    files,
+                    verdict: result.output.clone(),
+                    overruled,
+                })
+                .await;
+        }
+        match &result {
+            Ok(result) => {
+                shared.trajectory.record(json!({
+                    "kind": "agent_end", "frame": frame, "agent": agent.def.name,
+                    "final_output": result.output,
+                    "changed_paths": result.changed,
+                }));
+                shared.journal_agent(&agent.def.name, result.output.status);
                 shared
-                    .emit(RunEvent::Verdict {
+                    .emit(RunEvent::AgentFinished {
                         frame,
-                        audited_agent: agent.invocation.audited_agent.clone(),
-                        files,
-                        verdict: result.output.clone(),
+                        output: result.output.clone(),
                     })
                     .await;
             }
-            shared
-                .emit(RunEvent::AgentFinished {
-                    frame,
-                    output: result.output.clone(),
-                })
-                .await;
-        } else {
-            let output = FinalOutput::error("", "stopped before finishing");
-            shared.emit(RunEvent::AgentFinished { frame, output }).await;
+            Err(_) => {
+                let output = FinalOutput::error("", "stopped before finishing");
+                shared.emit(RunEvent::AgentFinished { frame, output }).await;
+            }
         }
         result
     })
@@ -124,10 +161,40 @@ fn label(agent: &str, files: &[FileRef]) -> String {
     }
 }
 
-fn verdict_files(files: &[FileRef], verdict: &FinalOutput) -> Vec<String> {
-    let mut paths: BTreeSet<String> = files.iter().map(|file| file.path.clone()).collect();
+/// The files a verdict concerns: what the audited agent wrote (or, for a judge
+/// called directly, the files it was given) and the files of its findings.
+fn verdict_files(invocation: &Invocation, verdict: &FinalOutput) -> Vec<String> {
+    let mut paths: BTreeSet<String> = match &invocation.audit {
+        Some(subject) if !subject.changed.is_empty() => subject.changed.iter().cloned().collect(),
+        _ => invocation
+            .files
+            .iter()
+            .map(|file| file.path.clone())
+            .collect(),
+    };
     paths.extend(verdict.findings.iter().map(|finding| finding.path.clone()));
     paths.into_iter().collect()
+}
+
+/// The runtime's own checks before the judge's model looks (see [`audit`]).
+async fn gather_evidence(shared: &RunShared, invocation: &Invocation) -> audit::Evidence {
+    let context = ToolContext {
+        cancel: shared.cancel.child_token(),
+        agent: JUDGE_AGENT.to_string(),
+        ..shared.tool_context.clone()
+    };
+    let (named, generated) = match &invocation.audit {
+        Some(subject) => (audit::named_paths(&subject.output), subject.changed.clone()),
+        None => {
+            let given: Vec<String> = invocation
+                .files
+                .iter()
+                .map(|file| file.path.clone())
+                .collect();
+            (given.clone(), given)
+        }
+    };
+    audit::gather(&context, &named, &generated).await
 }
 
 struct AgentLoop {
@@ -141,6 +208,8 @@ struct AgentLoop {
     malformed_in_a_row: u32,
     last_malformed: String,
     repairs: u32,
+    /// The model this agent talks to (known once it runs).
+    model_name: String,
 }
 
 /// What one tool call came to.
@@ -167,6 +236,7 @@ impl AgentLoop {
             malformed_in_a_row: 0,
             last_malformed: String::new(),
             repairs: 0,
+            model_name: String::new(),
         }
     }
 
@@ -185,6 +255,7 @@ impl AgentLoop {
             .models
             .get(self.def.model.as_deref())
             .map_err(|err| Abort::Fatal(format!("agent '{}': {err}", self.def.name)))?;
+        self.model_name = entry.model.name().to_string();
         let placeholders = Placeholders {
             task_id: &self.shared.run_id,
             date: &self.shared.date,
@@ -436,9 +507,18 @@ impl AgentLoop {
             files,
             parent: Some(self.frame),
             stack: self.stack(),
-            audited_agent: Some(self.def.name.clone()),
+            audit: Some(AuditSubject {
+                agent: self.def.name.clone(),
+                output: output.output.clone(),
+                changed: self.changed.iter().cloned().collect(),
+            }),
         };
         let result = run_agent(self.shared.clone(), invocation).await?;
+        self.shared.quality.record(
+            &self.def.name,
+            &self.model_name,
+            result.output.status == Status::Success,
+        );
         Ok(result.output)
     }
 
@@ -544,7 +624,7 @@ impl AgentLoop {
             files: arguments.files,
             parent: Some(self.frame),
             stack: self.stack(),
-            audited_agent: None,
+            audit: None,
         };
         let child = run_agent(self.shared.clone(), invocation).await?;
         let mut output = match child.output.status {

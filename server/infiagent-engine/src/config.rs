@@ -139,6 +139,8 @@ pub struct RunConfig {
     pub max_repairs: u32,
     /// Default process timeout in seconds.
     pub process_timeout_seconds: u64,
+    /// Weight of the past in quality scores: `Q <- a*Q + (1-a)*v`.
+    pub quality_alpha: f64,
 }
 
 impl Default for RunConfig {
@@ -153,6 +155,7 @@ impl Default for RunConfig {
             k_max: infiagent_agents::DEFAULT_K_MAX,
             max_repairs: 2,
             process_timeout_seconds: 120,
+            quality_alpha: 0.8,
         }
     }
 }
@@ -273,6 +276,11 @@ impl Config {
         if run.max_steps == 0 || run.max_depth == 0 || run.jobs == 0 || run.k_max == 0 {
             return Err(ConfigError::Invalid(
                 "[run] max_steps, max_depth, jobs and k_max must be at least 1".into(),
+            ));
+        }
+        if !(0.0..=1.0).contains(&run.quality_alpha) {
+            return Err(ConfigError::Invalid(
+                "[run] quality_alpha must be between 0 and 1".into(),
             ));
         }
         if run.max_cost_usd.is_nan() || run.max_cost_usd < 0.0 {

@@ -113,6 +113,8 @@ pub enum RunEvent {
         files: Vec<String>,
         /// The verdict, with findings.
         verdict: FinalOutput,
+        /// The runtime overruled the judge's `success` with hard evidence.
+        overruled: bool,
     },
     /// An agent ended.
     AgentFinished {

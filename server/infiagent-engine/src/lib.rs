@@ -17,12 +17,15 @@
 #![deny(missing_docs)]
 
 mod agent;
+mod audit;
 pub mod config;
 mod events;
 mod models;
 mod output;
 mod prompt;
+mod quality;
 mod run;
+mod summary;
 mod trajectory;
 
 pub use agent::{FINAL_OUTPUT, TOOL_ERROR_PREFIX};
@@ -31,5 +34,7 @@ pub use events::{ActiveCalls, Frame, FrameId, RunEvent, Totals};
 pub use models::{ModelEntry, ModelPool};
 pub use output::{FinalOutput, Finding, Severity, Status};
 pub use prompt::FileRef;
+pub use quality::{QUALITY_FILE, QualityScores, Score};
 pub use run::{Engine, EngineError, RunCompletion, RunEnd, RunHandle, RunOutcome, RunRequest};
+pub use summary::SUMMARY_FILE;
 pub use trajectory::TRAJECTORY_FILE;

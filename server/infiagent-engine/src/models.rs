@@ -23,7 +23,7 @@ pub struct ModelPool {
 }
 
 enum Source {
-    Configured(Config),
+    Configured(Box<Config>),
     Fixed(ModelEntry),
 }
 
@@ -32,7 +32,7 @@ impl ModelPool {
     /// missing key or model is reported before any work starts.
     pub fn from_config(config: &Config) -> Result<ModelPool, ConfigError> {
         let pool = ModelPool {
-            source: Source::Configured(config.clone()),
+            source: Source::Configured(Box::new(config.clone())),
             connected: Mutex::new(HashMap::new()),
         };
         pool.get(None)?;

@@ -69,7 +69,7 @@ const FINISHING: &str = "
 ## Working and finishing
 - Paths in tool calls are relative to the workspace root. Tools cannot reach outside it.
 - Tool calls you make in one reply run at the same time: put independent calls together, dependent ones in later replies.
-- When the task is done, or cannot be done, call `final_output` with `status` (`success` or `error`), `output` and, for an error, `error_information`. In `output`, name every file you produced by its path and a one-line description; never paste file contents.
+- When the task is done, or cannot be done, call `final_output` with `status` (`success` or `error`), `output` and, for an error, `error_information`. In `output`, name every file you produced by its path in backquotes and a one-line description (`src/app.py`: the entry point); never paste file contents.
 ";
 
 /// The first user message: the task and its files.

@@ -23,6 +23,8 @@ use crate::events::{FrameId, RunEvent, Totals};
 use crate::models::ModelPool;
 use crate::output::FinalOutput;
 use crate::prompt::FileRef;
+use crate::quality::QualityRecorder;
+use crate::summary::{self, Journal, SUMMARY_FILE};
 use crate::trajectory::Trajectory;
 
 /// Events buffered per run before the engine waits for the reader.
@@ -260,6 +262,9 @@ impl Engine {
             next_frame: AtomicU64::new(1),
             cancel: cancel.clone(),
             abort: Mutex::new(None),
+            quality: QualityRecorder::new(self.sandbox.root(), self.config.run.quality_alpha),
+            journal: Mutex::new(Journal::default()),
+            task: request.task.clone(),
         });
         shared.trajectory.record(json!({
             "kind": "run_start", "run_id": run_id, "agent": agent, "task": request.task,
@@ -271,7 +276,7 @@ impl Engine {
             files: request.files,
             parent: None,
             stack: Vec::new(),
-            audited_agent: None,
+            audit: None,
         };
         let task = tokio::spawn(drive(shared, invocation, dir.clone(), agent.clone()));
         Ok(RunHandle {
@@ -328,17 +333,28 @@ async fn drive(
     shared
         .trajectory
         .record(json!({"kind": "run_end", "outcome": outcome}));
-    let summary = shared
+    let record = shared
         .trajectory
         .redact(serde_json::to_string_pretty(&outcome).unwrap_or_default());
-    if let Err(err) = write_atomically(&dir.join("run.json"), &summary) {
+    if let Err(err) = write_atomically(&dir.join("run.json"), &record) {
         tracing::error!(%err, "cannot write run.json");
+    }
+    let retrospective = match shared.journal.lock() {
+        Ok(journal) => summary::render(&shared.task, &journal, &outcome),
+        Err(_) => String::new(),
+    };
+    if let Err(err) = write_atomically(
+        &dir.join(SUMMARY_FILE),
+        &shared.trajectory.redact(retrospective),
+    ) {
+        tracing::error!(%err, "cannot write the run summary");
     }
     outcome
 }
 
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let temp = path.with_extension("json.tmp");
+/// Writes through a temporary file beside `path`, then renames.
+pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let temp = path.with_extension(format!("{:08x}.tmp", fastrand::u32(..)));
     std::fs::write(&temp, text)?;
     std::fs::rename(&temp, path)
 }
@@ -364,6 +380,9 @@ pub(crate) struct RunShared {
     pub basic_tools: Vec<ToolDef>,
     pub trajectory: Trajectory,
     pub cancel: CancellationToken,
+    pub quality: QualityRecorder,
+    journal: Mutex<Journal>,
+    task: String,
     events: mpsc::Sender<RunEvent>,
     totals: Mutex<Totals>,
     next_frame: AtomicU64,
@@ -382,6 +401,23 @@ impl RunShared {
 
     pub fn totals(&self) -> Totals {
         self.totals.lock().map(|totals| *totals).unwrap_or_default()
+    }
+
+    pub fn journal_agent(&self, agent: &str, status: crate::Status) {
+        if let Ok(mut journal) = self.journal.lock() {
+            journal.agent_finished(agent, status);
+        }
+    }
+
+    pub fn journal_verdict(
+        &self,
+        audited_agent: Option<String>,
+        verdict: &FinalOutput,
+        overruled: bool,
+    ) {
+        if let Ok(mut journal) = self.journal.lock() {
+            journal.verdict(audited_agent, verdict, overruled);
+        }
     }
 
     pub fn note_tool_call(&self) {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use infiagent_agents::{GraphFormat, JUDGE_AGENT, load_registry, render_graph};
-use infiagent_engine::FileRef;
+use infiagent_engine::{FileRef, QualityScores};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -322,8 +322,10 @@ fn agents_json(state: &State) -> Value {
     let (registry, problems) = load_registry(root.as_deref());
     let graph: Value =
         serde_json::from_str(&render_graph(&registry, GraphFormat::Json)).unwrap_or_default();
+    let quality = root.as_deref().map(QualityScores::load).unwrap_or_default();
     json!({
         "graph": graph,
+        "quality": quality,
         "problems": problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
     })
 }

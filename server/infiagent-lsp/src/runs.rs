@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use infiagent_agents::load_registry;
 use infiagent_engine::{
     ActiveCalls, Autonomy, Config, Engine, FileRef, ModelPool, RunEnd, RunEvent, RunHandle,
-    RunOutcome, RunRequest, Status, Totals,
+    RunOutcome, RunRequest, SUMMARY_FILE, Status, Totals,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -65,6 +65,8 @@ pub(crate) struct RunStatus {
     pub message: String,
     pub started_at: String,
     pub record: String,
+    /// The run's retrospective summary (Markdown), once it has ended.
+    pub summary: Option<String>,
 }
 
 /// The runs of this session, oldest first.
@@ -189,6 +191,7 @@ fn prepare(state: &Arc<State>, spec: RunSpec) -> Result<String, String> {
         message: String::new(),
         started_at: humantime_now(),
         record: handle.dir.display().to_string(),
+        summary: None,
     };
     lock(&state.runs).entries.push(RunEntry {
         status: status.clone(),
@@ -300,6 +303,8 @@ async fn watch(
     status.totals = outcome.totals;
     (status.state, status.message) = end_state(&outcome);
     status.record = dir.display().to_string();
+    let summary = dir.join(SUMMARY_FILE);
+    status.summary = summary.is_file().then(|| summary.display().to_string());
     if progress {
         send_progress(
             &state,
@@ -312,15 +317,16 @@ async fn watch(
     }
     update_entry(&state, &status);
     send_status(&state, &status).await;
-    if status.state == RunState::Failed {
-        state
-            .client
-            .show_message(
-                MessageType::WARNING,
-                format!("InfiAgent: {}", status.message),
-            )
-            .await;
-    }
+    let (kind, summary_note) = match (&status.state, &status.summary) {
+        (RunState::Failed, Some(path)) => (MessageType::WARNING, format!(" (summary: {path})")),
+        (RunState::Failed, None) => (MessageType::WARNING, String::new()),
+        (_, Some(path)) => (MessageType::INFO, format!(" (summary: {path})")),
+        (_, None) => (MessageType::INFO, String::new()),
+    };
+    state
+        .client
+        .show_message(kind, format!("InfiAgent: {}{summary_note}", status.message))
+        .await;
 }
 
 fn report_message(status: &RunStatus) -> String {

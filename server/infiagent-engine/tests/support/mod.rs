@@ -73,6 +73,16 @@ You do small things.
 /// An engine over `workspace` with one agent, talking to `server`.
 pub fn engine(workspace: &Path, server: &MockServer, adjust: impl FnOnce(&mut Config)) -> Engine {
     let agent = parse_agent(Path::new("solo_agent.md"), SOLO_AGENT, Origin::Workspace).unwrap();
+    engine_with(workspace, server, Registry::new(vec![agent]), adjust)
+}
+
+/// An engine over `workspace` with `registry`, talking to `server`.
+pub fn engine_with(
+    workspace: &Path,
+    server: &MockServer,
+    registry: Registry,
+    adjust: impl FnOnce(&mut Config),
+) -> Engine {
     let mut config = Config::default();
     config.model.base_url = Some(format!("{}/v1", server.uri()));
     config.model.name = Some("fake-model".into());
@@ -80,7 +90,7 @@ pub fn engine(workspace: &Path, server: &MockServer, adjust: impl FnOnce(&mut Co
     config.model.timeout_seconds = Some(5);
     adjust(&mut config);
     let models = ModelPool::from_config(&config).unwrap();
-    Engine::new(workspace, config, Registry::new(vec![agent]), models).unwrap()
+    Engine::new(workspace, config, registry, models).unwrap()
 }
 
 pub fn start(engine: &Engine, task: &str) -> RunHandle {

@@ -1,0 +1,101 @@
+// Wires the extension together: the language client, the runs, the tree view, the
+// status bar and the palette commands.
+
+import * as vscode from 'vscode';
+import {
+  ClientFactory,
+  InfiClient,
+  RUN_STATUS_NOTIFICATION,
+  ServerCommand,
+  clientOptions,
+  executeServerCommand,
+  serverOptions,
+} from './client';
+import { registerCommands } from './commands';
+import { RunStatus, RunStore, RunsResponse } from './runs';
+import { SECTION, binaryPath } from './settings';
+import { RunStatusBar } from './statusBar';
+import { AgentsResponse, InfiAgentView } from './view';
+
+/** What `activate` returns (the extension's API; tests use it too). */
+export interface InfiAgentExtension {
+  runs: RunStore;
+  view: InfiAgentView;
+  statusBar: RunStatusBar;
+  /** The started client; starts it (again) when needed. */
+  client(): Promise<InfiClient>;
+  /** Stops the client. */
+  stop(): Promise<void>;
+}
+
+/** Activates with `createClient` making the language client. */
+export function activateWith(context: vscode.ExtensionContext, createClient: ClientFactory): InfiAgentExtension {
+  const runs = new RunStore();
+  const outputChannel = vscode.window.createOutputChannel('InfiAgent');
+  let current: { client: InfiClient; started: Promise<InfiClient> } | undefined;
+
+  const startClient = (): Promise<InfiClient> => {
+    if (current) {
+      return current.started;
+    }
+    const binary = binaryPath();
+    const client = createClient(serverOptions(binary), clientOptions(outputChannel));
+    context.subscriptions.push(
+      client.onNotification(RUN_STATUS_NOTIFICATION, (status: RunStatus) => runs.update(status)),
+    );
+    const started = client.start().then(
+      async () => {
+        const { runs: known } = await executeServerCommand<RunsResponse>(client, ServerCommand.runs);
+        runs.replaceAll(known);
+        return client;
+      },
+      (error: unknown) => {
+        current = undefined;
+        void vscode.window
+          .showErrorMessage(
+            `InfiAgent: cannot start \`${binary} lsp\` (${error instanceof Error ? error.message : String(error)}). Install infiagent or set infiagent.path.`,
+            'Open Settings',
+          )
+          .then((choice) => {
+            if (choice === 'Open Settings') {
+              void vscode.commands.executeCommand('workbench.action.openSettings', 'infiagent.path');
+            }
+          });
+        throw error;
+      },
+    );
+    current = { client, started };
+    return started;
+  };
+
+  const stop = async (): Promise<void> => {
+    const stopping = current;
+    current = undefined;
+    if (stopping) {
+      await stopping.started.then(
+        (client) => client.stop(),
+        () => undefined,
+      );
+    }
+  };
+
+  const view = new InfiAgentView(runs, async () =>
+    executeServerCommand<AgentsResponse>(await startClient(), ServerCommand.agents),
+  );
+  const statusBar = new RunStatusBar(runs);
+  context.subscriptions.push(
+    outputChannel,
+    runs,
+    view,
+    statusBar,
+    vscode.window.createTreeView('infiagent.view', { treeDataProvider: view }),
+    ...registerCommands({ client: startClient, runs, view }),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration(`${SECTION}.path`)) {
+        void stop().then(() => startClient().catch(() => undefined));
+      }
+    }),
+  );
+  void startClient().catch(() => undefined);
+  return { runs, view, statusBar, client: startClient, stop };
+}

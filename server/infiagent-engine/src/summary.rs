@@ -1,0 +1,136 @@
+//! The system-level audit's retrospective: at the end of every run, what was
+//! asked, which agents ran, the verdicts, the files produced, tokens, cost and
+//! time, written to `.infiagent/runs/<id>/summary.md`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::output::{FinalOutput, Status};
+use crate::run::{RunEnd, RunOutcome};
+
+/// File name of the summary inside a run's directory.
+pub const SUMMARY_FILE: &str = "summary.md";
+
+/// What a run did, as it happened.
+#[derive(Debug, Default)]
+pub(crate) struct Journal {
+    /// Agent name -> (successes, errors).
+    agents: BTreeMap<String, (u32, u32)>,
+    verdicts: Vec<VerdictNote>,
+}
+
+#[derive(Debug)]
+struct VerdictNote {
+    audited_agent: Option<String>,
+    status: Status,
+    overruled: bool,
+    reason: String,
+}
+
+impl Journal {
+    pub fn agent_finished(&mut self, agent: &str, status: Status) {
+        let counts = self.agents.entry(agent.to_string()).or_default();
+        match status {
+            Status::Success => counts.0 += 1,
+            Status::Error => counts.1 += 1,
+        }
+    }
+
+    pub fn verdict(
+        &mut self,
+        audited_agent: Option<String>,
+        verdict: &FinalOutput,
+        overruled: bool,
+    ) {
+        self.verdicts.push(VerdictNote {
+            audited_agent,
+            status: verdict.status,
+            overruled,
+            reason: match verdict.status {
+                Status::Success => first_line(&verdict.output),
+                Status::Error => first_line(&verdict.error_information),
+            },
+        });
+    }
+}
+
+fn first_line(text: &str) -> String {
+    text.lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// The summary's Markdown.
+pub(crate) fn render(task: &str, journal: &Journal, outcome: &RunOutcome) -> String {
+    let mut text = format!("# Run {}\n\n", outcome.run_id);
+    let (status, detail) = match &outcome.end {
+        RunEnd::Finished { output } => (
+            output.status.as_str().to_string(),
+            output.output.trim().to_string(),
+        ),
+        RunEnd::Cancelled => ("cancelled".to_string(), String::new()),
+        RunEnd::Aborted { reason } => ("aborted".to_string(), reason.clone()),
+    };
+    let _ = writeln!(
+        text,
+        "**Outcome:** {status} (top agent `{}`)\n",
+        outcome.agent
+    );
+    let _ = writeln!(text, "## Asked\n\n{}\n", task.trim());
+    if !detail.is_empty() {
+        let _ = writeln!(text, "## Result\n\n{detail}\n");
+    }
+    if let RunEnd::Finished { output } = &outcome.end
+        && !output.error_information.is_empty()
+    {
+        let _ = writeln!(text, "**Error:** {}\n", output.error_information.trim());
+    }
+    text.push_str("## Agents\n\n| agent | success | error |\n| --- | --- | --- |\n");
+    for (agent, (successes, errors)) in &journal.agents {
+        let _ = writeln!(text, "| `{agent}` | {successes} | {errors} |");
+    }
+    text.push_str("\n## Verdicts\n\n");
+    if journal.verdicts.is_empty() {
+        text.push_str("None.\n");
+    }
+    for note in &journal.verdicts {
+        let subject = note
+            .audited_agent
+            .as_deref()
+            .map(|agent| format!(" on `{agent}`"))
+            .unwrap_or_default();
+        let overruled = if note.overruled {
+            " (overruled by the runtime's evidence)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            text,
+            "- {}{subject}{overruled}: {}",
+            note.status.as_str(),
+            note.reason
+        );
+    }
+    text.push_str("\n## Files produced\n\n");
+    if outcome.changed_paths.is_empty() {
+        text.push_str("None.\n");
+    }
+    for path in &outcome.changed_paths {
+        let _ = writeln!(text, "- `{path}`");
+    }
+    let totals = &outcome.totals;
+    let _ = write!(
+        text,
+        "\n## Cost\n\n{} tokens ({} prompt, {} completion), ${:.4}, {} model calls, {} tool calls, {:.1} s.\n",
+        totals.tokens(),
+        totals.prompt_tokens,
+        totals.completion_tokens,
+        totals.cost_usd,
+        totals.model_calls,
+        totals.tool_calls,
+        outcome.duration_ms as f64 / 1000.0
+    );
+    text
+}
