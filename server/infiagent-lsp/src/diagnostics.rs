@@ -23,11 +23,13 @@ pub(crate) const SOURCE: &str = "infiagent";
 pub(crate) struct DiagnosticStore {
     verdicts: BTreeMap<PathBuf, Vec<Diagnostic>>,
     agent_files: BTreeMap<PathBuf, Vec<Diagnostic>>,
+    /// Syntax problems of files the agents generated.
+    generated: BTreeMap<PathBuf, Vec<Diagnostic>>,
 }
 
 impl DiagnosticStore {
     fn all(&self, path: &Path) -> Vec<Diagnostic> {
-        [&self.verdicts, &self.agent_files]
+        [&self.verdicts, &self.agent_files, &self.generated]
             .into_iter()
             .filter_map(|map| map.get(path))
             .flatten()
@@ -112,6 +114,65 @@ pub(crate) async fn apply_verdict(
     for path in paths {
         publish(state, &path).await;
     }
+}
+
+/// Syntax problems (tree-sitter ERROR and MISSING nodes) in a file an agent
+/// generated, as warnings. Files the agents wrote stay watched: their warnings are
+/// refreshed when their text changes.
+pub(crate) async fn check_generated_file(state: &State, path: &Path) {
+    let text = current_text(state, path);
+    let diagnostics = syntax_warnings(path, &text);
+    lock(&state.diagnostics)
+        .generated
+        .insert(path.to_path_buf(), diagnostics);
+    publish(state, path).await;
+}
+
+/// Re-checks a generated file after an edit; other files are left alone.
+pub(crate) async fn recheck_generated_file(state: &State, path: &Path, text: &str) {
+    let diagnostics = syntax_warnings(path, text);
+    let changed = {
+        let mut store = lock(&state.diagnostics);
+        match store.generated.get_mut(path) {
+            Some(existing) if *existing != diagnostics => {
+                *existing = diagnostics;
+                true
+            }
+            _ => false,
+        }
+    };
+    if changed {
+        publish(state, path).await;
+    }
+}
+
+fn syntax_warnings(path: &Path, text: &str) -> Vec<Diagnostic> {
+    infiagent_index::syntax_problems(path, text)
+        .into_iter()
+        .map(|problem| {
+            let line_text = text.lines().nth(problem.start.0 as usize).unwrap_or("");
+            let utf16 = |line: &str, column: u32| -> u32 {
+                let width: usize = line
+                    .chars()
+                    .take(column as usize)
+                    .map(char::len_utf16)
+                    .sum();
+                u32::try_from(width).unwrap_or(u32::MAX)
+            };
+            let end_line_text = text.lines().nth(problem.end.0 as usize).unwrap_or("");
+            Diagnostic {
+                range: Range::new(
+                    Position::new(problem.start.0, utf16(line_text, problem.start.1)),
+                    Position::new(problem.end.0, utf16(end_line_text, problem.end.1)),
+                ),
+                severity: Some(DiagnosticSeverity::WARNING),
+                code: Some(NumberOrString::String("syntax".into())),
+                source: Some(SOURCE.into()),
+                message: problem.message,
+                ..Diagnostic::default()
+            }
+        })
+        .collect()
 }
 
 /// Verdicts on a file are stale once its text changes: drop them.
@@ -201,7 +262,7 @@ pub(crate) async fn publish(state: &State, path: &Path) {
         .await;
 }
 
-fn inside(root: &Path, relative: &str) -> Option<PathBuf> {
+pub(crate) fn inside(root: &Path, relative: &str) -> Option<PathBuf> {
     let joined = root.join(relative.trim_start_matches("./"));
     let path = std::fs::canonicalize(&joined).unwrap_or(joined);
     path.starts_with(root).then_some(path)

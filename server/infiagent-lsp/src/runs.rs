@@ -258,6 +258,16 @@ async fn watch(
             event,
             RunEvent::AgentStarted { .. } | RunEvent::AgentFinished { .. }
         );
+        if let RunEvent::ToolFinished { changed_paths, .. } = &event {
+            for relative in changed_paths {
+                if let Some(path) = state
+                    .root()
+                    .and_then(|root| diagnostics::inside(&root, relative))
+                {
+                    diagnostics::check_generated_file(&state, &path).await;
+                }
+            }
+        }
         if let RunEvent::Verdict {
             audited_agent,
             files,

@@ -200,6 +200,9 @@ impl LanguageServer for Server {
         };
         if let Some(path) = documents::file_path(&uri) {
             diagnostics::drop_stale_verdicts(&self.state, &path).await;
+            if let Some(text) = &text {
+                diagnostics::recheck_generated_file(&self.state, &path, text).await;
+            }
         }
         if let Some(text) = text {
             self.after_text_change(&uri, &text).await;

@@ -738,3 +738,83 @@ async fn shutdown_cancels_runs() {
     );
     assert!(!lock(&client.state.runs).any_running());
 }
+
+/// Syntax problems in files the agents generate are warnings, refreshed as the
+/// user edits them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_files_get_syntax_warnings() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let server = MockServer::start().await;
+    let reply = |name: &str, arguments: Value| {
+        ResponseTemplate::new(200).set_body_json(json!({"choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null,
+            "tool_calls": [{"id": format!("call_{name}"), "type": "function", "function": {"name": name, "arguments": arguments.to_string()}}]}}]}))
+    };
+    Mock::given(method("POST"))
+        .respond_with(reply(
+            "file_write",
+            json!({"path": "bad.py", "content": "def f(:\n    return 1\n"}),
+        ))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(reply(
+            "final_output",
+            json!({"status": "error", "output": "", "error_information": "gave up"}),
+        ))
+        .mount(&server)
+        .await;
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    let mut client = Client::start(
+        root,
+        options(&format!("{}/v1", server.uri()), "auto"),
+        Answers::default(),
+    )
+    .await;
+    let run_id = execute(
+        &mut client,
+        "infiagent.run",
+        json!({"task": "write bad.py", "agent": "code_editor_agent"}),
+    )
+    .await;
+    let bad = uri(root, "bad.py");
+    let published = client
+        .wait_for_method("textDocument/publishDiagnostics", |params| {
+            params["uri"] == bad
+        })
+        .await;
+    let diagnostics = diagnostics_for(&published);
+    assert!(!diagnostics.is_empty());
+    assert!(
+        diagnostics
+            .iter()
+            .all(|diagnostic| diagnostic["severity"] == 2 && diagnostic["code"] == "syntax")
+    );
+    assert_eq!(diagnostics[0]["range"]["start"]["line"], 0);
+    client.wait_run_end(&run_id).await;
+    client
+        .wait_for_method("window/showMessage", |params| {
+            params["message"].as_str().unwrap_or("").contains("gave up")
+        })
+        .await;
+
+    client
+        .notify("textDocument/didOpen", json!({"textDocument": {"uri": bad, "languageId": "python", "version": 1, "text": "def f(:\n    return 1\n"}}))
+        .await;
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": bad, "version": 2}, "contentChanges": [{"text": "def f():\n    return 1\n"}]}),
+        )
+        .await;
+    let published = client
+        .wait_for_method("textDocument/publishDiagnostics", |params| {
+            params["uri"] == bad && params["version"] == 2
+        })
+        .await;
+    assert!(diagnostics_for(&published).is_empty());
+    client.finish().await;
+}
