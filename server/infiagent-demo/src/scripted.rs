@@ -32,6 +32,9 @@ impl ChatModel for ScriptedModel {
 /// The scripted answer to one request.
 pub fn scripted_reply(request: &ChatRequest) -> ChatResponse {
     let conversation = Conversation::read(request);
+    if conversation.agent == "context_summarizer" {
+        return summary_reply(request);
+    }
     let reply = match conversation.agent.as_str() {
         "project_lead_agent" => lead(&conversation),
         "project_planner_agent" => planner(&conversation),
@@ -71,6 +74,28 @@ pub fn scripted_reply(request: &ChatRequest) -> ChatResponse {
             completion_tokens: (completion_chars / 4) as u64,
         },
         finish_reason: Some("tool_calls".into()),
+    }
+}
+
+/// The summarizer's part: the step lines it was given, as the summary.
+fn summary_reply(request: &ChatRequest) -> ChatResponse {
+    let text = request
+        .messages
+        .iter()
+        .find_map(|message| match message {
+            Message::User { content } => Some(content.as_str()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let lines: Vec<&str> = text.lines().filter(|line| line.starts_with("- step")).collect();
+    ChatResponse {
+        content: Some(format!("Earlier steps, in short:\n{}", lines.join("\n"))),
+        tool_calls: Vec::new(),
+        usage: Usage {
+            prompt_tokens: (text.len() / 4) as u64,
+            completion_tokens: 16,
+        },
+        finish_reason: Some("stop".into()),
     }
 }
 

@@ -15,6 +15,7 @@ use infiagent_tools::{BASIC_TOOL_NAMES, ToolContext, ToolOutput};
 use serde_json::json;
 
 use crate::audit;
+use crate::context::{self, Environment, Summarizer};
 use crate::events::{Frame, FrameId, RunEvent};
 use crate::output::{FinalOutput, Findings, Status, final_output_schema};
 use crate::prompt::{self, AgentCall, FileRef, Placeholders, StackEntry};
@@ -210,6 +211,10 @@ struct AgentLoop {
     repairs: u32,
     /// The model this agent talks to (known once it runs).
     model_name: String,
+    /// C_ENV: its own trajectory, compressed as it grows.
+    environment: Environment,
+    /// C_LM as last rendered, and how many touched files it accounted for.
+    memory: Option<(usize, String)>,
 }
 
 /// What one tool call came to.
@@ -222,6 +227,7 @@ struct CallResult {
 impl AgentLoop {
     fn new(shared: Arc<RunShared>, def: AgentDef, invocation: Invocation, frame: FrameId) -> Self {
         let tools = tool_specs(&shared, &def);
+        let environment = Environment::new(shared.config.context.tau);
         let messages = vec![Message::User {
             content: prompt::task_message(&invocation.task, &invocation.files),
         }];
@@ -237,6 +243,8 @@ impl AgentLoop {
             last_malformed: String::new(),
             repairs: 0,
             model_name: String::new(),
+            environment,
+            memory: None,
         }
     }
 
@@ -256,11 +264,14 @@ impl AgentLoop {
             .get(self.def.model.as_deref())
             .map_err(|err| Abort::Fatal(format!("agent '{}': {err}", self.def.name)))?;
         self.model_name = entry.model.name().to_string();
+        let shared = self.shared.clone();
         let placeholders = Placeholders {
-            task_id: &self.shared.run_id,
-            date: &self.shared.date,
+            task_id: &shared.run_id,
+            date: &shared.date,
         };
-        let system = prompt::system_prompt(&self.def, &placeholders, &self.stack());
+        let stack = self.stack();
+        let memory = self.memory_index();
+        let mut system = prompt::system_prompt(&self.def, &placeholders, &memory, &stack);
         self.shared.trajectory.record(json!({
             "kind": "agent_start", "frame": self.frame, "parent": self.invocation.parent,
             "agent": self.def.name, "model": entry.model.name(), "system": system,
@@ -280,9 +291,14 @@ impl AgentLoop {
                     step,
                 })
                 .await;
+            if self.memory_is_stale() {
+                let memory = self.memory_index();
+                system = prompt::system_prompt(&self.def, &placeholders, &memory, &stack);
+            }
+            self.compress(&entry, step).await?;
             let request = ChatRequest {
                 system: system.clone(),
-                messages: self.messages.clone(),
+                messages: self.request_messages(),
                 tools: self.tools.clone(),
             };
             let started = Instant::now();
@@ -327,6 +343,95 @@ impl AgentLoop {
             self.def.name
         );
         Ok(self.finish(FinalOutput::error("", reason)))
+    }
+
+    /// C_LM: the ranked descriptors, cut to the budget (cached until the run
+    /// touches more files).
+    fn memory_index(&mut self) -> String {
+        let touched = self.shared.touched_paths();
+        if let Some((count, text)) = &self.memory
+            && *count == touched.len()
+        {
+            return text.clone();
+        }
+        let text = self
+            .shared
+            .index()
+            .map(|index| {
+                let query = infiagent_index::RankQuery {
+                    task: &self.invocation.task,
+                    mentioned_paths: self.invocation.files.iter().map(|file| file.path.clone()).collect(),
+                    touched_paths: touched.clone(),
+                };
+                let index = index.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let ranked = index.rank(&query);
+                index.render_within(&ranked, self.shared.config.context.budget_tokens)
+            })
+            .unwrap_or_default();
+        self.memory = Some((touched.len(), text.clone()));
+        text
+    }
+
+    fn memory_is_stale(&self) -> bool {
+        self.memory
+            .as_ref()
+            .is_some_and(|(count, _)| *count != self.shared.touched_paths().len())
+    }
+
+    /// What is sent: the task, the summary of compressed steps, the recent steps.
+    fn request_messages(&self) -> Vec<Message> {
+        let mut messages = Vec::with_capacity(self.messages.len() + 1);
+        messages.extend(self.messages.first().cloned());
+        messages.extend(self.environment.summary_message());
+        messages.extend(self.messages.iter().skip(1).cloned());
+        messages
+    }
+
+    /// C_ENV past `tau`: the oldest steps become a summary (the system-level audit).
+    async fn compress(&mut self, entry: &crate::models::ModelEntry, step: u32) -> Result<(), Abort> {
+        let Some(dropped) = self.environment.take_old(&mut self.messages) else {
+            return Ok(());
+        };
+        let line_summary = self.environment.line_summary(dropped.lines.clone());
+        let mut method = "lines";
+        let mut summary = line_summary.clone();
+        if self.shared.config.context.summarizer == Summarizer::Model {
+            let request = ChatRequest {
+                system: context::SUMMARIZER_PROMPT.to_string(),
+                messages: vec![Message::User {
+                    content: context::summarizer_request(
+                        self.environment.summary(),
+                        &dropped,
+                        self.environment.summary_cap(),
+                    ),
+                }],
+                tools: Vec::new(),
+            };
+            let started = Instant::now();
+            let reply = tokio::select! {
+                () = self.shared.cancel.cancelled() => return Err(self.shared.abort_reason()),
+                reply = entry.model.chat(&request) => reply,
+            };
+            if let Ok(response) = reply {
+                self.shared
+                    .account(self.frame, step, &response, entry.price, started.elapsed())
+                    .await?;
+                let text = response.content.unwrap_or_default();
+                if !text.trim().is_empty()
+                    && infiagent_index::count_tokens(&text) <= self.environment.summary_cap()
+                {
+                    summary = text.trim().to_string();
+                    method = "model";
+                }
+            }
+        }
+        self.shared.trajectory.record(json!({
+            "kind": "context_compressed", "frame": self.frame, "step": step,
+            "dropped_messages": dropped.messages.len(), "method": method,
+            "summary": summary,
+        }));
+        self.environment.set_summary(summary);
+        Ok(())
     }
 
     fn finish(&mut self, output: FinalOutput) -> AgentResult {
@@ -433,7 +538,9 @@ impl AgentLoop {
     }
 
     fn push_answers(&mut self, answers: Vec<(ToolCall, String)>) {
+        let cap = self.environment.tool_result_cap();
         for (call, content) in answers {
+            let content = context::cap_tool_result(content, cap);
             self.messages.push(Message::Tool {
                 call_id: call.id,
                 name: call.name,
@@ -564,6 +671,7 @@ impl AgentLoop {
             if output.is_error {
                 output.content = format!("{TOOL_ERROR_PREFIX}{}", output.content);
             }
+            self.shared.note_changed(&output.changed_paths);
             if self.shared.cancel.is_cancelled() {
                 return Err(self.shared.abort_reason());
             }

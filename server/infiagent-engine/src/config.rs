@@ -168,6 +168,9 @@ pub struct ContextConfig {
     pub budget_tokens: usize,
     /// Threshold above which an agent's own trajectory is compressed.
     pub tau: usize,
+    /// How old steps are compressed: `model` (a summary by the agent's model, lines
+    /// as fallback) or `lines` (one line per old tool call).
+    pub summarizer: crate::context::Summarizer,
 }
 
 impl Default for ContextConfig {
@@ -175,6 +178,7 @@ impl Default for ContextConfig {
         ContextConfig {
             budget_tokens: 8000,
             tau: 6000,
+            summarizer: crate::context::Summarizer::Model,
         }
     }
 }

@@ -19,6 +19,7 @@
 mod agent;
 mod audit;
 pub mod config;
+mod context;
 mod events;
 mod models;
 mod output;
@@ -35,6 +36,9 @@ pub use models::{ModelEntry, ModelPool};
 pub use output::{FinalOutput, Finding, Severity, Status};
 pub use prompt::FileRef;
 pub use quality::{QUALITY_FILE, QualityScores, Score};
-pub use run::{Engine, EngineError, RunCompletion, RunEnd, RunHandle, RunOutcome, RunRequest};
+pub use context::Summarizer;
+pub use run::{
+    Engine, EngineError, RunCompletion, RunEnd, RunHandle, RunOutcome, RunRequest, SharedIndex, scan_index,
+};
 pub use summary::SUMMARY_FILE;
 pub use trajectory::TRAJECTORY_FILE;

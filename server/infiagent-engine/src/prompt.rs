@@ -33,20 +33,31 @@ pub struct Placeholders<'a> {
     pub date: &'a str,
 }
 
-/// The system prompt: header, the agent's prompt with placeholders filled, the call
-/// stack and how to finish.
-pub fn system_prompt(agent: &AgentDef, values: &Placeholders<'_>, stack: &[StackEntry]) -> String {
+/// The system prompt: header, the agent's prompt with placeholders filled (C_sys),
+/// the memory index (C_LM), the call stack (C_SM) and how to finish.
+pub fn system_prompt(
+    agent: &AgentDef,
+    values: &Placeholders<'_>,
+    memory_index: &str,
+    stack: &[StackEntry],
+) -> String {
     let body = agent
         .prompt
         .replace("{task_id}", values.task_id)
         .replace("{agent_name}", &agent.name)
         .replace("{date}", values.date);
     let mut text = format!(
-        "# Agent: {} (level {})\n\n{}\n\n## Call stack\n",
+        "# Agent: {} (level {})\n\n{}\n\n",
         agent.name,
         agent.level,
         body.trim()
     );
+    if !memory_index.trim().is_empty() {
+        text.push_str("## Workspace memory index\nDescriptors of the workspace files most relevant to your task: path, language, summary, definitions with their lines. Read a file only when you need more than its descriptor.\n\n");
+        text.push_str(memory_index.trim_end());
+        text.push_str("\n\n");
+    }
+    text.push_str("## Call stack\n");
     text.push_str("The agents working on this run right now, the top first:\n");
     for (index, entry) in stack.iter().enumerate() {
         let you = if index + 1 == stack.len() {

@@ -3,10 +3,11 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use infiagent_agents::{Problem, Registry, check_pyramid};
+use infiagent_index::{IndexOptions, WorkspaceIndex};
 use infiagent_model::ChatResponse;
 use infiagent_tools::{
     BASIC_TOOL_NAMES, Editor, ProcessLimits, Sandbox, ToolContext, ToolDef, tool_defs,
@@ -63,12 +64,16 @@ pub enum EngineError {
     },
 }
 
+/// The workspace's memory index, shared by runs and kept current by them.
+pub type SharedIndex = Arc<RwLock<WorkspaceIndex>>;
+
 /// A workspace, its pyramid and its models: ready to start runs.
 pub struct Engine {
     sandbox: Arc<Sandbox>,
     config: Arc<Config>,
     registry: Arc<Registry>,
     models: Arc<ModelPool>,
+    index: Option<SharedIndex>,
 }
 
 /// What to run.
@@ -185,7 +190,15 @@ impl Engine {
             config: Arc::new(config),
             registry: Arc::new(registry),
             models: Arc::new(models),
+            index: None,
         })
+    }
+
+    /// Uses an index kept by the caller (the language server keeps one current);
+    /// without it, each run scans the workspace (fast with the on-disk cache).
+    pub fn with_index(mut self, index: SharedIndex) -> Engine {
+        self.index = Some(index);
+        self
     }
 
     /// The workspace root (canonical).
@@ -265,6 +278,8 @@ impl Engine {
             quality: QualityRecorder::new(self.sandbox.root(), self.config.run.quality_alpha),
             journal: Mutex::new(Journal::default()),
             task: request.task.clone(),
+            index: OnceLock::new(),
+            touched: Mutex::new(BTreeSet::new()),
         });
         shared.trajectory.record(json!({
             "kind": "run_start", "run_id": run_id, "agent": agent, "task": request.task,
@@ -278,7 +293,7 @@ impl Engine {
             stack: Vec::new(),
             audit: None,
         };
-        let task = tokio::spawn(drive(shared, invocation, dir.clone(), agent.clone()));
+        let task = tokio::spawn(drive(shared, self.index.clone(), invocation, dir.clone(), agent.clone()));
         Ok(RunHandle {
             id: run_id,
             dir,
@@ -290,14 +305,48 @@ impl Engine {
     }
 }
 
+/// Scans the workspace's memory index (the on-disk cache makes a rescan cheap).
+pub fn scan_index(workspace: &Path) -> Result<WorkspaceIndex, infiagent_index::IndexError> {
+    let options = IndexOptions {
+        cache_dir: Some(workspace.join(STATE_DIR).join("index")),
+        ..IndexOptions::default()
+    };
+    let index = WorkspaceIndex::scan(workspace, &options)?;
+    if let Err(err) = index.save() {
+        tracing::warn!(%err, "cannot save the index cache");
+    }
+    Ok(index)
+}
+
 /// Runs the top agent in its own task (so a panic is caught), then records the end.
 async fn drive(
     shared: Arc<RunShared>,
+    index: Option<SharedIndex>,
     invocation: Invocation,
     dir: PathBuf,
     agent: String,
 ) -> RunOutcome {
     let started = Instant::now();
+    let index = match index {
+        Some(index) => Some(index),
+        None => {
+            let root = shared.tool_context.sandbox.root().to_path_buf();
+            match tokio::task::spawn_blocking(move || scan_index(&root)).await {
+                Ok(Ok(index)) => Some(Arc::new(RwLock::new(index))),
+                Ok(Err(err)) => {
+                    tracing::warn!(%err, "no memory index for this run");
+                    None
+                }
+                Err(err) => {
+                    tracing::warn!(%err, "the index scan failed");
+                    None
+                }
+            }
+        }
+    };
+    if let Some(index) = index {
+        let _ = shared.index.set(index);
+    }
     let inner = tokio::spawn(run_agent(shared.clone(), invocation));
     let (end, changed) = match inner.await {
         Ok(Ok(result)) => (
@@ -383,6 +432,9 @@ pub(crate) struct RunShared {
     pub quality: QualityRecorder,
     journal: Mutex<Journal>,
     task: String,
+    index: OnceLock<SharedIndex>,
+    /// Files the run changed so far.
+    touched: Mutex<BTreeSet<String>>,
     events: mpsc::Sender<RunEvent>,
     totals: Mutex<Totals>,
     next_frame: AtomicU64,
@@ -417,6 +469,37 @@ impl RunShared {
     ) {
         if let Ok(mut journal) = self.journal.lock() {
             journal.verdict(audited_agent, verdict, overruled);
+        }
+    }
+
+    /// The memory index, once scanned.
+    pub fn index(&self) -> Option<&SharedIndex> {
+        self.index.get()
+    }
+
+    /// Files the run has changed so far, sorted.
+    pub fn touched_paths(&self) -> Vec<String> {
+        self.touched.lock().map(|touched| touched.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    /// Records files a tool changed and re-describes them in the index.
+    pub fn note_changed(&self, paths: &[String]) {
+        if paths.is_empty() {
+            return;
+        }
+        if let Ok(mut touched) = self.touched.lock() {
+            touched.extend(paths.iter().cloned());
+        }
+        let Some(index) = self.index.get() else {
+            return;
+        };
+        let root = self.tool_context.sandbox.root();
+        let mut index = index.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for path in paths {
+            match std::fs::read_to_string(root.join(path)) {
+                Ok(text) => index.update(path, &text),
+                Err(_) => index.remove(path),
+            }
         }
     }
 
