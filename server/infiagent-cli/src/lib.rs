@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 mod agents_command;
+mod context_command;
 mod progress;
 mod run_command;
 mod terminal;
@@ -42,6 +43,8 @@ enum Command {
     Run(RunArgs),
     /// Serve the Language Server Protocol on stdin/stdout (started by an editor).
     Lsp,
+    /// Print exactly what an agent would be sent for a task, part by part, with token counts.
+    Context(context_command::ContextArgs),
     /// List, show, draw and check the agent pyramid.
     Agents {
         /// The workspace whose `.infiagent/agents/` add to the built-in agents.
@@ -79,6 +82,7 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run_command::run(args).await,
+            Command::Context(args) => context_command::run(args),
             Command::Lsp => {
                 infiagent_lsp::serve(tokio::io::stdin(), tokio::io::stdout()).await;
                 Ok(0)

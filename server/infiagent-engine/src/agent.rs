@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures::future::join_all;
-use infiagent_agents::{AgentDef, Audit, JUDGE_AGENT};
+use infiagent_agents::{AgentDef, Audit, JUDGE_AGENT, Registry};
 use infiagent_model::{ChatRequest, ChatResponse, Message, ModelError, ToolCall, ToolSpec};
-use infiagent_tools::{BASIC_TOOL_NAMES, ToolContext, ToolOutput};
+use infiagent_tools::{BASIC_TOOL_NAMES, ToolContext, ToolDef, ToolOutput};
 use serde_json::json;
 
 use crate::audit;
@@ -226,7 +226,7 @@ struct CallResult {
 
 impl AgentLoop {
     fn new(shared: Arc<RunShared>, def: AgentDef, invocation: Invocation, frame: FrameId) -> Self {
-        let tools = tool_specs(&shared, &def);
+        let tools = tool_specs(&shared.registry, &shared.basic_tools, &def);
         let environment = Environment::new(shared.config.context.tau);
         let messages = vec![Message::User {
             content: prompt::task_message(&invocation.task, &invocation.files),
@@ -358,14 +358,20 @@ impl AgentLoop {
             .shared
             .index()
             .map(|index| {
-                let query = infiagent_index::RankQuery {
-                    task: &self.invocation.task,
-                    mentioned_paths: self.invocation.files.iter().map(|file| file.path.clone()).collect(),
-                    touched_paths: touched.clone(),
-                };
-                let index = index.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-                let ranked = index.rank(&query);
-                index.render_within(&ranked, self.shared.config.context.budget_tokens)
+                let index = index
+                    .read()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                context::memory_index(
+                    &index,
+                    &self.invocation.task,
+                    self.invocation
+                        .files
+                        .iter()
+                        .map(|file| file.path.clone())
+                        .collect(),
+                    touched.clone(),
+                    self.shared.config.context.budget_tokens,
+                )
             })
             .unwrap_or_default();
         self.memory = Some((touched.len(), text.clone()));
@@ -388,7 +394,11 @@ impl AgentLoop {
     }
 
     /// C_ENV past `tau`: the oldest steps become a summary (the system-level audit).
-    async fn compress(&mut self, entry: &crate::models::ModelEntry, step: u32) -> Result<(), Abort> {
+    async fn compress(
+        &mut self,
+        entry: &crate::models::ModelEntry,
+        step: u32,
+    ) -> Result<(), Abort> {
         let Some(dropped) = self.environment.take_old(&mut self.messages) else {
             return Ok(());
         };
@@ -748,24 +758,24 @@ impl AgentLoop {
 }
 
 /// The tools an agent is offered: its basic tools, its child agents, `final_output`.
-fn tool_specs(shared: &RunShared, def: &AgentDef) -> Vec<ToolSpec> {
+pub(crate) fn tool_specs(
+    registry: &Registry,
+    basic_tools: &[ToolDef],
+    def: &AgentDef,
+) -> Vec<ToolSpec> {
     let mut specs: Vec<ToolSpec> = def
         .tools
         .iter()
         .filter(|name| name.as_str() != FINAL_OUTPUT)
         .filter_map(|name| {
-            if let Some(tool) = shared
-                .basic_tools
-                .iter()
-                .find(|tool| tool.name == name.as_str())
-            {
+            if let Some(tool) = basic_tools.iter().find(|tool| tool.name == name.as_str()) {
                 return Some(ToolSpec {
                     name: tool.name.to_string(),
                     description: tool.description.to_string(),
                     parameters: tool.parameters.clone(),
                 });
             }
-            shared.registry.get(name).map(|child| ToolSpec {
+            registry.get(name).map(|child| ToolSpec {
                 name: child.name.clone(),
                 description: format!(
                     "Agent (level {}): {} Runs its own loop; returns only its final output.",

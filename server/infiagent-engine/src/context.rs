@@ -28,11 +28,31 @@ pub enum Summarizer {
     Lines,
 }
 
+/// C_LM: the descriptors of the files most relevant to `task`, cut to `budget`.
+pub(crate) fn memory_index(
+    index: &infiagent_index::WorkspaceIndex,
+    task: &str,
+    mentioned_paths: Vec<String>,
+    touched_paths: Vec<String>,
+    budget: usize,
+) -> String {
+    let query = infiagent_index::RankQuery {
+        task,
+        mentioned_paths,
+        touched_paths,
+    };
+    let ranked = index.rank(&query);
+    index.render_within(&ranked, budget)
+}
+
 /// Tokens of one message as sent (content, and the calls' names and arguments).
 pub(crate) fn message_tokens(message: &Message) -> usize {
     let text = match message {
         Message::User { content } => content.clone(),
-        Message::Assistant { content, tool_calls } => {
+        Message::Assistant {
+            content,
+            tool_calls,
+        } => {
             let mut text = content.clone().unwrap_or_default();
             for call in tool_calls {
                 text.push_str(&call.name);
@@ -120,7 +140,8 @@ impl Environment {
     /// (the newest exchange always stays).
     pub fn take_old(&mut self, messages: &mut Vec<Message>) -> Option<Dropped> {
         let trajectory = messages.get(1..).unwrap_or_default();
-        let mut total = messages_tokens(trajectory) + self.summary.as_deref().map_or(0, count_tokens);
+        let mut total =
+            messages_tokens(trajectory) + self.summary.as_deref().map_or(0, count_tokens);
         if total <= self.tau {
             return None;
         }
@@ -130,7 +151,10 @@ impl Environment {
             if total <= self.tau / 2 || position + 1 == exchanges.len() {
                 break;
             }
-            let end = exchanges.get(position + 1).copied().unwrap_or(messages.len());
+            let end = exchanges
+                .get(position + 1)
+                .copied()
+                .unwrap_or(messages.len());
             total -= messages_tokens(&messages[*start..end]);
             cut = end;
         }
@@ -143,7 +167,10 @@ impl Environment {
             .iter()
             .filter(|message| matches!(message, Message::Assistant { .. }))
             .count();
-        Some(Dropped { messages: dropped, lines })
+        Some(Dropped {
+            messages: dropped,
+            lines,
+        })
     }
 
     /// The line summary: every compressed tool call as one line, the oldest left
@@ -212,11 +239,17 @@ fn describe(messages: &[Message], steps_before: usize) -> Vec<String> {
                 step += 1;
                 calls = tool_calls.iter().collect();
             }
-            Message::Tool { call_id, content, .. } => {
+            Message::Tool {
+                call_id, content, ..
+            } => {
                 let Some(call) = calls.iter().find(|call| &call.id == call_id) else {
                     continue;
                 };
-                lines.push(format!("- step {step}: {} → {}", call_line(call), result_line(content)));
+                lines.push(format!(
+                    "- step {step}: {} → {}",
+                    call_line(call),
+                    result_line(content)
+                ));
             }
             Message::User { .. } => {}
         }
@@ -238,7 +271,10 @@ fn call_line(call: &ToolCall) -> String {
         .flatten()
         .filter_map(|file| {
             let path = file.get("path")?.as_str()?;
-            let description = file.get("description").and_then(|value| value.as_str()).unwrap_or("");
+            let description = file
+                .get("description")
+                .and_then(|value| value.as_str())
+                .unwrap_or("");
             Some(format!("(`{path}`, {})", short(description, 40)))
         })
         .collect();
@@ -250,7 +286,10 @@ fn call_line(call: &ToolCall) -> String {
 }
 
 fn result_line(content: &str) -> String {
-    let first = content.lines().find(|line| !line.trim().is_empty()).unwrap_or("");
+    let first = content
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("");
     format!("{} ({} chars)", short(first, 120), content.chars().count())
 }
 
@@ -268,7 +307,11 @@ pub(crate) const SUMMARIZER_PROMPT: &str = "# Agent: context_summarizer (level 0
 You compress the earlier steps of an agent's work so that it can go on with a short context. Write a concise summary, as a Markdown list: what was done, what was learned, which files were read or written (by path, with a few words each), what failed and why, and what remains open. Keep facts, paths, names and numbers; drop raw file contents and long outputs. Answer with the summary only.";
 
 /// The summarizer's request text.
-pub(crate) fn summarizer_request(previous: Option<&str>, dropped: &Dropped, max_tokens: usize) -> String {
+pub(crate) fn summarizer_request(
+    previous: Option<&str>,
+    dropped: &Dropped,
+    max_tokens: usize,
+) -> String {
     let mut text = String::new();
     if let Some(previous) = previous {
         let _ = write!(text, "## Summary so far\n{previous}\n\n");
@@ -287,7 +330,11 @@ pub(crate) fn summarizer_request(previous: Option<&str>, dropped: &Dropped, max_
             let _ = writeln!(text, "- {}", short(&excerpt, 400));
         }
     }
-    let _ = write!(text, "\nAnswer with the new summary, at most about {} words.", max_tokens / 2);
+    let _ = write!(
+        text,
+        "\nAnswer with the new summary, at most about {} words.",
+        max_tokens / 2
+    );
     text
 }
 
@@ -315,25 +362,46 @@ mod tests {
 
     #[test]
     fn compresses_old_exchanges_below_half_tau() {
-        let mut messages = vec![Message::User { content: "task".into() }];
+        let mut messages = vec![Message::User {
+            content: "task".into(),
+        }];
         let result = "word ".repeat(100);
         for step in 0..20 {
             messages.extend(exchange(step, &result));
         }
         let mut environment = Environment::new(1000);
         let dropped = environment.take_old(&mut messages).unwrap();
-        assert!(messages_tokens(&messages[1..]) <= 500, "{}", messages_tokens(&messages[1..]));
+        assert!(
+            messages_tokens(&messages[1..]) <= 500,
+            "{}",
+            messages_tokens(&messages[1..])
+        );
         assert!(matches!(messages[0], Message::User { .. }));
-        assert!(matches!(messages[1], Message::Assistant { .. }), "whole exchanges are dropped");
-        assert_eq!(dropped.lines[0], format!("- step 1: file_read `f0.txt` → {}… (500 chars)", "word ".repeat(24).trim_end()));
+        assert!(
+            matches!(messages[1], Message::Assistant { .. }),
+            "whole exchanges are dropped"
+        );
+        assert_eq!(
+            dropped.lines[0],
+            format!(
+                "- step 1: file_read `f0.txt` → {}… (500 chars)",
+                "word ".repeat(24).trim_end()
+            )
+        );
         let summary = environment.line_summary(dropped.lines);
         assert!(count_tokens(&summary) <= 250);
-        assert!(environment.take_old(&mut messages).is_none(), "under tau: nothing to do");
+        assert!(
+            environment.take_old(&mut messages).is_none(),
+            "under tau: nothing to do"
+        );
     }
 
     #[test]
     fn caps_large_results() {
-        let big = (0..5000).map(|n| n.to_string()).collect::<Vec<_>>().join(" ");
+        let big = (0..5000)
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(" ");
         let capped = cap_tool_result(big.clone(), 300);
         assert!(count_tokens(&capped) <= 300);
         assert!(capped.starts_with("0 1 2 3"));

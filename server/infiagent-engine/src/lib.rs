@@ -23,6 +23,7 @@ mod context;
 mod events;
 mod models;
 mod output;
+mod preview;
 mod prompt;
 mod quality;
 mod run;
@@ -31,14 +32,16 @@ mod trajectory;
 
 pub use agent::{FINAL_OUTPUT, TOOL_ERROR_PREFIX};
 pub use config::{Autonomy, Config, ConfigError, ModelOverrides, Price};
+pub use context::Summarizer;
 pub use events::{ActiveCalls, Frame, FrameId, RunEvent, Totals};
 pub use models::{ModelEntry, ModelPool};
 pub use output::{FinalOutput, Finding, Severity, Status};
+pub use preview::ContextPart;
 pub use prompt::FileRef;
 pub use quality::{QUALITY_FILE, QualityScores, Score};
-pub use context::Summarizer;
 pub use run::{
-    Engine, EngineError, RunCompletion, RunEnd, RunHandle, RunOutcome, RunRequest, SharedIndex, scan_index,
+    Engine, EngineError, RunCompletion, RunEnd, RunHandle, RunOutcome, RunRequest, SharedIndex,
+    scan_index,
 };
 pub use summary::SUMMARY_FILE;
 pub use trajectory::TRAJECTORY_FILE;

@@ -39,6 +39,15 @@ impl ModelPool {
         Ok(pool)
     }
 
+    /// Models from the configuration, connected only when an agent first needs one
+    /// (for inspecting, where no model may be configured at all).
+    pub fn lazy(config: &Config) -> ModelPool {
+        ModelPool {
+            source: Source::Configured(Box::new(config.clone())),
+            connected: Mutex::new(HashMap::new()),
+        }
+    }
+
     /// One model for every agent, whatever its `model:` says (the demo, tests).
     pub fn fixed(model: Arc<dyn ChatModel>, price: Option<Price>) -> ModelPool {
         ModelPool {

@@ -33,47 +33,81 @@ pub struct Placeholders<'a> {
     pub date: &'a str,
 }
 
-/// The system prompt: header, the agent's prompt with placeholders filled (C_sys),
-/// the memory index (C_LM), the call stack (C_SM) and how to finish.
+/// The system prompt in its parts: the agent's own prompt (C_sys), the memory
+/// index (C_LM) and the live call stack with the rules of finishing (C_SM).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SystemPrompt {
+    /// Header and the agent's prompt with placeholders filled.
+    pub agent: String,
+    /// The memory index section (empty when there is none).
+    pub memory: String,
+    /// The call stack section and how to finish.
+    pub stack: String,
+}
+
+impl SystemPrompt {
+    /// Builds the parts.
+    pub fn build(
+        agent: &AgentDef,
+        values: &Placeholders<'_>,
+        memory_index: &str,
+        stack: &[StackEntry],
+    ) -> SystemPrompt {
+        let body = agent
+            .prompt
+            .replace("{task_id}", values.task_id)
+            .replace("{agent_name}", &agent.name)
+            .replace("{date}", values.date);
+        let agent_part = format!(
+            "# Agent: {} (level {})\n\n{}\n\n",
+            agent.name,
+            agent.level,
+            body.trim()
+        );
+        let mut memory = String::new();
+        if !memory_index.trim().is_empty() {
+            memory.push_str("## Workspace memory index\nDescriptors of the workspace files most relevant to your task: path, language, summary, definitions with their lines. Read a file only when you need more than its descriptor.\n\n");
+            memory.push_str(memory_index.trim_end());
+            memory.push_str("\n\n");
+        }
+        let mut stack_part = String::from(
+            "## Call stack\nThe agents working on this run right now, the top first:\n",
+        );
+        for (index, entry) in stack.iter().enumerate() {
+            let you = if index + 1 == stack.len() {
+                " (you)"
+            } else {
+                ""
+            };
+            stack_part.push_str(&format!(
+                "{}. {}{you}: {}\n",
+                index + 1,
+                entry.agent,
+                entry.task_summary
+            ));
+        }
+        stack_part.push_str(FINISHING);
+        SystemPrompt {
+            agent: agent_part,
+            memory,
+            stack: stack_part,
+        }
+    }
+
+    /// The whole system prompt.
+    pub fn render(&self) -> String {
+        format!("{}{}{}", self.agent, self.memory, self.stack)
+    }
+}
+
+/// The system prompt as sent.
 pub fn system_prompt(
     agent: &AgentDef,
     values: &Placeholders<'_>,
     memory_index: &str,
     stack: &[StackEntry],
 ) -> String {
-    let body = agent
-        .prompt
-        .replace("{task_id}", values.task_id)
-        .replace("{agent_name}", &agent.name)
-        .replace("{date}", values.date);
-    let mut text = format!(
-        "# Agent: {} (level {})\n\n{}\n\n",
-        agent.name,
-        agent.level,
-        body.trim()
-    );
-    if !memory_index.trim().is_empty() {
-        text.push_str("## Workspace memory index\nDescriptors of the workspace files most relevant to your task: path, language, summary, definitions with their lines. Read a file only when you need more than its descriptor.\n\n");
-        text.push_str(memory_index.trim_end());
-        text.push_str("\n\n");
-    }
-    text.push_str("## Call stack\n");
-    text.push_str("The agents working on this run right now, the top first:\n");
-    for (index, entry) in stack.iter().enumerate() {
-        let you = if index + 1 == stack.len() {
-            " (you)"
-        } else {
-            ""
-        };
-        text.push_str(&format!(
-            "{}. {}{you}: {}\n",
-            index + 1,
-            entry.agent,
-            entry.task_summary
-        ));
-    }
-    text.push_str(FINISHING);
-    text
+    SystemPrompt::build(agent, values, memory_index, stack).render()
 }
 
 const FINISHING: &str = "

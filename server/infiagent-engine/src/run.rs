@@ -211,6 +211,16 @@ impl Engine {
         &self.registry
     }
 
+    /// The configuration in effect.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The index given with [`Engine::with_index`], if any.
+    pub fn index(&self) -> Option<&SharedIndex> {
+        self.index.as_ref()
+    }
+
     /// Starts a run; returns at once.
     pub fn start(&self, request: RunRequest) -> Result<RunHandle, EngineError> {
         let agent = match &request.agent {
@@ -293,7 +303,13 @@ impl Engine {
             stack: Vec::new(),
             audit: None,
         };
-        let task = tokio::spawn(drive(shared, self.index.clone(), invocation, dir.clone(), agent.clone()));
+        let task = tokio::spawn(drive(
+            shared,
+            self.index.clone(),
+            invocation,
+            dir.clone(),
+            agent.clone(),
+        ));
         Ok(RunHandle {
             id: run_id,
             dir,
@@ -479,7 +495,10 @@ impl RunShared {
 
     /// Files the run has changed so far, sorted.
     pub fn touched_paths(&self) -> Vec<String> {
-        self.touched.lock().map(|touched| touched.iter().cloned().collect()).unwrap_or_default()
+        self.touched
+            .lock()
+            .map(|touched| touched.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Records files a tool changed and re-describes them in the index.
@@ -494,7 +513,9 @@ impl RunShared {
             return;
         };
         let root = self.tool_context.sandbox.root();
-        let mut index = index.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut index = index
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for path in paths {
             match std::fs::read_to_string(root.join(path)) {
                 Ok(text) => index.update(path, &text),

@@ -37,7 +37,12 @@ async fn a_long_run_stays_within_budget() {
         std::fs::write(workspace.path().join(format!("module_{file}.py")), body).unwrap();
     }
     let mut replies: Vec<_> = (0..STEPS)
-        .map(|step| tool_calls(&[("file_read", &json!({"path": format!("module_{}.py", step % 12)}).to_string())]))
+        .map(|step| {
+            tool_calls(&[(
+                "file_read",
+                &json!({"path": format!("module_{}.py", step % 12)}).to_string(),
+            )])
+        })
         .collect();
     replies.push(finish("success", "read everything"));
     let server = serve(replies).await;
@@ -47,7 +52,10 @@ async fn a_long_run_stays_within_budget() {
         config.context.summarizer = Summarizer::Lines;
         config.run.max_steps = 500;
     });
-    let handle = start(&engine, "Read module_3.py and the other modules, one by one, and report what they define.");
+    let handle = start(
+        &engine,
+        "Read module_3.py and the other modules, one by one, and report what they define.",
+    );
     let dir = handle.dir.clone();
     let outcome = handle.completion.wait().await;
     let RunEnd::Finished { output } = &outcome.end else {
@@ -68,11 +76,20 @@ async fn a_long_run_stays_within_budget() {
             .nth(1)
             .and_then(|rest| rest.split("\n## Call stack").next())
             .unwrap_or_default();
-        assert!(count_tokens(memory) <= BUDGET + 40, "step {step}: C_LM over budget");
-        assert!(memory.contains("module_3.py"), "the file the task names is in the memory index");
+        assert!(
+            count_tokens(memory) <= BUDGET + 40,
+            "step {step}: C_LM over budget"
+        );
+        assert!(
+            memory.contains("module_3.py"),
+            "the file the task names is in the memory index"
+        );
         // C_ENV: everything after the task message (the summary included).
         let environment: usize = messages[2..].iter().map(tokens).sum();
-        assert!(environment <= TAU + TAU / 4, "step {step}: C_ENV has {environment} tokens");
+        assert!(
+            environment <= TAU + TAU / 4,
+            "step {step}: C_ENV has {environment} tokens"
+        );
         let request: usize = messages.iter().map(tokens).sum();
         sent_total += request;
         // The naive loop sends the system prompt, the task and every step so far.
@@ -85,8 +102,14 @@ async fn a_long_run_stays_within_budget() {
         }
     }
     let ratio = naive_total as f64 / sent_total as f64;
-    println!("prompt tokens over {} calls: sent {sent_total}, naive full-history loop {naive_total}, ratio {ratio:.1}x", bodies.len());
-    assert!(ratio >= 5.0, "only {ratio:.1}x fewer tokens than the naive loop");
+    println!(
+        "prompt tokens over {} calls: sent {sent_total}, naive full-history loop {naive_total}, ratio {ratio:.1}x",
+        bodies.len()
+    );
+    assert!(
+        ratio >= 5.0,
+        "only {ratio:.1}x fewer tokens than the naive loop"
+    );
     let trajectory = std::fs::read_to_string(dir.join("trajectory.jsonl")).unwrap();
     assert!(trajectory.contains("\"kind\":\"context_compressed\""));
 }
@@ -97,8 +120,14 @@ async fn the_model_writes_the_summary_when_asked() {
     use wiremock::{Mock, ResponseTemplate};
 
     let workspace = tempfile::tempdir().unwrap();
-    std::fs::write(workspace.path().join("big.txt"), "lorem ipsum dolor sit amet ".repeat(200)).unwrap();
-    let mut replies: Vec<_> = (0..12).map(|_| tool_calls(&[("file_read", r#"{"path": "big.txt"}"#)])).collect();
+    std::fs::write(
+        workspace.path().join("big.txt"),
+        "lorem ipsum dolor sit amet ".repeat(200),
+    )
+    .unwrap();
+    let mut replies: Vec<_> = (0..12)
+        .map(|_| tool_calls(&[("file_read", r#"{"path": "big.txt"}"#)]))
+        .collect();
     replies.push(finish("success", "done"));
     let server = serve(replies).await;
     Mock::given(method("POST"))
@@ -113,8 +142,15 @@ async fn the_model_writes_the_summary_when_asked() {
         config.context.tau = 1500;
         config.context.summarizer = Summarizer::Model;
     });
-    let outcome = start(&engine, "read big.txt a dozen times").completion.wait().await;
-    assert!(matches!(&outcome.end, RunEnd::Finished { output } if output.status == Status::Success), "{:?}", outcome.end);
+    let outcome = start(&engine, "read big.txt a dozen times")
+        .completion
+        .wait()
+        .await;
+    assert!(
+        matches!(&outcome.end, RunEnd::Finished { output } if output.status == Status::Success),
+        "{:?}",
+        outcome.end
+    );
     let bodies = bodies(&server).await;
     let summarized = bodies
         .iter()

@@ -1,0 +1,102 @@
+//! What an agent would be sent for a task, part by part: the backend of
+//! `infiagent context`. It uses the same functions as a run, so it shows exactly
+//! the first request.
+
+use infiagent_index::count_tokens;
+use infiagent_tools::tool_defs;
+use serde::Serialize;
+
+use crate::agent::tool_specs;
+use crate::context;
+use crate::prompt::{self, FileRef, Placeholders, StackEntry, SystemPrompt};
+use crate::run::{Engine, EngineError, scan_index};
+
+/// One part of an agent's context.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ContextPart {
+    /// `C_sys`, `C_LM`, `C_SM`, `C_ENV` or `tools`.
+    pub name: &'static str,
+    /// What it is.
+    pub title: &'static str,
+    /// The text sent.
+    pub text: String,
+    /// Its tokens.
+    pub tokens: usize,
+}
+
+impl Engine {
+    /// The parts of the first request `agent` would send for `task`.
+    pub fn preview_context(
+        &self,
+        agent: &str,
+        task: &str,
+        files: &[FileRef],
+    ) -> Result<Vec<ContextPart>, EngineError> {
+        let def = self
+            .registry()
+            .get(agent)
+            .ok_or_else(|| EngineError::UnknownAgent { name: agent.into() })?;
+        let memory = match self.index() {
+            Some(index) => {
+                let index = index
+                    .read()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                self.memory_for(&index, task, files)
+            }
+            None => match scan_index(self.workspace()) {
+                Ok(index) => self.memory_for(&index, task, files),
+                Err(err) => {
+                    tracing::warn!(%err, "no memory index");
+                    String::new()
+                }
+            },
+        };
+        let stack = [StackEntry {
+            agent: def.name.clone(),
+            task_summary: prompt::summarize(task, 160),
+        }];
+        let values = Placeholders {
+            task_id: "<run id>",
+            date: "<date>",
+        };
+        let system = SystemPrompt::build(def, &values, &memory, &stack);
+        let tools = tool_specs(self.registry(), &tool_defs(), def);
+        let tools_text = serde_json::to_string_pretty(&tools).unwrap_or_default();
+        let part = |name, title, text: String| ContextPart {
+            name,
+            title,
+            tokens: count_tokens(&text),
+            text,
+        };
+        Ok(vec![
+            part("C_sys", "system prompt: the agent's own", system.agent),
+            part("C_LM", "system prompt: the memory index", system.memory),
+            part(
+                "C_SM",
+                "system prompt: the call stack and how to finish",
+                system.stack,
+            ),
+            part(
+                "C_ENV",
+                "messages: the task (the trajectory grows from here)",
+                prompt::task_message(task, files),
+            ),
+            part("tools", "tool schemas offered", tools_text),
+        ])
+    }
+
+    fn memory_for(
+        &self,
+        index: &infiagent_index::WorkspaceIndex,
+        task: &str,
+        files: &[FileRef],
+    ) -> String {
+        context::memory_index(
+            index,
+            task,
+            files.iter().map(|file| file.path.clone()).collect(),
+            Vec::new(),
+            self.config().context.budget_tokens,
+        )
+    }
+}
