@@ -22,8 +22,8 @@ pub struct IndexArgs {
 /// Scans the folder with the cache under `<dir>/.infiagent/index/` and prints
 /// the descriptors (sorted by path), as JSON, or the statistics.
 pub(crate) fn run(args: IndexArgs) -> anyhow::Result<u8> {
-    let dir = match args.dir {
-        Some(dir) => dir,
+    let dir = match &args.dir {
+        Some(dir) => dir.clone(),
         None => std::env::current_dir().context("cannot read the current directory")?,
     };
     let options = IndexOptions {
@@ -31,12 +31,20 @@ pub(crate) fn run(args: IndexArgs) -> anyhow::Result<u8> {
         ..IndexOptions::default()
     };
     let index = WorkspaceIndex::scan(&dir, &options)?;
+    match print(&index, &args) {
+        Ok(()) => Ok(0),
+        // The reader went away (`| head`): nothing more to say.
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        Err(err) => Err(anyhow::Error::new(err).context("cannot write the index")),
+    }
+}
+
+fn print(index: &WorkspaceIndex, args: &IndexArgs) -> std::io::Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.json {
         let descriptors: Vec<&Descriptor> = index.descriptors().collect();
-        serde_json::to_writer_pretty(&mut out, &descriptors)
-            .context("cannot write the descriptors")?;
+        serde_json::to_writer_pretty(&mut out, &descriptors)?;
         writeln!(out)?;
     } else if !args.stats {
         for descriptor in index.descriptors() {
@@ -51,8 +59,7 @@ pub(crate) fn run(args: IndexArgs) -> anyhow::Result<u8> {
             writeln!(out, "{stats}")?;
         }
     }
-    out.flush()?;
-    Ok(0)
+    out.flush()
 }
 
 fn render_stats(stats: &IndexStats) -> String {

@@ -6,6 +6,7 @@
 mod agents_command;
 mod context_command;
 mod progress;
+mod route_command;
 mod run_command;
 mod terminal;
 
@@ -15,6 +16,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use progress::{Progress, StatusLine};
+pub use route_command::RouteArgs;
 pub use run_command::RunArgs;
 
 /// Exit code of a run whose final status is `error`.
@@ -43,6 +45,8 @@ enum Command {
     Run(RunArgs),
     /// Serve the Language Server Protocol on stdin/stdout (started by an editor).
     Lsp,
+    /// Show which agent a request would go to, and why.
+    Route(RouteArgs),
     /// Print exactly what an agent would be sent for a task, part by part, with token counts.
     Context(context_command::ContextArgs),
     /// List, show, draw and check the agent pyramid.
@@ -83,6 +87,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => run_command::run(args).await,
             Command::Context(args) => context_command::run(args),
+            Command::Route(args) => route_command::run(args),
             Command::Lsp => {
                 infiagent_lsp::serve(tokio::io::stdin(), tokio::io::stdout()).await;
                 Ok(0)

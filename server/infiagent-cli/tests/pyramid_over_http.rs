@@ -122,8 +122,10 @@ async fn plan_build_judge_over_http() {
             "final_output"
         ]
     );
-    // No child trajectory in the lead's context: only the children's final outputs.
-    let last_lead = lead.last().unwrap().to_string();
+    // No child trajectory in the lead's messages: only the children's final outputs.
+    // (Its system prompt may hold descriptors of the files, never their content.)
+    let last_lead =
+        serde_json::to_string(&lead.last().unwrap()["messages"].as_array().unwrap()[1..]).unwrap();
     for leaked in [
         "def median",
         "Traceback",

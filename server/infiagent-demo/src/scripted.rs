@@ -87,7 +87,10 @@ fn summary_reply(request: &ChatRequest) -> ChatResponse {
             _ => None,
         })
         .unwrap_or_default();
-    let lines: Vec<&str> = text.lines().filter(|line| line.starts_with("- step")).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|line| line.starts_with("- step"))
+        .collect();
     ChatResponse {
         content: Some(format!("Earlier steps, in short:\n{}", lines.join("\n"))),
         tool_calls: Vec::new(),

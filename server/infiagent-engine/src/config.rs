@@ -141,6 +141,8 @@ pub struct RunConfig {
     pub process_timeout_seconds: u64,
     /// Weight of the past in quality scores: `Q <- a*Q + (1-a)*v`.
     pub quality_alpha: f64,
+    /// When the router's best scores are close, let the default model pick among them.
+    pub model_routing: bool,
 }
 
 impl Default for RunConfig {
@@ -156,6 +158,7 @@ impl Default for RunConfig {
             max_repairs: 2,
             process_timeout_seconds: 120,
             quality_alpha: 0.8,
+            model_routing: false,
         }
     }
 }

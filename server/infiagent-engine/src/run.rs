@@ -8,6 +8,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use infiagent_agents::{Problem, Registry, check_pyramid};
 use infiagent_index::{IndexOptions, WorkspaceIndex};
+use infiagent_router::{Router, Routing};
+
+use crate::models::ModelEntry;
 use infiagent_model::ChatResponse;
 use infiagent_tools::{
     BASIC_TOOL_NAMES, Editor, ProcessLimits, Sandbox, ToolContext, ToolDef, tool_defs,
@@ -223,16 +226,17 @@ impl Engine {
 
     /// Starts a run; returns at once.
     pub fn start(&self, request: RunRequest) -> Result<RunHandle, EngineError> {
-        let agent = match &request.agent {
-            Some(name) if self.registry.get(name).is_some() => name.clone(),
+        let (agent, routing) = match &request.agent {
+            Some(name) if self.registry.get(name).is_some() => (name.clone(), None),
             Some(name) => return Err(EngineError::UnknownAgent { name: name.clone() }),
-            None => self
-                .registry
-                .top_agent()
-                .map(|def| def.name.clone())
-                .ok_or_else(|| EngineError::UnknownAgent {
-                    name: "(top agent)".into(),
-                })?,
+            None => {
+                let routing = Router::new(&self.registry)
+                    .map_err(|_| EngineError::UnknownAgent {
+                        name: "(any agent)".into(),
+                    })?
+                    .route(&request.task);
+                (routing.choice.agent.clone(), Some(routing))
+            }
         };
         let now = SystemTime::now();
         let run_id = new_run_id(now);
@@ -293,7 +297,7 @@ impl Engine {
         });
         shared.trajectory.record(json!({
             "kind": "run_start", "run_id": run_id, "agent": agent, "task": request.task,
-            "files": request.files, "workspace": self.sandbox.root(),
+            "files": request.files, "workspace": self.sandbox.root(), "routing": routing,
         }));
         let invocation = Invocation {
             agent: agent.clone(),
@@ -306,6 +310,7 @@ impl Engine {
         let task = tokio::spawn(drive(
             shared,
             self.index.clone(),
+            routing,
             invocation,
             dir.clone(),
             agent.clone(),
@@ -319,6 +324,48 @@ impl Engine {
             completion: RunCompletion(task),
         })
     }
+}
+
+/// Asks the default model to choose among the router's close candidates; `None`
+/// when it fails or names none of them (the lexical choice stands).
+async fn pick_with_model(
+    shared: &RunShared,
+    entry: &ModelEntry,
+    routing: &Routing,
+    task: &str,
+) -> Option<String> {
+    let mut choices = String::new();
+    for candidate in &routing.candidates {
+        let description = shared
+            .registry
+            .get(&candidate.agent)
+            .map(|def| def.description.clone())
+            .unwrap_or_default();
+        choices.push_str(&format!("- {}: {}\n", candidate.agent, description.trim()));
+    }
+    let request = infiagent_model::ChatRequest {
+        system: "# Agent: router (level 0)\n\nYou route a request to the one agent best suited to it. Answer with the agent's name only.".into(),
+        messages: vec![infiagent_model::Message::User {
+            content: format!("## Request\n{task}\n\n## Agents\n{choices}"),
+        }],
+        tools: Vec::new(),
+    };
+    let started = Instant::now();
+    let response = tokio::select! {
+        () = shared.cancel.cancelled() => return None,
+        reply = entry.model.chat(&request) => reply.ok()?,
+    };
+    shared
+        .account(0, 0, &response, entry.price, started.elapsed())
+        .await
+        .ok()?;
+    let answer = response.content.unwrap_or_default();
+    routing
+        .candidates
+        .iter()
+        .map(|candidate| &candidate.agent)
+        .find(|name| answer.contains(name.as_str()))
+        .cloned()
 }
 
 /// Scans the workspace's memory index (the on-disk cache makes a rescan cheap).
@@ -338,11 +385,23 @@ pub fn scan_index(workspace: &Path) -> Result<WorkspaceIndex, infiagent_index::I
 async fn drive(
     shared: Arc<RunShared>,
     index: Option<SharedIndex>,
-    invocation: Invocation,
+    routing: Option<Routing>,
+    mut invocation: Invocation,
     dir: PathBuf,
-    agent: String,
+    mut agent: String,
 ) -> RunOutcome {
     let started = Instant::now();
+    if let Some(routing) =
+        routing.filter(|routing| routing.close && shared.config.run.model_routing)
+        && let Ok(entry) = shared.models.get(None)
+        && let Some(picked) = pick_with_model(&shared, &entry, &routing, &invocation.task).await
+    {
+        shared
+            .trajectory
+            .record(json!({"kind": "routing_model_pick", "lexical": agent, "picked": picked}));
+        invocation.agent = picked.clone();
+        agent = picked;
+    }
     let index = match index {
         Some(index) => Some(index),
         None => {

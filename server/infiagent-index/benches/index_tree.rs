@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Scans a large real source tree (the Cargo registry sources, or the folder in
 //! `INFIAGENT_BENCH_TREE`) without a cache, and compares with
 //! `ctags -R -f /dev/null` on the same tree.
@@ -92,6 +93,20 @@ fn index_tree(criterion: &mut Criterion) {
         ),
         None => println!("index_tree: ctags not available (apt-get install universal-ctags)"),
     }
+    let cache_dir = tempfile::tempdir().expect("a temporary cache folder");
+    let cached = IndexOptions {
+        cache_dir: Some(cache_dir.path().join("index")),
+        ..IndexOptions::default()
+    };
+    WorkspaceIndex::scan(&tree, &cached).expect("scan filling the cache");
+    let started = Instant::now();
+    let rescan = WorkspaceIndex::scan(&tree, &cached).expect("scan from the cache");
+    println!(
+        "index_tree: rescan from the cache {:.2} s ({} parsed, {} cached)",
+        started.elapsed().as_secs_f64(),
+        rescan.stats().parsed,
+        rescan.stats().cached
+    );
     let mut group = criterion.benchmark_group("index_tree");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(30));

@@ -1,24 +1,19 @@
 //! Descriptors: what an agent sees of a file instead of its content.
 
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::ops::Range;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
+use tree_sitter::Tree;
 
-use crate::grammar::{self, CaptureRole, DescriptorQuery};
+use crate::extract::{Extracted, Scope, collect, finish};
+use crate::grammar::{self, DescriptorQuery};
 use crate::language::Language;
 use crate::problems;
-use crate::text::{collapse_whitespace, first_meaningful_line, shorten};
+use crate::text::{first_meaningful_line, shorten};
 
 /// Longest summary kept, in characters.
 const SUMMARY_CHARS: usize = 120;
-/// Longest signature kept, in characters.
-const SIGNATURE_CHARS: usize = 200;
-/// A `@value` longer than this (in bytes) or spanning lines is shortened to `…`.
-const VALUE_BYTES: usize = 60;
 /// Names listed by a summary made from definitions.
 const SUMMARY_NAMES: usize = 6;
 
@@ -78,11 +73,25 @@ pub(crate) fn describe_parsed(
     tree: Option<&Tree>,
     text: &str,
 ) -> Descriptor {
+    describe_with(path, language, tree, text, |query, tree, text| {
+        finish(&collect(query, tree, text, &Scope::Whole))
+    })
+}
+
+/// Describes a parsed file, taking its definitions, imports, references and
+/// documentation from `extract`.
+pub(crate) fn describe_with(
+    path: &str,
+    language: Language,
+    tree: Option<&Tree>,
+    text: &str,
+    extract: impl FnOnce(&DescriptorQuery, &Tree, &str) -> Extracted,
+) -> Descriptor {
     let mut descriptor = Descriptor {
         path: path.to_owned(),
         language,
         size: text.len() as u64,
-        lines: u32::try_from(text.lines().count()).unwrap_or(u32::MAX),
+        lines: line_count(text),
         summary: String::new(),
         definitions: Vec::new(),
         imports: Vec::new(),
@@ -90,28 +99,29 @@ pub(crate) fn describe_parsed(
         content_hash: content_hash(text),
         syntax_errors: 0,
     };
-    let extracted = match (tree, DescriptorQuery::for_language(language)) {
-        (Some(tree), Ok(query)) => {
-            descriptor.syntax_errors = problems::count_problems(tree);
-            Some(extract(query, tree, text))
-        }
-        _ => None,
-    };
-    let first_doc = match extracted {
-        Some(extracted) => {
-            descriptor.definitions = extracted.definitions;
-            descriptor.imports = extracted.imports;
-            descriptor.references = extracted.references;
-            extracted.summary
-        }
-        None => None,
-    };
+    let mut first_doc = None;
+    if let (Some(tree), Ok(query)) = (tree, DescriptorQuery::for_language(language)) {
+        descriptor.syntax_errors = problems::count_problems(tree);
+        let extracted = extract(query, tree, text);
+        descriptor.definitions = extracted.definitions;
+        descriptor.imports = extracted.imports;
+        descriptor.references = extracted.references;
+        first_doc = extracted.summary;
+    }
     descriptor.summary = first_doc
         .or_else(|| summary_from_definitions(language, &descriptor.definitions))
         .or_else(|| first_meaningful_line(text))
         .map(|line| shorten(&line, SUMMARY_CHARS))
         .unwrap_or_default();
     descriptor
+}
+
+/// The number of lines, as `str::lines` counts them (a last line without a
+/// line break counts; a final line break does not start a new line).
+fn line_count(text: &str) -> u32 {
+    let breaks = text.bytes().filter(|byte| *byte == b'\n').count();
+    let unterminated = usize::from(!text.is_empty() && !text.ends_with('\n'));
+    u32::try_from(breaks + unterminated).unwrap_or(u32::MAX)
 }
 
 /// The content hash stored in [`Descriptor::content_hash`].
@@ -164,216 +174,6 @@ impl Descriptor {
     }
 }
 
-/// What a query run yields.
-struct Extracted {
-    definitions: Vec<Definition>,
-    imports: Vec<String>,
-    references: Vec<String>,
-    summary: Option<String>,
-}
-
-/// A definition before ordering and de-duplication.
-struct Found {
-    start_byte: usize,
-    end_byte: usize,
-    pattern_index: usize,
-    definition: Definition,
-}
-
-fn extract(query: &DescriptorQuery, tree: &Tree, text: &str) -> Extracted {
-    let bytes = text.as_bytes();
-    let mut found = Vec::new();
-    let mut imports: Vec<String> = Vec::new();
-    let mut references = BTreeSet::new();
-    let mut docs: Vec<(usize, String)> = Vec::new();
-    let mut cursor = QueryCursor::new();
-    let mut matches = cursor.matches(&query.query, tree.root_node(), bytes);
-    while let Some(found_match) = matches.next() {
-        let mut defining: Option<(&str, Node)> = None;
-        let mut name = None;
-        let mut signature: Option<Range<usize>> = None;
-        let mut body = None;
-        let mut value = None;
-        for capture in found_match.captures() {
-            let node = capture.node;
-            let Some(role) = query.roles.get(capture.index as usize) else {
-                continue;
-            };
-            match role {
-                CaptureRole::Definition(kind) => defining = Some((kind, node)),
-                CaptureRole::Name => name = Some(node),
-                CaptureRole::Signature => {
-                    signature = Some(match signature {
-                        Some(range) => {
-                            range.start.min(node.start_byte())..range.end.max(node.end_byte())
-                        }
-                        None => node.byte_range(),
-                    })
-                }
-                CaptureRole::Body => body = Some(node.byte_range()),
-                CaptureRole::Value => value = Some(node.byte_range()),
-                CaptureRole::Import => {
-                    let import = clean_import(node_text(text, node));
-                    if !import.is_empty() && !imports.contains(&import) {
-                        imports.push(import);
-                    }
-                }
-                CaptureRole::Doc => {
-                    docs.push((node.start_byte(), node_text(text, node).to_owned()))
-                }
-                CaptureRole::Reference => {
-                    let identifier = node_text(text, node);
-                    if identifier.chars().count() >= 2 && !references.contains(identifier) {
-                        references.insert(identifier.to_owned());
-                    }
-                }
-                CaptureRole::Helper => {}
-            }
-        }
-        let (Some((kind, defining_node)), Some(name_node)) = (defining, name) else {
-            continue;
-        };
-        let name = clean_name(node_text(text, name_node));
-        if name.is_empty() {
-            continue;
-        }
-        let (signature_range, cuts) = match signature {
-            Some(range) => (range, Cuts::default()),
-            None => (defining_node.byte_range(), Cuts { body, value }),
-        };
-        let line = defining_node.start_position().row;
-        found.push(Found {
-            start_byte: defining_node.start_byte(),
-            end_byte: defining_node.end_byte(),
-            pattern_index: found_match.pattern_index,
-            definition: Definition {
-                kind: kind.to_owned(),
-                name,
-                signature: signature_text(text, signature_range, cuts),
-                line: u32::try_from(line + 1).unwrap_or(u32::MAX),
-            },
-        });
-    }
-    found.sort_by(|left, right| {
-        (left.start_byte, left.pattern_index, left.end_byte).cmp(&(
-            right.start_byte,
-            right.pattern_index,
-            right.end_byte,
-        ))
-    });
-    let mut seen = BTreeSet::new();
-    let definitions = found
-        .into_iter()
-        .filter(|found| {
-            seen.insert((
-                found.start_byte,
-                found.end_byte,
-                found.definition.name.clone(),
-            ))
-        })
-        .map(|found| found.definition)
-        .collect();
-    docs.sort_by_key(|(start, _)| *start);
-    let summary = docs.iter().find_map(|(_, doc)| summary_from_doc(doc));
-    Extracted {
-        definitions,
-        imports,
-        references: references.into_iter().collect(),
-        summary,
-    }
-}
-
-fn node_text<'text>(text: &'text str, node: Node) -> &'text str {
-    text.get(node.byte_range()).unwrap_or_default()
-}
-
-/// What is taken out of a definition's text to make its signature.
-#[derive(Default)]
-struct Cuts {
-    body: Option<Range<usize>>,
-    value: Option<Range<usize>>,
-}
-
-/// The signature of a definition: its text on one line, the body cut and long
-/// values shortened.
-fn signature_text(text: &str, range: Range<usize>, cuts: Cuts) -> String {
-    let slice = |range: Range<usize>| text.get(range).unwrap_or_default();
-    let mut signature = String::new();
-    let mut position = range.start;
-    if let Some(value) = cuts
-        .value
-        .filter(|value| value.start >= position && value.end <= range.end)
-    {
-        signature.push_str(slice(position..value.start));
-        let value_text = slice(value.clone());
-        if value_text.len() > VALUE_BYTES || value_text.contains('\n') {
-            signature.push_str(match value_text.chars().next() {
-                Some('{') => "{…}",
-                Some('[') => "[…]",
-                Some('(') => "(…)",
-                _ => "…",
-            });
-        } else {
-            signature.push_str(value_text);
-        }
-        position = value.end;
-    }
-    match cuts
-        .body
-        .filter(|body| body.start >= position && body.end <= range.end)
-    {
-        Some(body) => {
-            signature.push_str(slice(position..body.start));
-            let after = slice(body.end..range.end).trim().trim_end_matches(';');
-            if !after.trim().is_empty() {
-                signature.push_str(if slice(body.clone()).starts_with('{') {
-                    "{ … } "
-                } else {
-                    "… "
-                });
-                signature.push_str(after);
-            }
-        }
-        None => signature.push_str(slice(position..range.end)),
-    }
-    let signature = tidy_parentheses(&collapse_whitespace(&signature));
-    let signature = signature
-        .trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '{' | ':' | ';' | ','));
-    shorten(signature, SIGNATURE_CHARS)
-}
-
-/// `f( a, b, )` → `f(a, b)`: what collapsing a multi-line parameter list leaves.
-fn tidy_parentheses(signature: &str) -> String {
-    signature
-        .replace("( ", "(")
-        .replace(", )", ")")
-        .replace(",)", ")")
-        .replace(" )", ")")
-}
-
-fn clean_name(name: &str) -> String {
-    let name = collapse_whitespace(name);
-    name.trim_matches(|c: char| c == '"' || c == '\'' || c == '#' || c.is_whitespace())
-        .to_owned()
-}
-
-fn clean_import(import: &str) -> String {
-    let import = collapse_whitespace(import);
-    import
-        .trim_matches(|c: char| c == '"' || c == '\'' || c == '`' || c.is_whitespace())
-        .to_owned()
-}
-
-/// The summary from a documentation capture, `None` when it is only a license,
-/// a shebang, a pragma or empty.
-fn summary_from_doc(doc: &str) -> Option<String> {
-    let lower = doc.to_lowercase();
-    if lower.contains("copyright") || lower.contains("license") || lower.contains("spdx-") {
-        return None;
-    }
-    first_meaningful_line(doc)
-}
-
 fn summary_from_definitions(language: Language, definitions: &[Definition]) -> Option<String> {
     if definitions.is_empty() {
         return None;
@@ -423,6 +223,13 @@ mod tests {
             descriptor.render(),
             "notes/Makefile (unknown, 4 lines): all: build"
         );
+    }
+
+    #[test]
+    fn lines_are_counted_like_str_lines() {
+        for text in ["", "a", "a\n", "a\nb", "a\r\nb\r\n", "\n\n", "é\nü"] {
+            assert_eq!(line_count(text) as usize, text.lines().count(), "{text:?}");
+        }
     }
 
     #[test]

@@ -16,7 +16,9 @@
 #![deny(missing_docs)]
 
 mod cache;
+mod chunks;
 mod descriptor;
+mod extract;
 mod grammar;
 mod language;
 mod live;

@@ -2,11 +2,13 @@
 //! edit, re-parsed incrementally.
 
 use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 
 use ropey::Rope;
 use tree_sitter::{InputEdit, Point, Tree};
 
-use crate::descriptor::{Descriptor, describe_parsed};
+use crate::chunks::{CHUNK_BYTES, ChunkCache, extract_by_chunks};
+use crate::descriptor::{Descriptor, describe_with};
 use crate::grammar;
 use crate::language::Language;
 use crate::problems::{SyntaxProblem, problems_in_tree};
@@ -16,12 +18,17 @@ use crate::problems::{SyntaxProblem, problems_in_tree};
 pub type Utf16Range = ((u32, u32), (u32, u32));
 
 /// The text of an open document and its syntax tree.
-#[derive(Debug, Clone)]
+///
+/// [`LiveDocument::descriptor`] keeps what the query found in each part of a
+/// large file and queries again only the parts an edit touched.
+#[derive(Debug)]
 pub struct LiveDocument {
     path: String,
     language: Language,
     rope: Rope,
     tree: Option<Tree>,
+    chunk_bytes: usize,
+    chunks: Mutex<ChunkCache>,
 }
 
 impl LiveDocument {
@@ -33,6 +40,8 @@ impl LiveDocument {
             language,
             rope: Rope::from_str(text),
             tree: grammar::parse(language, text),
+            chunk_bytes: CHUNK_BYTES,
+            chunks: Mutex::new(ChunkCache::default()),
         }
     }
 
@@ -112,13 +121,26 @@ impl LiveDocument {
         self.tree.as_ref()
     }
 
-    /// The descriptor of the current text, from the current tree (no parse from scratch).
+    /// The descriptor of the current text, from the current tree (no parse
+    /// from scratch); only the parts of the file changed since the last call
+    /// are queried again.
     pub fn descriptor(&self) -> Descriptor {
-        describe_parsed(
+        let mut chunks = self.chunks.lock().unwrap_or_else(PoisonError::into_inner);
+        describe_with(
             &self.path,
             self.language,
             self.tree.as_ref(),
             &self.rope.to_string(),
+            |query, tree, text| {
+                extract_by_chunks(
+                    self.language,
+                    query,
+                    tree,
+                    text,
+                    self.chunk_bytes,
+                    &mut chunks,
+                )
+            },
         )
     }
 
@@ -173,10 +195,74 @@ fn advance<'text>(start: Point, chunks: impl Iterator<Item = &'text str>) -> Poi
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::descriptor::describe_parsed;
+
+    fn fixture(name: &str) -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// With tiny chunks (many containers cut), the descriptor kept chunk by
+        /// chunk across edits equals a query of the whole current tree.
+        #[test]
+        fn chunked_descriptors_equal_whole_descriptors(
+            fixture_name in proptest::sample::select(vec![
+                "sample.rs", "sample.py", "sample.ts", "sample.cpp", "Sample.java",
+                "sample.md", "sample.toml", "sample.yaml", "sample.json", "sample.c",
+            ]),
+            chunk_bytes in prop_oneof![Just(1_usize), 8_usize..64, 64_usize..512],
+            edits in proptest::collection::vec(
+                (0.0..1.0_f64, 0_usize..12, "[a-z(){}\n ]{0,6}"),
+                1..12,
+            ),
+        ) {
+            let mut document = LiveDocument::new(fixture_name, &fixture(fixture_name));
+            document.chunk_bytes = chunk_bytes;
+            for (fraction, removed, inserted) in edits {
+                let length = document.rope.len_chars();
+                let start = ((fraction * length as f64) as usize).min(length);
+                let end = (start + removed).min(length);
+                let position = |char_index: usize| {
+                    let line = document.rope.char_to_line(char_index);
+                    let column = document.rope.char_to_utf16_cu(char_index)
+                        - document.rope.char_to_utf16_cu(document.rope.line_to_char(line));
+                    (line as u32, column as u32)
+                };
+                let range = (position(start), position(end));
+                document.apply_change(Some(range), &inserted);
+                let whole = describe_parsed(
+                    fixture_name,
+                    document.language(),
+                    document.tree(),
+                    &document.text(),
+                );
+                prop_assert_eq!(document.descriptor(), whole);
+            }
+        }
+    }
 
     fn full_parse_sexp(document: &LiveDocument) -> Option<String> {
         grammar::parse(document.language(), &document.text()).map(|tree| tree.root_node().to_sexp())
+    }
+
+    #[test]
+    fn chunks_know_what_comes_before_them() {
+        let text = "# Tools.\n\"\"\"Prices and averages.\"\"\"\n\ndef average():\n    pass\n";
+        let mut document = LiveDocument::new("tools.py", text);
+        document.chunk_bytes = 1;
+        assert_eq!(document.descriptor().summary, "Tools.");
+        document.apply_change(Some(((0, 0), (0, 8))), "x = 1");
+        let descriptor = document.descriptor();
+        assert_eq!(descriptor, crate::describe("tools.py", &document.text()));
+        assert_eq!(descriptor.summary, "defines: average");
     }
 
     #[test]

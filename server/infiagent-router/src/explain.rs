@@ -27,7 +27,10 @@ impl Routing {
             line(&mut text, "also:     ", other, share);
         }
         let margin = CLOSE_MARGIN * 100.0;
-        let verdict = if self.close {
+        let verdict = if self.close && no_evidence {
+            "close: nothing tells the agents apart; a model pick among the candidates could help"
+                .to_owned()
+        } else if self.close {
             format!(
                 "close: the runner-up is within {margin:.0}% of the choice; a model pick among the candidates could help"
             )
@@ -49,7 +52,8 @@ fn line(text: &mut String, label: &str, candidate: &Candidate, share_of_choice: 
         candidate.agent, candidate.level, candidate.score
     );
     if let Some(share) = share_of_choice {
-        let _ = write!(text, " ({:.0}% of the choice)", share * 100.0);
+        // Rounded down, so that a runner-up shown at 90% is within the margin.
+        let _ = write!(text, " ({:.0}% of the choice)", (share * 100.0).floor());
     }
     if candidate.matched.is_empty() {
         text.push('\n');

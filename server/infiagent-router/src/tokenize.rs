@@ -32,7 +32,7 @@ pub(crate) const NEGATION_PREFIX: char = '!';
 /// How many words after a negation it covers: `don't write code` negates both.
 const NEGATION_SCOPE: usize = 2;
 
-/// Words that carry no meaning for routing.
+/// Words that carry no meaning for routing, sorted (looked up by binary search).
 const STOP_WORDS: &[&str] = &[
     "a", "about", "after", "again", "also", "am", "an", "and", "any", "anything", "are", "as",
     "at", "be", "been", "before", "being", "below", "both", "but", "by", "can", "could", "did",
@@ -46,9 +46,9 @@ const STOP_WORDS: &[&str] = &[
     "will", "with", "would", "yet", "you", "your", "yours",
 ];
 
-/// Words that negate the words after them.
+/// Words that negate the words after them, sorted.
 const NEGATIONS: &[&str] = &[
-    "cannot", "didn", "don", "dont", "doesn", "isn", "mustn", "never", "no", "nor", "not",
+    "cannot", "didn", "doesn", "don", "dont", "isn", "mustn", "never", "no", "nor", "not",
     "shouldn", "without", "won",
 ];
 
@@ -59,11 +59,11 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
     for (word, kind) in text.split_whitespace().flat_map(words_of_chunk) {
         for part in split_camel_case(word) {
             let lower = part.to_lowercase();
-            if NEGATIONS.contains(&lower.as_str()) {
+            if NEGATIONS.binary_search(&lower.as_str()).is_ok() {
                 negated_words_left = NEGATION_SCOPE;
                 continue;
             }
-            if lower.chars().count() < 2 || STOP_WORDS.contains(&lower.as_str()) {
+            if lower.chars().count() < 2 || STOP_WORDS.binary_search(&lower.as_str()).is_ok() {
                 continue;
             }
             let stem = stem(&lower);
@@ -121,6 +121,11 @@ fn is_file_name(chunk: &str) -> bool {
 
 /// The longest file extension recognized (`.ipynb`).
 const MAX_EXTENSION_LENGTH: usize = 5;
+
+/// Two neighbouring terms as one; the space keeps it apart from every word.
+pub(crate) fn bigram(first: &str, second: &str) -> String {
+    format!("{first} {second}")
+}
 
 /// `parseLine` -> `parse`, `Line`; `HTTPServer` -> `HTTP`, `Server`; `utf8` stays whole.
 fn split_camel_case(word: &str) -> Vec<&str> {
@@ -243,6 +248,13 @@ mod tests {
         );
         check("add added adding", "add add add");
         check("string running logging", "string run log");
+    }
+
+    #[test]
+    fn word_lists_are_sorted_for_binary_search() {
+        for list in [STOP_WORDS, NEGATIONS] {
+            assert!(list.windows(2).all(|pair| pair[0] < pair[1]), "{list:?}");
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Routes the labeled requests of `fixtures/requests.tsv` with the built-in agents and
-//! checks the top-1 accuracy. Prints a confusion table and every miss.
+//! checks the top-1 accuracy. Prints a confusion table, the accuracy of each section
+//! of the file, and every miss with its explanation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
@@ -11,13 +12,29 @@ const REQUESTS: &str = include_str!("fixtures/requests.tsv");
 const REQUIRED_ACCURACY: f64 = 0.90;
 const MIN_REQUESTS_PER_AGENT: usize = 8;
 
-/// `(expected agent, request)` for every line that is not blank or a comment.
-fn labeled_requests() -> Vec<(&'static str, &'static str)> {
-    REQUESTS
-        .lines()
-        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
-        .map(|line| line.split_once('\t').expect("`agent<TAB>request`"))
-        .collect()
+struct Labeled {
+    section: &'static str,
+    expected: &'static str,
+    request: &'static str,
+}
+
+/// Every `agent<TAB>request` line, with the `## ` section it is in.
+fn labeled_requests() -> Vec<Labeled> {
+    let mut section = "";
+    let mut requests = Vec::new();
+    for line in REQUESTS.lines() {
+        if let Some(title) = line.strip_prefix("## ") {
+            section = title;
+        } else if !line.trim().is_empty() && !line.starts_with('#') {
+            let (expected, request) = line.split_once('\t').expect("`agent<TAB>request`");
+            requests.push(Labeled {
+                section,
+                expected,
+                request,
+            });
+        }
+    }
+    requests
 }
 
 #[test]
@@ -29,29 +46,40 @@ fn built_in_agents_are_routed_accurately() {
 
     // expected agent -> routed agent -> count
     let mut confusion: BTreeMap<&str, BTreeMap<String, usize>> = BTreeMap::new();
+    // section -> (right, total), in file order
+    let mut sections: Vec<(&str, usize, usize)> = Vec::new();
     let mut misses = Vec::new();
-    for (expected, request) in &requests {
+    for labeled in &requests {
         assert!(
-            registry.get(expected).is_some(),
-            "unknown agent {expected:?} in the fixture"
+            registry.get(labeled.expected).is_some(),
+            "unknown agent {:?} in the fixture",
+            labeled.expected
         );
-        let routing = router.route(request);
-        if routing.choice.agent != *expected {
+        let routing = router.route(labeled.request);
+        let right = routing.choice.agent == labeled.expected;
+        if !right {
             let explanation = routing.explain().replace('\n', "\n    ");
             misses.push(format!(
-                "  {request:?} (expected {expected})\n    {}",
+                "  {:?} (expected {})\n    {}",
+                labeled.request,
+                labeled.expected,
                 explanation.trim_end()
             ));
         }
+        if sections.last().map(|(section, ..)| *section) != Some(labeled.section) {
+            sections.push((labeled.section, 0, 0));
+        }
+        if let Some((_, section_right, section_total)) = sections.last_mut() {
+            *section_right += usize::from(right);
+            *section_total += 1;
+        }
         *confusion
-            .entry(expected)
+            .entry(labeled.expected)
             .or_default()
             .entry(routing.choice.agent)
             .or_default() += 1;
     }
 
-    let correct = requests.len() - misses.len();
-    let accuracy = correct as f64 / requests.len() as f64;
     println!("expected agent          right/total  routed to");
     for (expected, routed) in &confusion {
         let total: usize = routed.values().sum();
@@ -67,6 +95,11 @@ fn built_in_agents_are_routed_accurately() {
         );
     }
     println!("misses:\n{}", misses.join("\n"));
+    for (section, right, total) in &sections {
+        println!("section {section:?}: {right}/{total}");
+    }
+    let correct = requests.len() - misses.len();
+    let accuracy = correct as f64 / requests.len() as f64;
     println!(
         "top-1 accuracy: {correct}/{} = {accuracy:.3}",
         requests.len()
