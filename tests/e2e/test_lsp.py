@@ -65,7 +65,7 @@ async def wait_for_end(client: LanguageClient, run_id: str, timeout: float = 60)
 
 async def wait_for_diagnostics(client: LanguageClient, uri: str, timeout: float = 10):
     async def published():
-        while uri not in client.diagnostics:
+        while not client.diagnostics.get(uri):
             await asyncio.sleep(0.05)
         return client.diagnostics[uri]
     return await asyncio.wait_for(published(), timeout)

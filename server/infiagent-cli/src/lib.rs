@@ -5,6 +5,7 @@
 
 mod agents_command;
 mod context_command;
+mod index_command;
 mod progress;
 mod route_command;
 mod run_command;
@@ -45,6 +46,8 @@ enum Command {
     Run(RunArgs),
     /// Serve the Language Server Protocol on stdin/stdout (started by an editor).
     Lsp,
+    /// Describe the workspace's files as the agents see them.
+    Index(index_command::IndexArgs),
     /// Show which agent a request would go to, and why.
     Route(RouteArgs),
     /// Print exactly what an agent would be sent for a task, part by part, with token counts.
@@ -88,6 +91,7 @@ pub fn main() -> ExitCode {
             Command::Run(args) => run_command::run(args).await,
             Command::Context(args) => context_command::run(args),
             Command::Route(args) => route_command::run(args),
+            Command::Index(args) => index_command::run(args),
             Command::Lsp => {
                 infiagent_lsp::serve(tokio::io::stdin(), tokio::io::stdout()).await;
                 Ok(0)

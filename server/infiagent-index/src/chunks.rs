@@ -12,7 +12,9 @@
 //! The result equals [`crate::extract::collect`] over the whole file: items
 //! are kept by the chunk holding their node, and the descriptor queries only
 //! relate a node to its ancestors and, for the first children of the root, to
-//! the siblings before it, all part of the key.
+//! the siblings before it, all part of the key. Chunks holding a syntax error
+//! are queried every time: around an error, the same text may parse to
+//! another tree.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -168,10 +170,13 @@ pub(crate) fn extract_by_chunks(
     // Chunks seen before keep their items; the others are queried together.
     let mut items: Vec<Option<Arc<Items>>> = chunks
         .iter()
-        .map(|chunk| cache.remove(&chunk.key))
+        .map(|chunk| chunk.keep.then(|| cache.remove(&chunk.key)).flatten())
         .collect();
     let mut next = ChunkCache::default();
     for (chunk, found) in chunks.iter().zip(&mut items) {
+        if !chunk.keep {
+            continue;
+        }
         if found.is_none() {
             *found = next.get(&chunk.key).cloned();
         }
@@ -200,7 +205,9 @@ pub(crate) fn extract_by_chunks(
         for (chunk_index, bucket) in missing.iter().zip(buckets) {
             let chunk = &chunks[*chunk_index];
             let found = Arc::new(bucket.relative_to(chunk.range.start, chunk.start_row));
-            next.insert(chunk.key, Arc::clone(&found));
+            if chunk.keep {
+                next.insert(chunk.key, Arc::clone(&found));
+            }
             items[*chunk_index] = Some(found);
         }
     }
@@ -243,6 +250,8 @@ struct Chunk {
     range: Range<usize>,
     start_row: u32,
     key: u64,
+    /// Whether its items may be kept for later calls.
+    keep: bool,
 }
 
 /// The cutting of a tree into chunks, in document order.
@@ -287,10 +296,15 @@ impl Plan<'_> {
                 }
                 let range = child.byte_range();
                 let text = self.text.get(range.clone()).unwrap_or_default();
+                // The same text can parse to another tree around a syntax
+                // error (error recovery depends on what surrounds it): such
+                // chunks are not kept. The shape of the subtree is in the key.
+                context = mix(context, child.descendant_count() as u64);
                 self.chunks.push(Chunk {
                     range,
                     start_row: u32::try_from(child.start_position().row).unwrap_or(u32::MAX),
                     key: xxhash_rust::xxh3::xxh3_64_with_seed(text.as_bytes(), context),
+                    keep: !child.has_error(),
                 });
             }
             if earlier_kinds.len() < ANCHORED_CHILDREN {

@@ -208,7 +208,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(ProptestConfig::with_cases(96))]
 
         /// With tiny chunks (many containers cut), the descriptor kept chunk by
         /// chunk across edits equals a query of the whole current tree.
@@ -251,6 +251,42 @@ mod tests {
 
     fn full_parse_sexp(document: &LiveDocument) -> Option<String> {
         grammar::parse(document.language(), &document.text()).map(|tree| tree.root_node().to_sexp())
+    }
+
+    #[test]
+    fn chunks_around_syntax_errors_are_queried_again() {
+        // Found by the property above: after these edits, an import statement
+        // holding an ERROR node has the same text as before but another tree.
+        let mut document = LiveDocument::new("sample.py", &fixture("sample.py"));
+        document.chunk_bytes = 1;
+        let edits = [
+            (0.530_522_082_265_437_5, 5, "}(a}( "),
+            (0.123_290_476_690_561_84, 6, ""),
+            (0.524_529_650_073_407_1, 0, "}\n"),
+            (0.393_549_367_664_957, 0, "("),
+        ];
+        for (fraction, removed, inserted) in edits {
+            let length = document.rope.len_chars();
+            let start = (fraction * length as f64) as usize;
+            let end = (start + removed).min(length);
+            let position = |char_index: usize| {
+                let line = document.rope.char_to_line(char_index);
+                let column = document.rope.char_to_utf16_cu(char_index)
+                    - document
+                        .rope
+                        .char_to_utf16_cu(document.rope.line_to_char(line));
+                (line as u32, column as u32)
+            };
+            let range = (position(start), position(end));
+            document.apply_change(Some(range), inserted);
+            let whole = describe_parsed(
+                "sample.py",
+                document.language(),
+                document.tree(),
+                &document.text(),
+            );
+            assert_eq!(document.descriptor(), whole);
+        }
     }
 
     #[test]

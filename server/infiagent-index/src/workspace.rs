@@ -207,6 +207,13 @@ impl WorkspaceIndex {
         self.files.insert(path, descriptor);
     }
 
+    /// Takes a descriptor made elsewhere (an open document's, kept current
+    /// incrementally by a [`crate::LiveDocument`]).
+    pub fn insert(&mut self, descriptor: Descriptor) {
+        let path = normalize(&descriptor.path);
+        self.files.insert(path, descriptor);
+    }
+
     /// Forgets one file.
     pub fn remove(&mut self, relative_path: &str) {
         self.files.remove(&normalize(relative_path));

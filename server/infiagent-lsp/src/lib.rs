@@ -21,6 +21,7 @@ mod commands;
 mod diagnostics;
 mod documents;
 mod editor;
+mod index;
 mod runs;
 mod server;
 mod settings;

@@ -170,7 +170,10 @@ fn prepare(state: &Arc<State>, spec: RunSpec) -> Result<String, String> {
     }
     let autonomy = config.run.autonomy;
     let editor = Arc::new(LspEditor::new(state.clone(), autonomy));
-    let engine = Engine::new(&root, config, registry, models).map_err(|err| err.to_string())?;
+    let mut engine = Engine::new(&root, config, registry, models).map_err(|err| err.to_string())?;
+    if let Some(index) = state.index.get() {
+        engine = engine.with_index(index.clone());
+    }
     let handle = engine
         .start(RunRequest {
             agent: spec.agent,

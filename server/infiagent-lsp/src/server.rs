@@ -11,16 +11,16 @@ use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::{
     CodeActionOptions, CodeActionParams, CodeActionProviderCapability, CodeActionResponse,
     ConfigurationItem, DidChangeConfigurationParams, DidChangeTextDocumentParams,
-    DidCloseTextDocumentParams, DidOpenTextDocumentParams, DidSaveTextDocumentParams,
-    ExecuteCommandOptions, ExecuteCommandParams, InitializeParams, InitializeResult,
-    InitializedParams, LSPAny, MessageType, SaveOptions, ServerCapabilities, ServerInfo,
-    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    DidChangeWatchedFilesParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+    DidSaveTextDocumentParams, ExecuteCommandOptions, ExecuteCommandParams, InitializeParams,
+    InitializeResult, InitializedParams, LSPAny, MessageType, SaveOptions, ServerCapabilities,
+    ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
     TextDocumentSyncSaveOptions, WorkDoneProgressCancelParams, WorkDoneProgressOptions,
 };
 use tower_lsp_server::{Client, LanguageServer};
 
 use crate::state::{ClientSupport, State, lock};
-use crate::{code_actions, commands, diagnostics, documents, runs};
+use crate::{code_actions, commands, diagnostics, documents, index, runs};
 
 /// The language server.
 pub struct Server {
@@ -129,6 +129,12 @@ impl LanguageServer for Server {
                 .and_then(|workspace| workspace.workspace_edit.as_ref())
                 .and_then(|edit| edit.document_changes)
                 .unwrap_or(false),
+            watched_files: capabilities
+                .workspace
+                .as_ref()
+                .and_then(|workspace| workspace.did_change_watched_files.as_ref())
+                .and_then(|watched| watched.dynamic_registration)
+                .unwrap_or(false),
         };
         lock(&self.state.settings).initialization_options = params.initialization_options;
         Ok(InitializeResult {
@@ -169,6 +175,11 @@ impl LanguageServer for Server {
 
     async fn initialized(&self, _: InitializedParams) {
         self.refresh_configuration();
+        tokio::spawn(index::start(self.state.clone()));
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        index::files_changed(&self.state, &params.changes);
     }
 
     async fn shutdown(&self) -> jsonrpc::Result<()> {
@@ -186,6 +197,7 @@ impl LanguageServer for Server {
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let document = params.text_document;
         lock(&self.state.documents).open(document.uri.clone(), document.version, &document.text);
+        index::opened(&self.state, &document.uri, &document.text);
         self.after_text_change(&document.uri, &document.text).await;
     }
 
@@ -198,6 +210,7 @@ impl LanguageServer for Server {
                 .get(&uri)
                 .map(|document| document.text.to_string())
         };
+        index::changed(&self.state, &uri, &params.content_changes);
         if let Some(path) = documents::file_path(&uri) {
             diagnostics::drop_stale_verdicts(&self.state, &path).await;
             if let Some(text) = &text {
@@ -213,6 +226,7 @@ impl LanguageServer for Server {
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         lock(&self.state.documents).close(&params.text_document.uri);
+        index::closed(&self.state, &params.text_document.uri);
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {

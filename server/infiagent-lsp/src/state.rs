@@ -1,10 +1,13 @@
 //! The server's shared state. Every lock is a short synchronous scope: none is
 //! held across an `.await`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use infiagent_engine::SharedIndex;
+use infiagent_index::LiveDocument;
 
 use tower_lsp_server::Client;
 
@@ -20,6 +23,7 @@ pub(crate) struct ClientSupport {
     pub configuration: bool,
     pub change_annotations: bool,
     pub document_changes: bool,
+    pub watched_files: bool,
 }
 
 pub(crate) struct State {
@@ -34,6 +38,10 @@ pub(crate) struct State {
     pub always_allowed: Mutex<BTreeSet<String>>,
     /// The model configuration problem was shown once already.
     pub model_warning_shown: AtomicBool,
+    /// The workspace's memory index, once scanned; runs share it.
+    pub index: OnceLock<SharedIndex>,
+    /// Open documents' parse trees, re-parsed incrementally on each change.
+    pub live: Mutex<HashMap<String, LiveDocument>>,
 }
 
 impl State {
@@ -48,6 +56,8 @@ impl State {
             diagnostics: Mutex::new(DiagnosticStore::default()),
             always_allowed: Mutex::new(BTreeSet::new()),
             model_warning_shown: AtomicBool::new(false),
+            index: OnceLock::new(),
+            live: Mutex::new(HashMap::new()),
         }
     }
 

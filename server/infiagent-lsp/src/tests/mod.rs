@@ -106,7 +106,7 @@ async fn plan_build_judge() {
     assert!(root.join("numstats.py").is_file());
     let published = client
         .wait_for_method("textDocument/publishDiagnostics", |params| {
-            params["uri"] == uri(root, "numstats.py")
+            params["uri"] == uri(root, "numstats.py") && params["diagnostics"] != json!([])
         })
         .await;
     let diagnostics = diagnostics_for(&published);
@@ -816,5 +816,63 @@ async fn generated_files_get_syntax_warnings() {
         })
         .await;
     assert!(diagnostics_for(&published).is_empty());
+    client.finish().await;
+}
+
+/// The memory index follows the editor: open documents are re-parsed on each
+/// change, files changed on disk are re-described.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_index_follows_edits_and_disk_changes() {
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    std::fs::write(root.join("lib.py"), "def alpha():\n    return 1\n").unwrap();
+    std::fs::write(root.join("other.py"), "def gamma():\n    return 3\n").unwrap();
+    let mut client = Client::start(root, json!({}), Answers::default()).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while client.state.index.get().is_none() {
+        assert!(Instant::now() < deadline, "the index was never built");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let names = |client: &Client, path: &str| -> Vec<String> {
+        let index = client.state.index.get().unwrap().read().unwrap();
+        index
+            .get(path)
+            .map(|descriptor| {
+                descriptor
+                    .definitions
+                    .iter()
+                    .map(|definition| definition.name.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(names(&client, "lib.py"), ["alpha"]);
+    let lib = uri(root, "lib.py");
+    client
+        .notify("textDocument/didOpen", json!({"textDocument": {"uri": lib, "languageId": "python", "version": 1, "text": "def alpha():\n    return 1\n"}}))
+        .await;
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": lib, "version": 2},
+                "contentChanges": [{"range": {"start": {"line": 2, "character": 0}, "end": {"line": 2, "character": 0}}, "text": "def beta():\n    return 2\n"}]}),
+        )
+        .await;
+    std::fs::write(root.join("other.py"), "def delta():\n    return 4\n").unwrap();
+    client
+        .notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": uri(root, "other.py"), "type": 2}]}),
+        )
+        .await;
+    client
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "infiagent.runs", "arguments": []}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(names(&client, "lib.py"), ["alpha", "beta"]);
+    assert_eq!(names(&client, "other.py"), ["delta"]);
     client.finish().await;
 }
