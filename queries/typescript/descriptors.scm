@@ -1,5 +1,5 @@
 ; Descriptors of TypeScript files (captures as in queries/rust/descriptors.scm).
-; queries/tsx/descriptors.scm is this file plus JSX references.
+; TSX files get this query followed by queries/tsx/descriptors.scm.
 
 ; Module documentation: the leading comment.
 (program . (comment) @doc)

@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use infiagent_agents::{
     GraphFormat, Problem, Registry, check_pyramid, load_registry, render_graph,
@@ -45,10 +44,7 @@ pub(crate) enum Format {
 }
 
 pub(crate) fn run(workspace: Option<PathBuf>, command: AgentsCommand) -> anyhow::Result<u8> {
-    let workspace = match workspace {
-        Some(dir) => dir,
-        None => std::env::current_dir().context("cannot read the current directory")?,
-    };
+    let workspace = crate::folder_or_current(workspace)?;
     let (registry, mut problems) = load_registry(Some(&workspace));
     match command {
         AgentsCommand::Check => {

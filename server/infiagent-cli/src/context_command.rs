@@ -3,10 +3,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use clap::Args;
 use infiagent_agents::load_registry;
-use infiagent_engine::{Config, Engine, FileRef, ModelPool};
+use infiagent_engine::{Config, Engine, ModelPool};
 
 use crate::EXIT_USAGE;
 
@@ -30,10 +29,7 @@ pub struct ContextArgs {
 }
 
 pub(crate) fn run(args: ContextArgs) -> anyhow::Result<u8> {
-    let workspace = match args.workspace {
-        Some(dir) => dir,
-        None => std::env::current_dir().context("cannot read the current directory")?,
-    };
+    let workspace = crate::folder_or_current(args.workspace)?;
     let mut config = Config::load(&workspace)?;
     config.apply_env(|name| std::env::var(name).ok())?;
     let (registry, problems) = load_registry(Some(&workspace));
@@ -45,14 +41,7 @@ pub(crate) fn run(args: ContextArgs) -> anyhow::Result<u8> {
     }
     let models = ModelPool::lazy(&config);
     let engine = Engine::new(&workspace, config, registry, models)?;
-    let files: Vec<FileRef> = args
-        .files
-        .into_iter()
-        .map(|path| FileRef {
-            path,
-            description: "named by the user".into(),
-        })
-        .collect();
+    let files = crate::files_named_by_user(args.files);
     let parts = engine.preview_context(&args.agent, &args.task, &files)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&parts)?);

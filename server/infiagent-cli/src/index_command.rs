@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use infiagent_index::{Descriptor, IndexOptions, IndexStats, WorkspaceIndex};
 
 /// Describe every file of a folder as the agents see it.
@@ -22,10 +21,7 @@ pub struct IndexArgs {
 /// Scans the folder with the cache under `<dir>/.infiagent/index/` and prints
 /// the descriptors (sorted by path), as JSON, or the statistics.
 pub(crate) fn run(args: IndexArgs) -> anyhow::Result<u8> {
-    let dir = match &args.dir {
-        Some(dir) => dir.clone(),
-        None => std::env::current_dir().context("cannot read the current directory")?,
-    };
+    let dir = crate::folder_or_current(args.dir.clone())?;
     let options = IndexOptions {
         cache_dir: Some(dir.join(".infiagent").join("index")),
         ..IndexOptions::default()

@@ -118,6 +118,27 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The folder a command works in: the one given, else the current directory.
+pub(crate) fn folder_or_current(dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match dir {
+        Some(dir) => Ok(dir),
+        None => {
+            anyhow::Context::context(std::env::current_dir(), "cannot read the current directory")
+        }
+    }
+}
+
+/// Files named with `--file`, as the agents receive them.
+pub(crate) fn files_named_by_user(paths: Vec<String>) -> Vec<infiagent_engine::FileRef> {
+    paths
+        .into_iter()
+        .map(|path| infiagent_engine::FileRef {
+            path,
+            description: "named by the user".into(),
+        })
+        .collect()
+}
+
 /// Logs go to stderr, warnings and errors only unless `INFIAGENT_LOG` says otherwise.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("INFIAGENT_LOG")

@@ -193,20 +193,6 @@ fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("")
 }
 
-/// One line with the run's totals.
-pub fn totals_line(totals: &Totals, duration_ms: u64) -> String {
-    format!(
-        "{} tokens ({} prompt, {} completion) · ${:.4} · {} model calls · {} tool calls · {:.1}s",
-        totals.tokens(),
-        totals.prompt_tokens,
-        totals.completion_tokens,
-        totals.cost_usd,
-        totals.model_calls,
-        totals.tool_calls,
-        duration_ms as f64 / 1000.0
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use infiagent_engine::{FinalOutput, Finding, Frame, Severity};

@@ -27,10 +27,7 @@ pub struct RouteArgs {
 /// runner-up, their scores and matched words (or the JSON). Exits with 2, after
 /// printing the problems, when an agent file has problems.
 pub(crate) fn run(args: RouteArgs) -> anyhow::Result<u8> {
-    let workspace = match args.workspace {
-        Some(dir) => dir,
-        None => std::env::current_dir().context("cannot read the current directory")?,
-    };
+    let workspace = crate::folder_or_current(args.workspace)?;
     let (registry, problems) = load_registry(Some(&workspace));
     if !problems.is_empty() {
         for problem in &problems {

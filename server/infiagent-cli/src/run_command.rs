@@ -15,7 +15,7 @@ use infiagent_engine::{
 use infiagent_model::Provider;
 use serde_json::json;
 
-use crate::progress::{Progress, StatusLine, totals_line};
+use crate::progress::{Progress, StatusLine};
 use crate::terminal::TerminalEditor;
 use crate::{EXIT_CANCELLED, EXIT_FAILURE, EXIT_USAGE};
 use infiagent_demo::{DEMO_TASK, SCRIPTED_MODEL_NAME, ScriptedModel, files};
@@ -96,14 +96,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<u8> {
     }
     config.validate()?;
     let models = ModelPool::from_config(&config)?;
-    let files = args
-        .files
-        .into_iter()
-        .map(|path| FileRef {
-            path,
-            description: "named by the user".into(),
-        })
-        .collect();
+    let files = crate::files_named_by_user(args.files);
     let output = if args.json {
         Output::Json
     } else {
@@ -177,10 +170,7 @@ pub(crate) async fn serve_model(addr: std::net::SocketAddr) -> anyhow::Result<u8
 }
 
 fn workspace_dir(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
-    let dir = match dir {
-        Some(dir) => dir.to_path_buf(),
-        None => std::env::current_dir().context("cannot read the current directory")?,
-    };
+    let dir = crate::folder_or_current(dir.map(Path::to_path_buf))?;
     if !dir.is_dir() {
         bail!("workspace {} is not a directory", dir.display());
     }
@@ -303,7 +293,7 @@ fn report(outcome: &RunOutcome, workspace: &Path, output: Output) {
                 RunEnd::Cancelled => println!("status: cancelled"),
                 RunEnd::Aborted { reason } => println!("status: aborted\nerror: {reason}"),
             }
-            eprintln!("{}", totals_line(&outcome.totals, outcome.duration_ms));
+            eprintln!("{}", outcome.totals.describe(outcome.duration_ms));
             eprintln!("run record: {}", record.display());
             eprintln!(
                 "summary: {}",

@@ -11,7 +11,7 @@ mod scripted;
 mod serve;
 
 pub use scripted::{SCRIPTED_MODEL_NAME, ScriptedModel, scripted_reply};
-pub use serve::{ScriptedEndpoint, serve, serve_with_latency};
+pub use serve::{ScriptedEndpoint, scripted_openai_reply, serve, serve_with_latency};
 
 /// The bundled requirement and what the scripted agents write.
 pub mod files {

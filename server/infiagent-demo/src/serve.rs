@@ -78,14 +78,21 @@ async fn chat_completions(
     State(shared): State<Shared>,
     Json(body): Json<Value>,
 ) -> Result<Json<Value>, (StatusCode, String)> {
-    let request = chat_request(&body).map_err(|message| (StatusCode::BAD_REQUEST, message))?;
+    let reply =
+        scripted_openai_reply(&body).map_err(|message| (StatusCode::BAD_REQUEST, message))?;
     if let Ok(mut requests) = shared.requests.lock() {
         requests.push(body);
     }
     if !shared.latency.is_zero() {
         tokio::time::sleep(shared.latency).await;
     }
-    Ok(Json(openai_response(&scripted_reply(&request))))
+    Ok(Json(reply))
+}
+
+/// The scripted model's answer to an OpenAI chat-completions request body, as an
+/// OpenAI response body.
+pub fn scripted_openai_reply(body: &Value) -> Result<Value, String> {
+    Ok(openai_response(&scripted_reply(&chat_request(body)?)))
 }
 
 /// Reads an OpenAI wire request back into the engine's terms.

@@ -348,12 +348,13 @@ impl AgentLoop {
     /// C_LM: the ranked descriptors, cut to the budget (cached until the run
     /// touches more files).
     fn memory_index(&mut self) -> String {
-        let touched = self.shared.touched_paths();
-        if let Some((count, text)) = &self.memory
-            && *count == touched.len()
+        if !self.memory_is_stale()
+            && let Some((_, text)) = &self.memory
         {
             return text.clone();
         }
+        let touched = self.shared.touched_paths();
+        let touched_count = touched.len();
         let text = self
             .shared
             .index()
@@ -369,19 +370,19 @@ impl AgentLoop {
                         .iter()
                         .map(|file| file.path.clone())
                         .collect(),
-                    touched.clone(),
+                    touched,
                     self.shared.config.context.budget_tokens,
                 )
             })
             .unwrap_or_default();
-        self.memory = Some((touched.len(), text.clone()));
+        self.memory = Some((touched_count, text.clone()));
         text
     }
 
     fn memory_is_stale(&self) -> bool {
         self.memory
             .as_ref()
-            .is_some_and(|(count, _)| *count != self.shared.touched_paths().len())
+            .is_some_and(|(count, _)| *count != self.shared.touched_count())
     }
 
     /// What is sent: the task, the summary of compressed steps, the recent steps.

@@ -51,6 +51,20 @@ impl Totals {
     pub fn tokens(&self) -> u64 {
         self.prompt_tokens + self.completion_tokens
     }
+
+    /// One line: tokens, dollars, calls and the run's wall time.
+    pub fn describe(&self, duration_ms: u64) -> String {
+        format!(
+            "{} tokens ({} prompt, {} completion) · ${:.4} · {} model calls · {} tool calls · {:.1}s",
+            self.tokens(),
+            self.prompt_tokens,
+            self.completion_tokens,
+            self.cost_usd,
+            self.model_calls,
+            self.tool_calls,
+            duration_ms as f64 / 1000.0
+        )
+    }
 }
 
 /// Something that happened in a run.

@@ -37,7 +37,7 @@ pub use events::{ActiveCalls, Frame, FrameId, RunEvent, Totals};
 pub use models::{ModelEntry, ModelPool};
 pub use output::{FinalOutput, Finding, Severity, Status};
 pub use preview::ContextPart;
-pub use prompt::FileRef;
+pub use prompt::{FileRef, summarize};
 pub use quality::{QUALITY_FILE, QualityScores, Score};
 pub use run::{
     Engine, EngineError, RunCompletion, RunEnd, RunHandle, RunOutcome, RunRequest, SharedIndex,

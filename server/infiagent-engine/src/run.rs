@@ -560,6 +560,14 @@ impl RunShared {
             .unwrap_or_default()
     }
 
+    /// How many files the run has changed so far.
+    pub fn touched_count(&self) -> usize {
+        self.touched
+            .lock()
+            .map(|touched| touched.len())
+            .unwrap_or_default()
+    }
+
     /// Records files a tool changed and re-describes them in the index.
     pub fn note_changed(&self, paths: &[String]) {
         if paths.is_empty() {

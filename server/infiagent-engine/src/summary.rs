@@ -120,17 +120,10 @@ pub(crate) fn render(task: &str, journal: &Journal, outcome: &RunOutcome) -> Str
     for path in &outcome.changed_paths {
         let _ = writeln!(text, "- `{path}`");
     }
-    let totals = &outcome.totals;
-    let _ = write!(
+    let _ = writeln!(
         text,
-        "\n## Cost\n\n{} tokens ({} prompt, {} completion), ${:.4}, {} model calls, {} tool calls, {:.1} s.\n",
-        totals.tokens(),
-        totals.prompt_tokens,
-        totals.completion_tokens,
-        totals.cost_usd,
-        totals.model_calls,
-        totals.tool_calls,
-        outcome.duration_ms as f64 / 1000.0
+        "\n## Cost\n\n{}",
+        outcome.totals.describe(outcome.duration_ms)
     );
     text
 }

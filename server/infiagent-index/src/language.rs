@@ -122,14 +122,18 @@ impl Language {
         Some(grammar.into())
     }
 
-    /// The descriptor query (`queries/<lang>/descriptors.scm`), `None` for [`Language::Unknown`].
+    /// The descriptor query (`queries/<lang>/descriptors.scm`; for TSX, the
+    /// TypeScript query followed by the TSX additions), `None` for [`Language::Unknown`].
     pub(crate) fn query_source(self) -> Option<&'static str> {
         let source = match self {
             Language::Rust => include_str!("../../../queries/rust/descriptors.scm"),
             Language::Python => include_str!("../../../queries/python/descriptors.scm"),
             Language::JavaScript => include_str!("../../../queries/javascript/descriptors.scm"),
             Language::TypeScript => include_str!("../../../queries/typescript/descriptors.scm"),
-            Language::Tsx => include_str!("../../../queries/tsx/descriptors.scm"),
+            Language::Tsx => concat!(
+                include_str!("../../../queries/typescript/descriptors.scm"),
+                include_str!("../../../queries/tsx/descriptors.scm")
+            ),
             Language::Go => include_str!("../../../queries/go/descriptors.scm"),
             Language::C => include_str!("../../../queries/c/descriptors.scm"),
             Language::Cpp => include_str!("../../../queries/cpp/descriptors.scm"),

@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use infiagent_agents::{GraphFormat, JUDGE_AGENT, load_registry, render_graph};
-use infiagent_engine::{FileRef, QualityScores};
+use infiagent_engine::{FileRef, QualityScores, summarize};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::{Diagnostic, Range, Uri};
 
-use crate::documents::{char_index, file_path};
+use crate::documents::{char_index, file_path, relative_to};
 use crate::runs::{self, RunSpec};
 use crate::state::{State, lock};
 
@@ -168,17 +168,13 @@ fn relative(state: &State, uri: &Uri) -> jsonrpc::Result<(PathBuf, String)> {
         .ok_or_else(|| invalid("no workspace folder is open".into()))?;
     let path =
         file_path(uri).ok_or_else(|| invalid(format!("{} is not a file URI", uri.as_str())))?;
-    let relative = path
-        .strip_prefix(&root)
-        .map_err(|_| {
-            invalid(format!(
-                "{} is outside the workspace {}",
-                path.display(),
-                root.display()
-            ))
-        })?
-        .to_string_lossy()
-        .replace('\\', "/");
+    let relative = relative_to(&root, &path).ok_or_else(|| {
+        invalid(format!(
+            "{} is outside the workspace {}",
+            path.display(),
+            root.display()
+        ))
+    })?;
     Ok((path, relative))
 }
 
@@ -187,7 +183,7 @@ fn selected_text(state: &State, path: &Path, uri: &Uri, range: Option<Range>) ->
     let range = range.filter(|range| range.start != range.end)?;
     let documents = lock(&state.documents);
     let text = match documents.get(uri) {
-        Some(document) => document.text.clone(),
+        Some(document) => document.text().clone(),
         None => ropey::Rope::from_str(&std::fs::read_to_string(path).ok()?),
     };
     let start = char_index(&text, range.start);
@@ -218,7 +214,7 @@ fn run_spec(state: &State, args: RunArgs) -> jsonrpc::Result<RunSpec> {
     };
     Ok(RunSpec {
         agent: args.agent,
-        title: crate::short(&task, 60),
+        title: summarize(&task, 60),
         task,
         files,
     })

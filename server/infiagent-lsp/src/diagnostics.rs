@@ -12,7 +12,10 @@ use tower_lsp_server::ls_types::{
     Diagnostic, DiagnosticSeverity, NumberOrString, Position, Range, Uri,
 };
 
-use crate::documents::line_range;
+use infiagent_index::SyntaxProblem;
+use ropey::Rope;
+
+use crate::documents::{line_range, relative_to};
 use crate::state::{State, lock};
 
 /// The `source` of every diagnostic the server publishes.
@@ -121,16 +124,27 @@ pub(crate) async fn apply_verdict(
 /// refreshed when their text changes.
 pub(crate) async fn check_generated_file(state: &State, path: &Path) {
     let text = current_text(state, path);
-    let diagnostics = syntax_warnings(path, &text);
+    let problems = infiagent_index::syntax_problems(path, &text);
+    let diagnostics = syntax_warnings(problems, &Rope::from_str(&text));
     lock(&state.diagnostics)
         .generated
         .insert(path.to_path_buf(), diagnostics);
     publish(state, path).await;
 }
 
-/// Re-checks a generated file after an edit; other files are left alone.
-pub(crate) async fn recheck_generated_file(state: &State, path: &Path, text: &str) {
-    let diagnostics = syntax_warnings(path, text);
+/// Re-checks a generated file after an edit of its open document, from the
+/// document's incrementally kept parse tree; other files are left alone.
+pub(crate) async fn recheck_generated_file(state: &State, path: &Path, uri: &Uri) {
+    if !lock(&state.diagnostics).generated.contains_key(path) {
+        return;
+    }
+    let Some((problems, text)) = lock(&state.documents)
+        .get(uri)
+        .map(|document| (document.live.syntax_problems(), document.text().clone()))
+    else {
+        return;
+    };
+    let diagnostics = syntax_warnings(problems, &text);
     let changed = {
         let mut store = lock(&state.diagnostics);
         match store.generated.get_mut(path) {
@@ -146,31 +160,33 @@ pub(crate) async fn recheck_generated_file(state: &State, path: &Path, text: &st
     }
 }
 
-fn syntax_warnings(path: &Path, text: &str) -> Vec<Diagnostic> {
-    infiagent_index::syntax_problems(path, text)
-        .into_iter()
-        .map(|problem| {
-            let line_text = text.lines().nth(problem.start.0 as usize).unwrap_or("");
-            let utf16 = |line: &str, column: u32| -> u32 {
-                let width: usize = line
+/// Syntax problems as warnings, their columns converted to UTF-16.
+fn syntax_warnings(problems: Vec<SyntaxProblem>, text: &Rope) -> Vec<Diagnostic> {
+    let utf16 = |line: u32, column: u32| -> Position {
+        let width: usize = usize::try_from(line)
+            .ok()
+            .filter(|line| *line < text.len_lines())
+            .map_or(0, |line| {
+                text.line(line)
                     .chars()
                     .take(column as usize)
                     .map(char::len_utf16)
-                    .sum();
-                u32::try_from(width).unwrap_or(u32::MAX)
-            };
-            let end_line_text = text.lines().nth(problem.end.0 as usize).unwrap_or("");
-            Diagnostic {
-                range: Range::new(
-                    Position::new(problem.start.0, utf16(line_text, problem.start.1)),
-                    Position::new(problem.end.0, utf16(end_line_text, problem.end.1)),
-                ),
-                severity: Some(DiagnosticSeverity::WARNING),
-                code: Some(NumberOrString::String("syntax".into())),
-                source: Some(SOURCE.into()),
-                message: problem.message,
-                ..Diagnostic::default()
-            }
+                    .sum()
+            });
+        Position::new(line, u32::try_from(width).unwrap_or(u32::MAX))
+    };
+    problems
+        .into_iter()
+        .map(|problem| Diagnostic {
+            range: Range::new(
+                utf16(problem.start.0, problem.start.1),
+                utf16(problem.end.0, problem.end.1),
+            ),
+            severity: Some(DiagnosticSeverity::WARNING),
+            code: Some(NumberOrString::String("syntax".into())),
+            source: Some(SOURCE.into()),
+            message: problem.message,
+            ..Diagnostic::default()
         })
         .collect()
 }
@@ -237,7 +253,7 @@ pub(crate) async fn check_agent_file(state: &State, path: &Path, text: &str) {
 
 /// `agents/x.md` or `.infiagent/agents/x.md` relative to the root, if `path` is one.
 pub(crate) fn agent_file_display_path(root: &Path, path: &Path) -> Option<String> {
-    let relative = path.strip_prefix(root).ok()?.to_str()?.replace('\\', "/");
+    let relative = relative_to(root, path)?;
     let is_agent_file = relative.ends_with(".md")
         && ["agents/", ".infiagent/agents/"].iter().any(|prefix| {
             relative
@@ -271,7 +287,7 @@ pub(crate) fn inside(root: &Path, relative: &str) -> Option<PathBuf> {
 fn current_text(state: &State, path: &Path) -> String {
     let open = lock(&state.documents)
         .by_path(path)
-        .map(|document| document.text.to_string());
+        .map(|document| document.text().to_string());
     open.unwrap_or_else(|| std::fs::read_to_string(path).unwrap_or_default())
 }
 

@@ -1,4 +1,5 @@
-//! Open documents, kept in ropey from incremental changes.
+//! Open documents, each kept as a rope with its syntax tree, both updated
+//! incrementally from the client's changes.
 //!
 //! Positions are LSP positions: a 0-based line and a UTF-16 column. Changes are
 //! applied synchronously, in the order the notifications arrive, before any
@@ -7,6 +8,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use infiagent_index::LiveDocument;
 use ropey::Rope;
 use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent, Uri};
 
@@ -15,7 +17,19 @@ use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent
 pub(crate) struct Document {
     pub uri: Uri,
     pub version: i32,
-    pub text: Rope,
+    /// The canonical file path, for a `file:` URI.
+    pub path: Option<PathBuf>,
+    /// The path relative to the workspace, when the document is in it.
+    pub relative: Option<String>,
+    /// The text and its syntax tree.
+    pub live: LiveDocument,
+}
+
+impl Document {
+    /// The editor's text.
+    pub fn text(&self) -> &Rope {
+        self.live.rope()
+    }
 }
 
 /// The open documents, by URI, with a path index for the tools.
@@ -26,44 +40,60 @@ pub(crate) struct Documents {
 }
 
 impl Documents {
-    pub fn open(&mut self, uri: Uri, version: i32, text: &str) {
-        if let Some(path) = file_path(&uri) {
-            self.uri_by_path.insert(path, uri.as_str().to_string());
+    /// Opens a document; `root` is the workspace folder, if one is open.
+    pub fn open(&mut self, uri: Uri, version: i32, text: &str, root: Option<&Path>) {
+        let path = file_path(&uri);
+        let relative = path
+            .as_deref()
+            .zip(root)
+            .and_then(|(path, root)| relative_to(root, path));
+        if let Some(path) = &path {
+            self.uri_by_path
+                .insert(path.clone(), uri.as_str().to_string());
         }
+        // The parse goes by the file name; outside the workspace, by the URI's.
+        let name = relative.clone().unwrap_or_else(|| uri.as_str().to_string());
         self.by_uri.insert(
             uri.as_str().to_string(),
             Document {
+                live: LiveDocument::new(&name, text),
                 uri,
                 version,
-                text: Rope::from_str(text),
+                path,
+                relative,
             },
         );
     }
 
-    pub fn close(&mut self, uri: &Uri) {
-        if let Some(path) = file_path(uri) {
-            self.uri_by_path.remove(&path);
+    /// Closes a document and returns it.
+    pub fn close(&mut self, uri: &Uri) -> Option<Document> {
+        let document = self.by_uri.remove(uri.as_str())?;
+        if let Some(path) = &document.path {
+            self.uri_by_path.remove(path);
         }
-        self.by_uri.remove(uri.as_str());
+        Some(document)
     }
 
-    /// Applies changes in order; unknown documents are ignored.
-    pub fn change(&mut self, uri: &Uri, version: i32, changes: &[TextDocumentContentChangeEvent]) {
-        let Some(document) = self.by_uri.get_mut(uri.as_str()) else {
-            return;
-        };
+    /// Applies changes in order, to the text and its tree; unknown documents are
+    /// ignored. Returns the document.
+    pub fn change(
+        &mut self,
+        uri: &Uri,
+        version: i32,
+        changes: &[TextDocumentContentChangeEvent],
+    ) -> Option<&Document> {
+        let document = self.by_uri.get_mut(uri.as_str())?;
         for change in changes {
-            match change.range {
-                Some(range) => {
-                    let start = char_index(&document.text, range.start);
-                    let end = char_index(&document.text, range.end).max(start);
-                    document.text.remove(start..end);
-                    document.text.insert(start, &change.text);
-                }
-                None => document.text = Rope::from_str(&change.text),
-            }
+            let range = change.range.map(|range| {
+                (
+                    (range.start.line, range.start.character),
+                    (range.end.line, range.end.character),
+                )
+            });
+            document.live.apply_change(range, &change.text);
         }
         document.version = version;
+        Some(document)
     }
 
     pub fn get(&self, uri: &Uri) -> Option<&Document> {
@@ -76,12 +106,27 @@ impl Documents {
             .get(path)
             .and_then(|uri| self.by_uri.get(uri))
     }
+
+    /// Every open document.
+    pub fn all(&self) -> impl Iterator<Item = &Document> {
+        self.by_uri.values()
+    }
 }
 
 /// The canonical file path of a `file:` URI (the path as given if it does not exist).
 pub(crate) fn file_path(uri: &Uri) -> Option<PathBuf> {
     let path = uri.to_file_path()?.into_owned();
     Some(std::fs::canonicalize(&path).unwrap_or(path))
+}
+
+/// `path` relative to `root`, with `/` separators; `None` outside the root.
+pub(crate) fn relative_to(root: &Path, path: &Path) -> Option<String> {
+    Some(
+        path.strip_prefix(root)
+            .ok()?
+            .to_string_lossy()
+            .replace('\\', "/"),
+    )
 }
 
 /// The char index of an LSP position (clamped to the text).
@@ -150,7 +195,7 @@ mod tests {
     fn incremental_changes_use_utf16_columns() {
         let uri: Uri = "file:///tmp/x.py".parse().unwrap();
         let mut documents = Documents::default();
-        documents.open(uri.clone(), 1, "a😀b\nsecond\n");
+        documents.open(uri.clone(), 1, "a😀b\nsecond\n", None);
         documents.change(&uri, 2, &[change(Some(((0, 3), (0, 4))), "B")]);
         documents.change(
             &uri,
@@ -161,10 +206,10 @@ mod tests {
             ],
         );
         let document = documents.get(&uri).unwrap();
-        assert_eq!(document.text.to_string(), "a😀B\n2nd\nthird");
+        assert_eq!(document.text().to_string(), "a😀B\n2nd\nthird");
         assert_eq!(document.version, 3);
         documents.change(&uri, 4, &[change(None, "all new")]);
-        assert_eq!(documents.get(&uri).unwrap().text.to_string(), "all new");
+        assert_eq!(documents.get(&uri).unwrap().text().to_string(), "all new");
     }
 
     #[test]

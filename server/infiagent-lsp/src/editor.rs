@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use infiagent_engine::Autonomy;
-use infiagent_tools::{Approval, ApprovalRequest, Editor, EditorWrite};
+use infiagent_tools::{Approval, ApprovalRequest, Editor, EditorWrite, write_atomically};
 use tower_lsp_server::ls_types::{
     DocumentChanges, MessageActionItem, MessageType, OneOf,
     OptionalVersionedTextDocumentIdentifier, TextDocumentEdit, TextEdit, WorkspaceEdit,
@@ -51,7 +51,7 @@ impl Editor for LspEditor {
         }
         lock(&self.state.documents)
             .by_path(path)
-            .map(|document| document.text.to_string())
+            .map(|document| document.text().to_string())
     }
 
     async fn write(&self, path: &Path, content: &str) -> EditorWrite {
@@ -63,7 +63,7 @@ impl Editor for LspEditor {
             (
                 document.uri.clone(),
                 document.version,
-                document.text.to_string(),
+                document.text().to_string(),
             )
         });
         let Some((uri, version, buffer)) = open else {
@@ -107,12 +107,14 @@ impl Editor for LspEditor {
             }
         };
         match self.state.client.apply_edit(edit).await {
-            Ok(response) if response.applied => match write_atomically(path, content).await {
-                Ok(()) => EditorWrite::Applied,
-                Err(err) => EditorWrite::Refused(format!(
-                    "the editor took the change but the file could not be saved: {err}"
-                )),
-            },
+            Ok(response) if response.applied => {
+                match write_atomically(path, content.as_bytes()).await {
+                    Ok(()) => EditorWrite::Applied,
+                    Err(err) => EditorWrite::Refused(format!(
+                        "the editor took the change but the file could not be saved: {err}"
+                    )),
+                }
+            }
             Ok(response) => EditorWrite::Refused(format!(
                 "the editor did not apply the change{}",
                 response
@@ -154,28 +156,6 @@ impl Editor for LspEditor {
                 Approval::Allow
             }
             _ => Approval::Deny,
-        }
-    }
-}
-
-/// Writes through a temporary file in the same folder, then renames.
-pub(crate) async fn write_atomically(path: &Path, content: &str) -> std::io::Result<()> {
-    let file_name = path
-        .file_name()
-        .map_or_else(String::new, |name| name.to_string_lossy().into_owned());
-    let temp = path.with_file_name(format!(
-        ".{file_name}.infiagent-{:08x}.tmp",
-        fastrand::u32(..)
-    ));
-    if let Err(err) = tokio::fs::write(&temp, content).await {
-        let _ = tokio::fs::remove_file(&temp).await;
-        return Err(err);
-    }
-    match tokio::fs::rename(&temp, path).await {
-        Ok(()) => Ok(()),
-        Err(err) => {
-            let _ = tokio::fs::remove_file(&temp).await;
-            Err(err)
         }
     }
 }

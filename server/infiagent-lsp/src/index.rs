@@ -6,13 +6,12 @@
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
-use infiagent_index::LiveDocument;
 use tower_lsp_server::ls_types::{
     DidChangeWatchedFilesRegistrationOptions, FileChangeType, FileEvent, FileSystemWatcher,
-    GlobPattern, Registration, TextDocumentContentChangeEvent, Uri,
+    GlobPattern, Registration,
 };
 
-use crate::documents::file_path;
+use crate::documents::{Document, file_path, relative_to};
 use crate::state::{State, lock};
 
 /// Scans the workspace in the background, then asks the client to report file changes.
@@ -25,12 +24,15 @@ pub(crate) async fn start(state: Arc<State>) {
             let index = Arc::new(RwLock::new(index));
             // Documents opened during the scan: their text wins over the disk's.
             {
-                let live = lock(&state.live);
+                let documents = lock(&state.documents);
                 let mut index = index
                     .write()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                for document in live.values() {
-                    index.insert(document.descriptor());
+                for document in documents
+                    .all()
+                    .filter(|document| document.relative.is_some())
+                {
+                    index.insert(document.live.descriptor());
                 }
             }
             let _ = state.index.set(index);
@@ -54,21 +56,14 @@ pub(crate) async fn start(state: Arc<State>) {
     }
 }
 
-/// The workspace-relative path of a document, if it is in the workspace.
-fn relative(state: &State, uri: &Uri) -> Option<String> {
-    let root = state.root()?;
-    let path = file_path(uri)?;
-    Some(
-        path.strip_prefix(&root)
-            .ok()?
-            .to_string_lossy()
-            .replace('\\', "/"),
-    )
-}
-
-fn describe_live(state: &State, document: &LiveDocument) {
+/// An open document's descriptor, from its incrementally kept tree, replaces the
+/// disk's in the index (documents outside the workspace are not indexed).
+pub(crate) fn document_changed(state: &State, document: &Document) {
+    if document.relative.is_none() {
+        return;
+    }
     if let Some(index) = state.index.get() {
-        let descriptor = document.descriptor();
+        let descriptor = document.live.descriptor();
         index
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -76,51 +71,26 @@ fn describe_live(state: &State, document: &LiveDocument) {
     }
 }
 
-/// A document was opened: parse it and index the editor's text.
-pub(crate) fn opened(state: &State, uri: &Uri, text: &str) {
-    let Some(relative) = relative(state, uri) else {
-        return;
-    };
-    let document = LiveDocument::new(&relative, text);
-    describe_live(state, &document);
-    lock(&state.live).insert(uri.as_str().to_string(), document);
-}
-
-/// A document changed: re-parse incrementally and re-describe (synchronous, so
-/// changes apply in order).
-pub(crate) fn changed(state: &State, uri: &Uri, changes: &[TextDocumentContentChangeEvent]) {
-    let mut live = lock(&state.live);
-    let Some(document) = live.get_mut(uri.as_str()) else {
-        return;
-    };
-    for change in changes {
-        let range = change.range.map(|range| {
-            (
-                (range.start.line, range.start.character),
-                (range.end.line, range.end.character),
-            )
-        });
-        document.apply_change(range, &change.text);
-    }
-    describe_live(state, document);
-}
-
 /// A document was closed: the disk is the truth again.
-pub(crate) fn closed(state: &State, uri: &Uri) {
-    lock(&state.live).remove(uri.as_str());
-    if let (Some(relative), Some(path)) = (relative(state, uri), file_path(uri)) {
-        refresh_from_disk(state, &relative, &path);
+pub(crate) fn closed(state: &State, document: &Document) {
+    if let (Some(relative), Some(path)) = (&document.relative, &document.path) {
+        refresh_from_disk(state, relative, path);
     }
 }
 
 /// Files changed on disk (outside the editor).
 pub(crate) fn files_changed(state: &State, changes: &[FileEvent]) {
+    let Some(root) = state.root() else {
+        return;
+    };
     for change in changes {
-        if lock(&state.live).contains_key(change.uri.as_str()) {
+        if lock(&state.documents).get(&change.uri).is_some() {
             continue;
         }
-        let (Some(relative), Some(path)) = (relative(state, &change.uri), file_path(&change.uri))
-        else {
+        let Some(path) = file_path(&change.uri) else {
+            continue;
+        };
+        let Some(relative) = relative_to(&root, &path) else {
             continue;
         };
         if relative.starts_with(".infiagent/") || relative.starts_with(".git/") {

@@ -60,16 +60,3 @@ where
         .serve(service)
         .await;
 }
-
-/// `text` cut to `max_chars` characters on its first line.
-pub(crate) fn short(text: &str, max_chars: usize) -> String {
-    let first_line = text.trim().lines().next().unwrap_or("").trim();
-    if first_line.chars().count() <= max_chars {
-        return first_line.to_string();
-    }
-    let cut: String = first_line
-        .chars()
-        .take(max_chars.saturating_sub(1))
-        .collect();
-    format!("{cut}…")
-}

@@ -417,7 +417,7 @@ async fn offer_review(state: &State, outcome: &RunOutcome, staged: BTreeMap<Path
         };
         let open = lock(&state.documents)
             .by_path(path)
-            .map(|document| (document.version, document.text.to_string()));
+            .map(|document| (document.version, document.text().to_string()));
         let (version, current) = match open {
             Some((version, text)) => (Some(version), Some(text)),
             None => (None, std::fs::read_to_string(path).ok()),

@@ -4,6 +4,7 @@
 //! apply in the order they arrive. Requests answer from state or start work on a
 //! task of its own; none waits on a model or a process.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -196,37 +197,51 @@ impl LanguageServer for Server {
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let document = params.text_document;
-        lock(&self.state.documents).open(document.uri.clone(), document.version, &document.text);
-        index::opened(&self.state, &document.uri, &document.text);
-        self.after_text_change(&document.uri, &document.text).await;
+        let root = self.state.root();
+        let path = {
+            let mut documents = lock(&self.state.documents);
+            documents.open(
+                document.uri.clone(),
+                document.version,
+                &document.text,
+                root.as_deref(),
+            );
+            documents.get(&document.uri).and_then(|opened| {
+                index::document_changed(&self.state, opened);
+                opened.path.clone()
+            })
+        };
+        if let Some(path) = path {
+            self.after_text_change(&document.uri, &path).await;
+        }
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
         let uri = params.text_document.uri;
-        let text = {
+        let path = {
             let mut documents = lock(&self.state.documents);
-            documents.change(&uri, params.text_document.version, &params.content_changes);
             documents
-                .get(&uri)
-                .map(|document| document.text.to_string())
+                .change(&uri, params.text_document.version, &params.content_changes)
+                .and_then(|changed| {
+                    index::document_changed(&self.state, changed);
+                    changed.path.clone()
+                })
         };
-        index::changed(&self.state, &uri, &params.content_changes);
-        if let Some(path) = documents::file_path(&uri) {
-            diagnostics::drop_stale_verdicts(&self.state, &path).await;
-            if let Some(text) = &text {
-                diagnostics::recheck_generated_file(&self.state, &path, text).await;
-            }
-        }
-        if let Some(text) = text {
-            self.after_text_change(&uri, &text).await;
-        }
+        let Some(path) = path else {
+            return;
+        };
+        diagnostics::drop_stale_verdicts(&self.state, &path).await;
+        diagnostics::recheck_generated_file(&self.state, &path, &uri).await;
+        self.after_text_change(&uri, &path).await;
     }
 
     async fn did_save(&self, _: DidSaveTextDocumentParams) {}
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
-        lock(&self.state.documents).close(&params.text_document.uri);
-        index::closed(&self.state, &params.text_document.uri);
+        let closed = lock(&self.state.documents).close(&params.text_document.uri);
+        if let Some(document) = closed {
+            index::closed(&self.state, &document);
+        }
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
@@ -258,10 +273,9 @@ impl LanguageServer for Server {
         let Some(path) = documents::file_path(&params.text_document.uri) else {
             return Ok(None);
         };
-        let Ok(relative) = path.strip_prefix(&root) else {
+        let Some(relative) = documents::relative_to(&root, &path) else {
             return Ok(None);
         };
-        let relative = relative.to_string_lossy().replace('\\', "/");
         Ok(Some(code_actions::actions(
             &root, &path, &relative, &params,
         )))
@@ -276,12 +290,19 @@ impl LanguageServer for Server {
 }
 
 impl Server {
-    async fn after_text_change(&self, uri: &tower_lsp_server::ls_types::Uri, text: &str) {
-        let (Some(root), Some(path)) = (self.state.root(), documents::file_path(uri)) else {
+    /// An agent file being edited is checked against the pyramid.
+    async fn after_text_change(&self, uri: &tower_lsp_server::ls_types::Uri, path: &Path) {
+        let Some(root) = self.state.root() else {
             return;
         };
-        if diagnostics::agent_file_display_path(&root, &path).is_some() {
-            diagnostics::check_agent_file(&self.state, &path, text).await;
+        if diagnostics::agent_file_display_path(&root, path).is_none() {
+            return;
+        }
+        let text = lock(&self.state.documents)
+            .get(uri)
+            .map(|document| document.text().to_string());
+        if let Some(text) = text {
+            diagnostics::check_agent_file(&self.state, path, &text).await;
         }
     }
 }

@@ -1,13 +1,12 @@
 //! The server's shared state. Every lock is a short synchronous scope: none is
 //! held across an `.await`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use infiagent_engine::SharedIndex;
-use infiagent_index::LiveDocument;
 
 use tower_lsp_server::Client;
 
@@ -40,8 +39,6 @@ pub(crate) struct State {
     pub model_warning_shown: AtomicBool,
     /// The workspace's memory index, once scanned; runs share it.
     pub index: OnceLock<SharedIndex>,
-    /// Open documents' parse trees, re-parsed incrementally on each change.
-    pub live: Mutex<HashMap<String, LiveDocument>>,
 }
 
 impl State {
@@ -57,7 +54,6 @@ impl State {
             always_allowed: Mutex::new(BTreeSet::new()),
             model_warning_shown: AtomicBool::new(false),
             index: OnceLock::new(),
-            live: Mutex::new(HashMap::new()),
         }
     }
 

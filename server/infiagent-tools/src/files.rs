@@ -194,7 +194,7 @@ pub(crate) async fn file_write(args: FileWriteArgs, ctx: &ToolContext) -> ToolRe
 
 /// Replaces `path` with `content` so that readers see the old or the new file, never
 /// a part: a temp file in the same directory is written, synced and renamed over.
-async fn write_atomically(path: &Path, content: &[u8]) -> io::Result<()> {
+pub async fn write_atomically(path: &Path, content: &[u8]) -> io::Result<()> {
     let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
         return Err(io::Error::other("the path has no file name"));
     };

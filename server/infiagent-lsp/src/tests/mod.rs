@@ -12,6 +12,51 @@ use serde_json::{Value, json};
 
 use crate::state::lock;
 
+/// A script that records its pid, then sleeps: a run to cancel.
+const SLOW_SCRIPT: &str =
+    "import os, time\nopen('pid.txt', 'w').write(str(os.getpid()))\ntime.sleep(60)\n";
+
+/// The pid `SLOW_SCRIPT` wrote, once it runs.
+async fn wait_for_pid(root: &Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let pid = std::fs::read_to_string(root.join("pid.txt")).unwrap_or_default();
+        if !pid.is_empty() {
+            return pid;
+        }
+        assert!(Instant::now() < deadline, "the script never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The process is gone (or a zombie: dead, not yet reaped).
+fn is_gone(pid: &str) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.is_empty() || stat.split_whitespace().nth(2) == Some("Z")
+}
+
+/// A model endpoint that calls one tool once, then always finishes with `final_output`.
+async fn call_then_finish(call: (&str, Value), final_output: Value) -> wiremock::MockServer {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let reply = |name: &str, arguments: Value| {
+        ResponseTemplate::new(200).set_body_json(json!({"choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null,
+            "tool_calls": [{"id": format!("call_{name}"), "type": "function", "function": {"name": name, "arguments": arguments.to_string()}}]}}]}))
+    };
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(reply(call.0, call.1))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(reply("final_output", final_output))
+        .mount(&server)
+        .await;
+    server
+}
+
 async fn scripted_model() -> infiagent_demo::ScriptedEndpoint {
     infiagent_demo::serve(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
@@ -186,11 +231,7 @@ async fn cancel_from_progress() {
     let model = scripted_model().await;
     let workspace = tempfile::tempdir().unwrap();
     let root = workspace.path();
-    std::fs::write(
-        root.join("slow.py"),
-        "import os, time\nopen('pid.txt', 'w').write(str(os.getpid()))\ntime.sleep(60)\n",
-    )
-    .unwrap();
+    std::fs::write(root.join("slow.py"), SLOW_SCRIPT).unwrap();
     let mut client =
         Client::start(root, options(&model.base_url(), "auto"), Answers::default()).await;
     let run_id = execute(
@@ -199,15 +240,7 @@ async fn cancel_from_progress() {
         json!({"uri": uri(root, "slow.py")}),
     )
     .await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let pid = loop {
-        let pid = std::fs::read_to_string(root.join("pid.txt")).unwrap_or_default();
-        if !pid.is_empty() {
-            break pid;
-        }
-        assert!(Instant::now() < deadline, "the script never started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let pid = wait_for_pid(root).await;
     let cancelled_at = Instant::now();
     client
         .notify(
@@ -222,11 +255,7 @@ async fn cancel_from_progress() {
         "took {:?}",
         cancelled_at.elapsed()
     );
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    assert!(
-        stat.is_empty() || stat.split_whitespace().nth(2) == Some("Z"),
-        "the script survived"
-    );
+    assert!(is_gone(&pid), "the script survived");
     client.finish().await;
 }
 
@@ -312,29 +341,11 @@ async fn writes_respect_open_buffers() {
 /// In `ask` autonomy a shell command waits for the user; "Skip" goes back to the agent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn approval_skip_goes_back_to_the_agent() {
-    use wiremock::matchers::method;
-    use wiremock::{Mock, MockServer, ResponseTemplate};
-
-    let server = MockServer::start().await;
-    let reply = |name: &str, arguments: Value| {
-        ResponseTemplate::new(200).set_body_json(json!({"choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null,
-            "tool_calls": [{"id": format!("call_{name}"), "type": "function", "function": {"name": name, "arguments": arguments.to_string()}}]}}]}))
-    };
-    Mock::given(method("POST"))
-        .respond_with(reply(
-            "execute_shell",
-            json!({"command": "touch approved.txt"}),
-        ))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(reply(
-            "final_output",
-            json!({"status": "error", "output": "", "error_information": "not allowed to run it"}),
-        ))
-        .mount(&server)
-        .await;
+    let server = call_then_finish(
+        ("execute_shell", json!({"command": "touch approved.txt"})),
+        json!({"status": "error", "output": "", "error_information": "not allowed to run it"}),
+    )
+    .await;
     let workspace = tempfile::tempdir().unwrap();
     let root = workspace.path();
     let mut client = Client::start(
@@ -518,7 +529,7 @@ async fn rapid_changes_apply_in_order() {
     let (text, version) = {
         let documents = lock(&client.state.documents);
         let document = documents.by_path(&path).unwrap();
-        (document.text.to_string(), document.version)
+        (document.text().to_string(), document.version)
     };
     assert_eq!(version, 300);
     assert_eq!(text, expected);
@@ -697,11 +708,7 @@ async fn shutdown_cancels_runs() {
     let model = scripted_model().await;
     let workspace = tempfile::tempdir().unwrap();
     let root = workspace.path();
-    std::fs::write(
-        root.join("slow.py"),
-        "import os, time\nopen('pid.txt', 'w').write(str(os.getpid()))\ntime.sleep(60)\n",
-    )
-    .unwrap();
+    std::fs::write(root.join("slow.py"), SLOW_SCRIPT).unwrap();
     let mut client =
         Client::start(root, options(&model.base_url(), "auto"), Answers::default()).await;
     let agents = client
@@ -719,23 +726,11 @@ async fn shutdown_cancels_runs() {
         json!({"uri": uri(root, "slow.py")}),
     )
     .await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let pid = loop {
-        let pid = std::fs::read_to_string(root.join("pid.txt")).unwrap_or_default();
-        if !pid.is_empty() {
-            break pid;
-        }
-        assert!(Instant::now() < deadline, "the script never started");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let pid = wait_for_pid(root).await;
     let started = Instant::now();
     client.request("shutdown", Value::Null).await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(2));
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    assert!(
-        stat.is_empty() || stat.split_whitespace().nth(2) == Some("Z"),
-        "the script survived shutdown"
-    );
+    assert!(is_gone(&pid), "the script survived shutdown");
     assert!(!lock(&client.state.runs).any_running());
 }
 
@@ -743,29 +738,14 @@ async fn shutdown_cancels_runs() {
 /// user edits them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_files_get_syntax_warnings() {
-    use wiremock::matchers::method;
-    use wiremock::{Mock, MockServer, ResponseTemplate};
-
-    let server = MockServer::start().await;
-    let reply = |name: &str, arguments: Value| {
-        ResponseTemplate::new(200).set_body_json(json!({"choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null,
-            "tool_calls": [{"id": format!("call_{name}"), "type": "function", "function": {"name": name, "arguments": arguments.to_string()}}]}}]}))
-    };
-    Mock::given(method("POST"))
-        .respond_with(reply(
+    let server = call_then_finish(
+        (
             "file_write",
             json!({"path": "bad.py", "content": "def f(:\n    return 1\n"}),
-        ))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(reply(
-            "final_output",
-            json!({"status": "error", "output": "", "error_information": "gave up"}),
-        ))
-        .mount(&server)
-        .await;
+        ),
+        json!({"status": "error", "output": "", "error_information": "gave up"}),
+    )
+    .await;
     let workspace = tempfile::tempdir().unwrap();
     let root = workspace.path();
     let mut client = Client::start(
