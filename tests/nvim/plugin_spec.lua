@@ -1,6 +1,6 @@
 -- The Neovim plugin against the real `infiagent lsp` and the scripted model endpoint:
 -- attach, the plan code action with progress, :InfiBuild, :InfiJudge diagnostics,
--- :InfiCancel, :InfiRun with ranges, :InfiRuns, :InfiAgents, :checkhealth.
+-- :InfiCancel, :InfiRun with ranges, :InfiRuns, :InfiAgents, :InfiEvolve, :checkhealth.
 -- Run by tests/nvim/run.sh, which sets the variables below.
 local here = vim.fs.dirname(debug.getinfo(1, "S").source:sub(2))
 local t = dofile(vim.fs.joinpath(here, "harness.lua"))
@@ -102,7 +102,7 @@ t.test("one client for the workspace root, with the settings as init_options and
   t.equal(client.config.init_options.model, { base_url = model_url, name = "scripted" }, "init_options.model")
   t.equal(client.settings.infiagent.run, { autonomy = "auto" }, "settings answered to workspace/configuration")
   t.equal(client.server_capabilities.executeCommandProvider.commands[1], "infiagent.run", "the server's commands")
-  for _, name in ipairs({ "InfiRun", "InfiPlan", "InfiBuild", "InfiJudge", "InfiCancel", "InfiRuns", "InfiAgents" }) do
+  for _, name in ipairs({ "InfiRun", "InfiPlan", "InfiBuild", "InfiJudge", "InfiCancel", "InfiRuns", "InfiAgents", "InfiEvolve" }) do
     t.truthy(vim.fn.exists(":" .. name) == 2, ":" .. name .. " exists")
   end
 end)
@@ -293,6 +293,16 @@ t.test(":InfiAgents shows the pyramid by level", function()
   local level3, level1, judge = text:find("Level 3", 1, true), text:find("Level 1", 1, true), text:find("Judge (level -1)", 1, true)
   t.truthy(level3 and level1 and judge and level3 < level1 and level1 < judge, "levels, highest first:\n" .. text)
   t.contains(text, "project_lead_agent", ":InfiAgents buffer")
+end)
+
+t.test(":InfiEvolve shows the proposal for the pyramid", function()
+  vim.cmd("InfiEvolve")
+  local bufnr = t.wait_for("the evolve buffer", function()
+    local found = vim.fn.bufnr("infiagent://evolve")
+    return found ~= -1 and vim.api.nvim_buf_line_count(found) > 1 and found
+  end, 10000)
+  t.truthy(buffer_text(bufnr):find("^Read %d+ run%(s%)"), "the proposal:\n" .. buffer_text(bufnr))
+  t.equal(vim.bo[bufnr].filetype, "diff", "shown as a diff")
 end)
 
 t.test(":checkhealth infiagent finds the binary, its version and the model", function()

@@ -33,6 +33,7 @@ export const ServerCommand = {
   cancel: 'infiagent.cancel',
   runs: 'infiagent.runs',
   agents: 'infiagent.agents',
+  evolve: 'infiagent.evolve',
 } as const;
 
 /** The notification with a run's structured state. */

@@ -16,6 +16,7 @@ export const PaletteCommand = {
   cancelRun: 'infiagent.cancelRun',
   showRuns: 'infiagent.showRuns',
   showAgents: 'infiagent.showAgents',
+  evolvePyramid: 'infiagent.evolvePyramid',
 } as const;
 
 /** What the commands work with. */
@@ -43,6 +44,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     [PaletteCommand.cancelRun]: (target) => cancelRun(deps, target),
     [PaletteCommand.showRuns]: (runId) => showRuns(deps, runId),
     [PaletteCommand.showAgents]: () => showAgents(deps),
+    [PaletteCommand.evolvePyramid]: () => evolvePyramid(deps),
   };
   return Object.entries(handlers).map(([id, handler]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
@@ -174,6 +176,15 @@ export function recordFile(status: RunStatus): string | undefined {
 async function showAgents(deps: CommandDeps): Promise<void> {
   await deps.view.refreshPyramid();
   await vscode.commands.executeCommand('infiagent.view.focus');
+}
+
+/**
+ * Evolve the Pyramid: the server reads the runs and quality scores, opens its
+ * proposal (a diff of the agent files) and asks before writing anything.
+ */
+async function evolvePyramid(deps: CommandDeps): Promise<void> {
+  const client = await deps.client();
+  await executeServerCommand(client, ServerCommand.evolve, { review: true });
 }
 
 interface RunPick extends vscode.QuickPickItem {

@@ -18,12 +18,37 @@ describe('palette commands', () => {
     await activate();
     const registered = [...testing.state.commands.keys()].sort();
     assert.deepEqual(registered, contributed.map((command) => command.command).sort());
-    const serverCommands = ['infiagent.run', 'infiagent.plan', 'infiagent.build', 'infiagent.judge', 'infiagent.cancel', 'infiagent.runs', 'infiagent.agents'];
+    const serverCommands = [
+      'infiagent.run',
+      'infiagent.plan',
+      'infiagent.build',
+      'infiagent.judge',
+      'infiagent.cancel',
+      'infiagent.runs',
+      'infiagent.agents',
+      'infiagent.evolve',
+      'infiagent.generatePyramid',
+    ];
     assert.deepEqual(registered.filter((command) => serverCommands.includes(command)), []);
     assert.deepEqual(
       contributed.map((command) => command.title),
-      ['Run Task…', 'Plan Project from Requirement', 'Build from Design', 'Judge Current File', 'Cancel Run', 'Show Runs', 'Show Agent Pyramid'],
+      [
+        'Run Task…',
+        'Plan Project from Requirement',
+        'Build from Design',
+        'Judge Current File',
+        'Cancel Run',
+        'Show Runs',
+        'Show Agent Pyramid',
+        'Evolve the Pyramid (Propose Changes)',
+      ],
     );
+  });
+
+  it('Evolve the Pyramid asks the server for a proposal to review', async () => {
+    const { client } = await activate();
+    await testing.run('infiagent.evolvePyramid');
+    assert.deepEqual((await client()).runCommands(), [{ command: 'infiagent.evolve', arguments: [{ review: true }] }]);
   });
 
   it('Run Task… sends the typed task alone when no file is open', async () => {

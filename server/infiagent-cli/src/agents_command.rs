@@ -1,4 +1,4 @@
-//! `infiagent agents list|show|graph|check`.
+//! `infiagent agents list|show|graph|check|stats|generate`.
 
 use std::path::PathBuf;
 
@@ -6,10 +6,12 @@ use clap::{Subcommand, ValueEnum};
 use infiagent_agents::{
     GraphFormat, Problem, Registry, check_pyramid, load_registry, render_graph,
 };
-use infiagent_engine::{Config, QualityScores};
+use infiagent_engine::{Config, ModelPool, QualityScores, check_candidates};
 use infiagent_tools::BASIC_TOOL_NAMES;
 
 use crate::{EXIT_FAILURE, EXIT_USAGE};
+
+mod generate;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum AgentsCommand {
@@ -34,6 +36,10 @@ pub(crate) enum AgentsCommand {
         #[arg(long, value_enum, default_value_t = Format::Dot)]
         format: Format,
     },
+    /// Have the model draft a pyramid of agents for a new domain; it is checked with
+    /// the DAG rules (problems go back to the model, up to 3 times) and written to
+    /// `.infiagent/agents/` only when valid.
+    Generate(generate::GenerateArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -43,13 +49,14 @@ pub(crate) enum Format {
     Json,
 }
 
-pub(crate) fn run(workspace: Option<PathBuf>, command: AgentsCommand) -> anyhow::Result<u8> {
+pub(crate) async fn run(workspace: Option<PathBuf>, command: AgentsCommand) -> anyhow::Result<u8> {
     let workspace = crate::folder_or_current(workspace)?;
     let (registry, mut problems) = load_registry(Some(&workspace));
     match command {
         AgentsCommand::Check => {
             let config = Config::load(&workspace)?;
             problems.extend(check_pyramid(&registry, BASIC_TOOL_NAMES, config.run.k_max));
+            problems.extend(check_candidates(&registry, &ModelPool::lazy(&config)));
             Ok(report(&registry, problems))
         }
         AgentsCommand::List => {
@@ -115,6 +122,7 @@ pub(crate) fn run(workspace: Option<PathBuf>, command: AgentsCommand) -> anyhow:
             println!("{}", render_graph(&registry, format));
             Ok(0)
         }
+        AgentsCommand::Generate(args) => generate::run(&workspace, args).await,
     }
 }
 

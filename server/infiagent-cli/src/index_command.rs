@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use infiagent_index::{Descriptor, IndexOptions, IndexStats, WorkspaceIndex};
+use infiagent_index::{Descriptor, Detail, IndexOptions, IndexStats, WorkspaceIndex};
 
 /// Describe every file of a folder as the agents see it.
 #[derive(Debug, clap::Args)]
@@ -19,14 +19,28 @@ pub struct IndexArgs {
 }
 
 /// Scans the folder with the cache under `<dir>/.infiagent/index/` and prints
-/// the descriptors (sorted by path), as JSON, or the statistics.
+/// the descriptors (sorted by path), as JSON, or the statistics. Printed
+/// descriptors are parsed, as an agent reads them; the statistics are the
+/// scan's (its first pass tags files, see `infiagent_index::Detail`).
 pub(crate) fn run(args: IndexArgs) -> anyhow::Result<u8> {
     let dir = crate::folder_or_current(args.dir.clone())?;
     let options = IndexOptions {
         cache_dir: Some(dir.join(".infiagent").join("index")),
         ..IndexOptions::default()
     };
-    let index = WorkspaceIndex::scan(&dir, &options)?;
+    let mut index = WorkspaceIndex::scan(&dir, &options)?;
+    let prints_descriptors = args.json || !args.stats;
+    if prints_descriptors {
+        let tagged: Vec<String> = index
+            .descriptors()
+            .filter(|descriptor| descriptor.detail == Detail::Tagged)
+            .map(|descriptor| descriptor.path.clone())
+            .collect();
+        if !tagged.is_empty() {
+            index.refine(WorkspaceIndex::parse_files(&dir, &options, &tagged));
+            index.save()?;
+        }
+    }
     match print(&index, &args) {
         Ok(()) => Ok(0),
         // The reader went away (`| head`): nothing more to say.
@@ -66,7 +80,7 @@ fn render_stats(stats: &IndexStats) -> String {
         0.0
     };
     format!(
-        "files: {}\nparsed: {}\ncached: {}\nskipped: {}\ndefinitions: {}\nbytes: {}\nelapsed: {} ms\nfiles per second: {:.0}",
+        "files: {}\ndescribed: {}\ncached: {}\nskipped: {}\ndefinitions: {}\nbytes: {}\nelapsed: {} ms\nfiles per second: {:.0}",
         stats.files,
         stats.parsed,
         stats.cached,
@@ -97,7 +111,7 @@ mod tests {
         };
         assert_eq!(
             render_stats(&stats),
-            "files: 10\nparsed: 4\ncached: 6\nskipped: 1\ndefinitions: 30\nbytes: 2048\nelapsed: 20 ms\nfiles per second: 500"
+            "files: 10\ndescribed: 4\ncached: 6\nskipped: 1\ndefinitions: 30\nbytes: 2048\nelapsed: 20 ms\nfiles per second: 500"
         );
     }
 }

@@ -4,8 +4,13 @@
 #![deny(missing_docs)]
 
 mod agents_command;
+mod bench_command;
+mod build_command;
 mod context_command;
+mod dataset_command;
+mod evolve_command;
 mod index_command;
+mod lsp_demo;
 mod progress;
 mod route_command;
 mod run_command;
@@ -16,6 +21,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub use build_command::BuildArgs;
 pub use progress::{Progress, StatusLine};
 pub use route_command::RouteArgs;
 pub use run_command::RunArgs;
@@ -44,6 +50,13 @@ pub struct Cli {
 enum Command {
     /// Run a task on the pyramid in a workspace.
     Run(RunArgs),
+    /// Build every script of a plan in its build order, independent scripts in parallel.
+    Build(BuildArgs),
+    /// Measure an agent on a benchmark (HumanEval): pass@1, tokens, cost.
+    Bench {
+        #[command(subcommand)]
+        command: bench_command::BenchCommand,
+    },
     /// Serve the Language Server Protocol on stdin/stdout (started by an editor).
     Lsp,
     /// Describe the workspace's files as the agents see them.
@@ -60,15 +73,29 @@ enum Command {
         #[command(subcommand)]
         command: agents_command::AgentsCommand,
     },
+    /// Training data from the workspace's runs.
+    Dataset {
+        #[command(subcommand)]
+        command: dataset_command::DatasetCommand,
+    },
+    /// Propose changes to the pyramid from quality scores and runs (prune, split,
+    /// router examples), as diffs; `--apply` writes them.
+    Evolve(evolve_command::EvolveArgs),
     /// Run the whole built-in pyramid offline, with a scripted model, on a bundled requirement.
     Demo {
-        /// A new or empty folder for the demo workspace (default: ./infiagent-demo).
+        /// A new or empty folder for the demo workspace (default: ./infiagent-demo;
+        /// with --lsp: ./infiagent-lsp-demo).
         dir: Option<PathBuf>,
         /// Instead, serve the scripted model as an OpenAI-compatible endpoint at this
         /// address (e.g. 127.0.0.1:8765; port 0 picks a free one) until Ctrl-C, so an
         /// editor can drive the language server offline.
         #[arg(long, value_name = "ADDR", conflicts_with = "dir")]
         serve_model: Option<std::net::SocketAddr>,
+        /// Instead, prepare DIR for an editor (the requirement, and a configuration
+        /// pointing at the scripted model served on a free loopback port until
+        /// Ctrl-C) and print the steps for VS Code and Neovim.
+        #[arg(long, conflicts_with = "serve_model")]
+        lsp: bool,
     },
 }
 
@@ -89,6 +116,8 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run_command::run(args).await,
+            Command::Build(args) => build_command::run(args).await,
+            Command::Bench { command } => bench_command::run(command).await,
             Command::Context(args) => context_command::run(args),
             Command::Route(args) => route_command::run(args),
             Command::Index(args) => index_command::run(args),
@@ -96,11 +125,19 @@ pub fn main() -> ExitCode {
                 infiagent_lsp::serve(tokio::io::stdin(), tokio::io::stdout()).await;
                 Ok(0)
             }
-            Command::Agents { workspace, command } => agents_command::run(workspace, command),
+            Command::Agents { workspace, command } => agents_command::run(workspace, command).await,
+            Command::Dataset { command } => dataset_command::run(command),
+            Command::Evolve(args) => evolve_command::run(args),
             Command::Demo {
                 dir,
                 serve_model: None,
+                lsp: false,
             } => run_command::demo(dir).await,
+            Command::Demo {
+                dir,
+                serve_model: None,
+                lsp: true,
+            } => lsp_demo::run(dir).await,
             Command::Demo {
                 serve_model: Some(addr),
                 ..

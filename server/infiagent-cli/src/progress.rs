@@ -154,6 +154,34 @@ impl<W: Write> Progress<W> {
                     output.status.as_str()
                 ))
             }
+            RunEvent::CandidatesJudged {
+                frame,
+                agent,
+                scores,
+                winner,
+                ..
+            } => {
+                let indent = frame.map(|frame| self.indent(frame)).unwrap_or_default();
+                let scores: Vec<String> = scores
+                    .iter()
+                    .map(|score| {
+                        format!(
+                            "{} {} {:.2}",
+                            score.model,
+                            score.status.as_str(),
+                            score.score
+                        )
+                    })
+                    .collect();
+                let choice = match winner {
+                    Some(winner) => format!("{winner} won"),
+                    None => "none succeeded, nothing merged".to_string(),
+                };
+                Some(format!(
+                    "{indent}  ⚖ candidates of {agent}: {choice} ({})",
+                    scores.join(", ")
+                ))
+            }
             RunEvent::AgentStep { .. }
             | RunEvent::ModelCalled { .. }
             | RunEvent::ToolStarted { .. }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use infiagent_agents::load_registry;
+use infiagent_agents::{Registry, load_registry};
 use infiagent_engine::{
     Autonomy, Config, Engine, FileRef, ModelOverrides, ModelPool, RunEnd, RunHandle, RunOutcome,
     RunRequest,
@@ -23,15 +23,25 @@ use infiagent_demo::{DEMO_TASK, SCRIPTED_MODEL_NAME, ScriptedModel, files};
 /// Arguments of `infiagent run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The workspace the agents work in (default: the current directory).
-    #[arg(long, short = 'w')]
-    workspace: Option<PathBuf>,
+    #[command(flatten)]
+    engine: EngineArgs,
     /// The agent to run (default: the top of the pyramid).
     #[arg(long)]
     agent: Option<String>,
     /// A file the task is about (repeatable), relative to the workspace.
     #[arg(long = "file", short = 'f')]
     files: Vec<String>,
+    /// The task, in your words.
+    task: String,
+}
+
+/// The flags of the commands that run agents: the workspace, the model, the
+/// autonomy and the output format.
+#[derive(Debug, Args)]
+pub(crate) struct EngineArgs {
+    /// The workspace the agents work in (default: the current directory).
+    #[arg(long, short = 'w')]
+    workspace: Option<PathBuf>,
     /// Model endpoint protocol.
     #[arg(long, value_enum)]
     provider: Option<ProviderArg>,
@@ -47,11 +57,9 @@ pub struct RunArgs {
     /// Who approves shell commands and installs: ask (on the terminal), auto, review.
     #[arg(long, value_enum)]
     autonomy: Option<AutonomyArg>,
-    /// Print the final output as one JSON object on stdout.
+    /// Print the result as one JSON object on stdout.
     #[arg(long)]
     json: bool,
-    /// The task, in your words.
-    task: String,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -69,39 +77,57 @@ enum AutonomyArg {
 
 /// How the final result is printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Output {
+pub(crate) enum Output {
     Human,
     Json,
 }
 
-pub(crate) async fn run(args: RunArgs) -> anyhow::Result<u8> {
-    let workspace = workspace_dir(args.workspace.as_deref())?;
-    let mut config = Config::load(&workspace)?;
-    config.apply_env(|name| std::env::var(name).ok())?;
-    config.apply_overrides(&ModelOverrides {
-        provider: args.provider.map(|provider| match provider {
-            ProviderArg::Openai => Provider::Openai,
-            ProviderArg::Anthropic => Provider::Anthropic,
-        }),
-        base_url: args.base_url,
-        model: args.model,
-        api_key_env: args.api_key_env,
-    });
-    if let Some(autonomy) = args.autonomy {
-        config.run.autonomy = match autonomy {
-            AutonomyArg::Ask => Autonomy::Ask,
-            AutonomyArg::Auto => Autonomy::Auto,
-            AutonomyArg::Review => Autonomy::Review,
-        };
+impl EngineArgs {
+    /// The workspace folder, checked to be a directory.
+    pub(crate) fn workspace(&self) -> anyhow::Result<PathBuf> {
+        workspace_dir(self.workspace.as_deref())
     }
-    config.validate()?;
+
+    /// The configuration of `workspace`: its file, then `INFIAGENT_*` variables,
+    /// then these flags; validated.
+    pub(crate) fn config(&self, workspace: &Path) -> anyhow::Result<Config> {
+        let mut config = Config::load(workspace)?;
+        config.apply_env(|name| std::env::var(name).ok())?;
+        config.apply_overrides(&ModelOverrides {
+            provider: self.provider.map(|provider| match provider {
+                ProviderArg::Openai => Provider::Openai,
+                ProviderArg::Anthropic => Provider::Anthropic,
+            }),
+            base_url: self.base_url.clone(),
+            model: self.model.clone(),
+            api_key_env: self.api_key_env.clone(),
+        });
+        if let Some(autonomy) = self.autonomy {
+            config.run.autonomy = match autonomy {
+                AutonomyArg::Ask => Autonomy::Ask,
+                AutonomyArg::Auto => Autonomy::Auto,
+                AutonomyArg::Review => Autonomy::Review,
+            };
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub(crate) fn output(&self) -> Output {
+        if self.json {
+            Output::Json
+        } else {
+            Output::Human
+        }
+    }
+}
+
+pub(crate) async fn run(args: RunArgs) -> anyhow::Result<u8> {
+    let workspace = args.engine.workspace()?;
+    let config = args.engine.config(&workspace)?;
     let models = ModelPool::from_config(&config)?;
     let files = crate::files_named_by_user(args.files);
-    let output = if args.json {
-        Output::Json
-    } else {
-        Output::Human
-    };
+    let output = args.engine.output();
     execute(
         &workspace, config, models, args.agent, args.task, files, output,
     )
@@ -146,7 +172,7 @@ pub(crate) async fn demo(dir: Option<PathBuf>) -> anyhow::Result<u8> {
     .await?;
     if code == 0 {
         eprintln!(
-            "\nTry it: cd {} && python3 textstats.py && python3 numstats.py\nPoint it at a real model: see README.md (infiagent run --base-url ... --model ... \"TASK\").",
+            "\nTry it: cd {} && python3 textstats.py && python3 numstats.py\nSee the judge's rejection and repair it in an editor: infiagent demo --lsp\nPoint it at a real model: see README.md (infiagent run --base-url ... --model ... \"TASK\").",
             dir.display()
         );
     }
@@ -186,14 +212,9 @@ async fn execute(
     files: Vec<FileRef>,
     output: Output,
 ) -> anyhow::Result<u8> {
-    let (registry, problems) = load_registry(Some(workspace));
-    if !problems.is_empty() {
-        for problem in &problems {
-            eprintln!("{problem}");
-        }
-        eprintln!("error: fix the agent files above (see `infiagent agents check`)");
+    let Some(registry) = load_pyramid(workspace) else {
         return Ok(EXIT_USAGE);
-    }
+    };
     let agent_names: BTreeSet<String> = registry.agents().map(|agent| agent.name.clone()).collect();
     let editor = Arc::new(TerminalEditor {
         autonomy: config.run.autonomy,
@@ -217,6 +238,19 @@ async fn execute(
     Ok(exit_code(&outcome))
 }
 
+/// The workspace's pyramid; `None` after printing its problems.
+pub(crate) fn load_pyramid(workspace: &Path) -> Option<Registry> {
+    let (registry, problems) = load_registry(Some(workspace));
+    if problems.is_empty() {
+        return Some(registry);
+    }
+    for problem in &problems {
+        eprintln!("{problem}");
+    }
+    eprintln!("error: fix the agent files above (see `infiagent agents check`)");
+    None
+}
+
 /// Renders events until the run ends; Ctrl-C cancels it (twice: exit at once).
 async fn watch(handle: RunHandle, progress: &mut Progress<std::io::Stderr>) -> RunOutcome {
     let RunHandle {
@@ -226,13 +260,16 @@ async fn watch(handle: RunHandle, progress: &mut Progress<std::io::Stderr>) -> R
         ..
     } = handle;
     let mut interrupts = 0;
+    // One listener for the whole run: a signal between two events is not lost.
+    let mut interrupt = Box::pin(tokio::signal::ctrl_c());
     loop {
         tokio::select! {
             event = events.recv() => match event {
                 Some(event) => progress.on_event(&event),
                 None => break,
             },
-            _ = tokio::signal::ctrl_c() => {
+            _ = &mut interrupt => {
+                interrupt = Box::pin(tokio::signal::ctrl_c());
                 interrupts += 1;
                 if interrupts > 1 {
                     eprintln!("\ninterrupted twice: exiting now");

@@ -7,6 +7,9 @@ use std::path::Path;
 use infiagent_engine::Autonomy;
 use infiagent_tools::{Approval, ApprovalRequest, Editor, EditorWrite};
 
+/// One question on the terminal at a time: runs of a build ask concurrently.
+static QUESTION: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Asks approvals on the terminal according to the autonomy setting.
 pub(crate) struct TerminalEditor {
     pub autonomy: Autonomy,
@@ -33,6 +36,7 @@ impl Editor for TerminalEditor {
                     );
                     return Approval::Deny;
                 }
+                let _turn = QUESTION.lock().await;
                 let question = format!(
                     "\n{} wants to run {}: `{}`\nAllow? [y/N] ",
                     request.agent, request.tool, request.summary

@@ -71,6 +71,28 @@ fn agents_check_reports_each_problem_with_its_position() {
 }
 
 #[test]
+fn agents_check_reports_candidates_without_a_model() {
+    let workspace = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(workspace.path().join(".infiagent")).unwrap();
+    std::fs::write(
+        workspace.path().join(".infiagent/config.toml"),
+        "[models.strong]\nname = \"big\"\n",
+    )
+    .unwrap();
+    write_agent(
+        workspace.path(),
+        "pick.md",
+        "---\nname: pick_agent\nlevel: 1\ndescription: Tries models.\ntools: [file_read]\ncandidates: [strong, missing]\n---\nPrompt.\n",
+    );
+    let output = infiagent(&["agents", "check"], workspace.path());
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("pick.md:6:"), "{stdout}");
+    assert!(stdout.contains("missing"), "{stdout}");
+    assert!(!stdout.contains("strong'"), "{stdout}");
+}
+
+#[test]
 fn agents_graph_json_lists_nodes_and_edges() {
     let workspace = tempfile::tempdir().unwrap();
     let output = infiagent(&["agents", "graph", "--format", "json"], workspace.path());
@@ -159,6 +181,27 @@ fn demo_runs_offline_end_to_end() {
         stderr.contains("✗ execute_code failed"),
         "the failing first numstats.py is shown"
     );
+    // The judge rejects the second numstats.py, which its design does not allow,
+    // and the builder repairs it before the judge approves.
+    let finding = &infiagent_demo::rejection_findings()[0];
+    let rejection = format!("numstats.py:{}: {}", finding.line.unwrap(), finding.message);
+    let position = |needle: &str, from: usize| {
+        stderr[from..]
+            .find(needle)
+            .map(|at| from + at)
+            .unwrap_or_else(|| panic!("no {needle:?} after byte {from} in:\n{stderr}"))
+    };
+    let rejected = position("⚖ verdict on code_builder_agent: error", 0);
+    let shown = position(&rejection, rejected);
+    let approved = position("⚖ verdict on code_builder_agent: success", shown);
+    position(
+        "✓ code_builder_agent(project_design_numstats.md): success",
+        approved,
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("numstats.py")).unwrap(),
+        infiagent_demo::files::NUMSTATS
+    );
     assert!(text(&output.stdout).starts_with("status: success\n"));
     for file in [
         "textstats.py",
@@ -170,6 +213,83 @@ fn demo_runs_offline_end_to_end() {
     let again = infiagent(&["demo", dir.to_str().unwrap()], parent.path());
     assert_eq!(again.status.code(), Some(2), "a used folder is refused");
     assert!(text(&again.stderr).contains("exists and is not empty"));
+}
+
+/// Starts `infiagent demo --lsp DIR` and reads what it prints up to the line
+/// that says it is serving; returns the process, the text and the model's address.
+fn start_lsp_demo(dir: &Path) -> (std::process::Child, String, String) {
+    use std::io::BufRead;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_infiagent"))
+        .args(["demo", "--lsp"])
+        .arg(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut printed = String::new();
+    loop {
+        let mut line = String::new();
+        assert_ne!(reader.read_line(&mut line).unwrap(), 0, "{printed}");
+        printed.push_str(&line);
+        if line.starts_with("Serving the model until Ctrl-C.") {
+            break;
+        }
+    }
+    let base_url = printed
+        .split("served at ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    (child, printed, base_url)
+}
+
+#[test]
+fn demo_lsp_prepares_the_workspace_and_serves_the_model() {
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("lsp-demo");
+    let (mut first, printed, base_url) = start_lsp_demo(&dir);
+    assert!(
+        printed.contains("\"Repair with code_editor_agent\""),
+        "{printed}"
+    );
+    let config = std::fs::read_to_string(dir.join(".infiagent/config.toml")).unwrap();
+    assert!(
+        config.contains(&format!("base_url = \"{base_url}\"")),
+        "{config}"
+    );
+    assert!(config.contains("max_repairs = 0"), "{config}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("requirement.md")).unwrap(),
+        infiagent_demo::files::REQUIREMENT
+    );
+    let address = base_url
+        .trim_start_matches("http://")
+        .trim_end_matches("/v1")
+        .to_string();
+    std::net::TcpStream::connect(&address).expect("the model is served");
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    // The same folder again: its configuration now names the new port.
+    let (mut second, _, base_url) = start_lsp_demo(&dir);
+    let config = std::fs::read_to_string(dir.join(".infiagent/config.toml")).unwrap();
+    assert!(
+        config.contains(&format!("base_url = \"{base_url}\"")),
+        "{config}"
+    );
+    second.kill().unwrap();
+    second.wait().unwrap();
+
+    std::fs::write(parent.path().join("notes.txt"), "mine").unwrap();
+    let refused = infiagent(
+        &["demo", "--lsp", parent.path().to_str().unwrap()],
+        parent.path(),
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains("was not prepared by `infiagent demo --lsp`"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,11 +5,11 @@
 
 use std::collections::HashMap;
 
-use infiagent_engine::TOOL_ERROR_PREFIX;
+use infiagent_engine::{FINAL_OUTPUT, TOOL_ERROR_PREFIX};
 use infiagent_model::{ChatModel, ChatRequest, ChatResponse, Message, ModelError, ToolCall, Usage};
 use serde_json::{Value, json};
 
-use crate::files;
+use crate::{design_check, files};
 
 /// A model that needs no network: scripted replies, real tools.
 #[derive(Debug, Default)]
@@ -391,6 +391,34 @@ fn planner(conversation: &Conversation) -> Reply {
     ))
 }
 
+/// The versions of a script the scripted builder writes: the first, the one it
+/// writes after a failed self-test, and the one that meets the design.
+struct Versions {
+    first: &'static str,
+    self_tested: &'static str,
+    fixed: &'static str,
+}
+
+fn versions(script: &str) -> Option<Versions> {
+    match script {
+        "textstats.py" => Some(Versions {
+            first: files::TEXTSTATS,
+            self_tested: files::TEXTSTATS,
+            fixed: files::TEXTSTATS,
+        }),
+        "numstats.py" => Some(Versions {
+            first: files::NUMSTATS_FIRST,
+            self_tested: files::NUMSTATS_SECOND,
+            fixed: files::NUMSTATS,
+        }),
+        _ => None,
+    }
+}
+
+/// The builder's part, and the editor's when it repairs what the judge found: the
+/// builder writes its first version, runs it, fixes what its self-test shows, and
+/// after a rejection by the judge writes the version that meets the design; the
+/// editor writes that version at once.
 fn builder(conversation: &Conversation) -> Reply {
     let Some(script) = conversation
         .task
@@ -405,26 +433,30 @@ fn builder(conversation: &Conversation) -> Reply {
             "the task names no script to build",
         ));
     };
-    let (first_version, fixed_version) = match script.as_str() {
-        "textstats.py" => (files::TEXTSTATS, files::TEXTSTATS),
-        "numstats.py" => (files::NUMSTATS_FIRST, files::NUMSTATS),
-        other => {
-            return Reply::Final(final_output(
-                "error",
-                "",
-                &format!("the scripted demo model cannot build '{other}'"),
-            ));
-        }
+    let Some(versions) = versions(&script) else {
+        return Reply::Final(final_output(
+            "error",
+            "",
+            &format!("the scripted demo model cannot build '{script}'"),
+        ));
     };
+    let repairing = conversation.agent == "code_editor_agent";
     let Some(last) = conversation.exchanges.last() else {
+        let mut reads = conversation.files.clone();
+        if repairing {
+            // The judge's finding names the design the script must meet.
+            reads.extend(backquoted_designs(&conversation.task));
+        }
+        reads.dedup();
         return Reply::Calls(
-            conversation
-                .files
+            reads
                 .iter()
                 .map(|path| call("file_read", json!({"path": path})))
                 .collect(),
         );
     };
+    // The judge rejected an earlier final output of this agent.
+    let rejected = !conversation.called(FINAL_OUTPUT).is_empty();
     let writes = conversation.called("file_write").len();
     let write = |content: &str| {
         Reply::Calls(vec![call(
@@ -433,9 +465,18 @@ fn builder(conversation: &Conversation) -> Reply {
         )])
     };
     match last.name.as_str() {
-        _ if writes == 0 => write(first_version),
+        _ if writes == 0 && repairing => write(versions.fixed),
+        _ if writes == 0 => write(versions.first),
         "file_write" => Reply::Calls(vec![call("execute_code", json!({"path": script}))]),
-        "execute_code" if last.failed() => write(fixed_version),
+        "execute_code" if last.failed() && rejected => write(versions.fixed),
+        "execute_code" if last.failed() => write(versions.self_tested),
+        "execute_code" if repairing || rejected => Reply::Final(final_output(
+            "success",
+            &format!(
+                "Repaired `{script}` as the judge asked, following its design; its self-test ran with execute_code and printed ok."
+            ),
+            "",
+        )),
         "execute_code" => Reply::Final(final_output(
             "success",
             &format!(
@@ -443,46 +484,74 @@ fn builder(conversation: &Conversation) -> Reply {
             ),
             "",
         )),
-        // The judge rejected the output: write the fixed version and check again.
-        _ => write(fixed_version),
+        // The judge rejected the output: write the version that meets the design
+        // and check again.
+        _ => write(versions.fixed),
     }
 }
 
+/// Design files named in backquotes in `text`.
+fn backquoted_designs(text: &str) -> Vec<String> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|quoted| design_check::is_script_design(quoted))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The judge's part: it runs and reads the scripts it is given, reads their design
+/// files (given, or found by the planner's naming rule) and the other documents,
+/// then rules: a script that fails when run, or that lacks what its design asks
+/// for, is rejected with findings at the lines concerned.
 fn judge(conversation: &Conversation) -> Reply {
     if conversation.exchanges.is_empty() {
-        let mut calls: Vec<(String, Value)> = conversation
-            .files
-            .iter()
-            .filter(|path| path.ends_with(".py"))
-            .map(|path| call("execute_code", json!({"path": path})))
-            .collect();
-        calls.extend(
-            conversation
-                .files
-                .iter()
-                .filter(|path| path.ends_with(".md"))
-                .map(|path| call("file_read", json!({"path": path}))),
-        );
-        if calls.is_empty() {
-            calls.push(call("dir_list", json!({"path": "."})));
-        }
-        return Reply::Calls(calls);
+        return Reply::Calls(judge_reads(&conversation.files));
     }
-    let failures: Vec<&Exchange> = conversation
-        .exchanges
-        .iter()
-        .filter(|exchange| exchange.failed())
-        .collect();
-    if failures.is_empty() {
-        let checked: Vec<String> = conversation
-            .exchanges
-            .iter()
-            .map(|exchange| match exchange.name.as_str() {
-                "execute_code" => format!("ran `{}` (it passed its self-test)", exchange.path()),
-                "file_read" => format!("read `{}`", exchange.path()),
-                _ => format!("listed `{}`", exchange.path()),
-            })
-            .collect();
+    let mut findings: Vec<Value> = Vec::new();
+    let mut checked: Vec<String> = Vec::new();
+    for exchange in &conversation.exchanges {
+        let path = exchange.path();
+        let given = conversation.files.iter().any(|file| file == path);
+        match exchange.name.as_str() {
+            "execute_code" if exchange.failed() => findings.push(json!({
+                "path": path,
+                "line": traceback_line(&exchange.result, path),
+                "severity": "error",
+                "message": format!("`{path}` fails: {}", last_error_line(&exchange.result)),
+            })),
+            "execute_code" => checked.push(format!("ran `{path}` (it passed its self-test)")),
+            // A script that cannot be read cannot be run either: reported above.
+            // A design looked for by its name may not exist.
+            "file_read" if exchange.failed() && (path.ends_with(".py") || !given) => {}
+            "file_read" if !exchange.failed() && design_check::is_script_design(path) => {
+                let designed = design_check::designed_script(&exchange.result);
+                let Some((script, script_text)) = designed
+                    .and_then(|script| read_text(conversation, script).map(|text| (script, text)))
+                else {
+                    // A design whose script is not here (a plan being judged).
+                    checked.push(format!("read `{path}`"));
+                    continue;
+                };
+                let found = design_check::check(path, &exchange.result, script, script_text);
+                if found.is_empty() {
+                    checked.push(format!(
+                        "checked `{script}` against `{path}` (it defines {} as asked)",
+                        design_check::function_names(&exchange.result).join(", ")
+                    ));
+                }
+                findings.extend(found.iter().map(|finding| json!(finding)));
+            }
+            _ if exchange.failed() => findings.push(json!({
+                "path": path,
+                "severity": "error",
+                "message": format!("`{path}`: {}", last_error_line(&exchange.result)),
+            })),
+            "file_read" => checked.push(format!("read `{path}`")),
+            _ => checked.push(format!("listed `{path}`")),
+        }
+    }
+    if findings.is_empty() {
         return Reply::Final(final_output(
             "success",
             &format!(
@@ -492,25 +561,54 @@ fn judge(conversation: &Conversation) -> Reply {
             "",
         ));
     }
-    let findings: Vec<Value> = failures
+    let messages: Vec<&str> = findings
         .iter()
-        .map(|failure| {
-            let path = failure.path();
-            json!({
-                "path": path,
-                "line": traceback_line(&failure.result, path),
-                "severity": "error",
-                "message": format!("`{path}` fails: {}", last_error_line(&failure.result)),
-            })
-        })
+        .filter_map(|finding| finding["message"].as_str())
         .collect();
     let mut verdict = final_output(
         "error",
-        "The result does not meet the instruction: a script fails its self-test.",
-        &format!("{} check(s) failed", failures.len()),
+        "The result does not meet the instruction: a script fails when run or lacks what its design asks for.",
+        &messages.join(" "),
     );
     verdict["findings"] = Value::Array(findings);
     Reply::Final(verdict)
+}
+
+/// What the judge looks at first: each script run and read, each document read,
+/// and the design of each script.
+fn judge_reads(files: &[String]) -> Vec<(String, Value)> {
+    let scripts: Vec<&String> = files.iter().filter(|path| path.ends_with(".py")).collect();
+    let mut calls: Vec<(String, Value)> = scripts
+        .iter()
+        .map(|path| call("execute_code", json!({"path": path})))
+        .collect();
+    let mut reads: Vec<String> = scripts.iter().map(|path| path.to_string()).collect();
+    reads.extend(files.iter().filter(|path| path.ends_with(".md")).cloned());
+    for script in &scripts {
+        let design = design_check::design_path_of(script);
+        if !reads.contains(&design) {
+            reads.push(design);
+        }
+    }
+    calls.extend(
+        reads
+            .into_iter()
+            .map(|path| call("file_read", json!({"path": path}))),
+    );
+    if calls.is_empty() {
+        calls.push(call("dir_list", json!({"path": "."})));
+    }
+    calls
+}
+
+/// The text of `path` as an earlier `file_read` returned it.
+fn read_text<'a>(conversation: &'a Conversation, path: &str) -> Option<&'a str> {
+    conversation
+        .called("file_read")
+        .into_iter()
+        .rev()
+        .find(|exchange| exchange.path() == path && !exchange.failed())
+        .map(|exchange| exchange.result.as_str())
 }
 
 /// The line of `path` a Python traceback points at last.

@@ -15,11 +15,14 @@ use infiagent_tools::{BASIC_TOOL_NAMES, ToolContext, ToolDef, ToolOutput};
 use serde_json::json;
 
 use crate::audit;
+use crate::candidates;
 use crate::context::{self, Environment, Summarizer};
 use crate::events::{Frame, FrameId, RunEvent};
 use crate::output::{FinalOutput, Findings, Status, final_output_schema};
 use crate::prompt::{self, AgentCall, FileRef, Placeholders, StackEntry};
 use crate::run::RunShared;
+use crate::site::Site;
+use crate::trajectory;
 
 /// Name of the tool every agent finishes with.
 pub const FINAL_OUTPUT: &str = "final_output";
@@ -45,6 +48,20 @@ pub(crate) struct AgentResult {
     pub output: FinalOutput,
     /// Files it and its children changed.
     pub changed: BTreeSet<String>,
+    /// The judge's verdict on this output, when the judge gave one (for the judge
+    /// itself: the verdict it gave).
+    pub verdict: Option<Verdict>,
+}
+
+/// A verdict of the judge, scored.
+#[derive(Clone, Debug)]
+pub(crate) struct Verdict {
+    pub output: FinalOutput,
+    /// In [0, 1]: the judge's own score when its output gives one (`score: 0.8`),
+    /// else 1 for success and 0 for error; 0 when the runtime overruled it.
+    pub score: f64,
+    /// The judge's frame.
+    pub frame: FrameId,
 }
 
 /// One invocation of an agent.
@@ -57,6 +74,10 @@ pub(crate) struct Invocation {
     pub stack: Vec<StackEntry>,
     /// Set when the runtime asks the judge to audit another agent's output.
     pub audit: Option<AuditSubject>,
+    /// Where its tools act (inherited by its children).
+    pub site: Arc<Site>,
+    /// The candidate model it runs on, when it is one of its agent's candidates.
+    pub candidate: Option<String>,
 }
 
 /// The output the runtime asks the judge to audit.
@@ -66,6 +87,15 @@ pub(crate) struct AuditSubject {
     pub output: String,
     /// Files the audited agent wrote.
     pub changed: Vec<String>,
+}
+
+/// Whether the judge is asked for a score.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scoring {
+    /// A verdict is enough.
+    VerdictOnly,
+    /// A verdict and a `score:` line.
+    Scored,
 }
 
 type AgentFuture = Pin<Box<dyn Future<Output = Result<AgentResult, Abort>> + Send>>;
@@ -79,14 +109,21 @@ pub(crate) fn run_agent(shared: Arc<RunShared>, invocation: Invocation) -> Agent
                 invocation.agent
             )));
         };
+        if candidates::applies(&def, &invocation) {
+            return candidates::run(shared, def, invocation).await;
+        }
         let frame = shared.next_frame_id();
+        let mut label = label(&def.name, &invocation.files);
+        if let Some(model) = &invocation.candidate {
+            label.push_str(&format!(" [{model}]"));
+        }
         shared
             .emit(RunEvent::AgentStarted {
                 frame: Frame {
                     id: frame,
                     parent: invocation.parent,
                     agent: def.name.clone(),
-                    label: label(&def.name, &invocation.files),
+                    label,
                     task_summary: prompt::summarize(&invocation.task, 120),
                     depth: u32::try_from(invocation.stack.len() + 1).unwrap_or(u32::MAX),
                 },
@@ -94,7 +131,7 @@ pub(crate) fn run_agent(shared: Arc<RunShared>, invocation: Invocation) -> Agent
             .await;
         let mut invocation = invocation;
         let evidence = if def.name == JUDGE_AGENT {
-            let evidence = gather_evidence(&shared, &invocation).await;
+            let evidence = gather_evidence(&invocation).await;
             invocation.task.push_str(&evidence.render());
             Some(evidence)
         } else {
@@ -110,23 +147,37 @@ pub(crate) fn run_agent(shared: Arc<RunShared>, invocation: Invocation) -> Agent
                     "judge_said": result.output, "verdict": verdict,
                 }));
             }
+            let score = if overruled {
+                0.0
+            } else {
+                candidates::score(&verdict)
+            };
             result.output = verdict;
+            result.verdict = Some(Verdict {
+                output: result.output.clone(),
+                score,
+                frame,
+            });
             let audited_agent = agent
                 .invocation
                 .audit
                 .as_ref()
                 .map(|subject| subject.agent.clone());
             shared.journal_verdict(audited_agent.clone(), &result.output, overruled);
-            let files = verdict_files(&agent.invocation, &result.output);
-            shared
-                .emit(RunEvent::Verdict {
-                    frame,
-                    audited_agent,
-                    files,
-                    verdict: result.output.clone(),
-                    overruled,
-                })
-                .await;
+            // A verdict on a candidate's copy concerns files the workspace may never
+            // hold: the winner's is reported once its changes are merged.
+            if agent.invocation.site.is_workspace() {
+                let files = verdict_files(&agent.invocation, &result.output);
+                shared
+                    .emit(RunEvent::Verdict {
+                        frame,
+                        audited_agent,
+                        files,
+                        verdict: result.output.clone(),
+                        overruled,
+                    })
+                    .await;
+            }
         }
         match &result {
             Ok(result) => {
@@ -134,6 +185,7 @@ pub(crate) fn run_agent(shared: Arc<RunShared>, invocation: Invocation) -> Agent
                     "kind": "agent_end", "frame": frame, "agent": agent.def.name,
                     "final_output": result.output,
                     "changed_paths": result.changed,
+                    "conversation": trajectory::conversation(&agent.tools, &agent.messages),
                 }));
                 shared.journal_agent(&agent.def.name, result.output.status);
                 shared
@@ -178,11 +230,11 @@ fn verdict_files(invocation: &Invocation, verdict: &FinalOutput) -> Vec<String> 
 }
 
 /// The runtime's own checks before the judge's model looks (see [`audit`]).
-async fn gather_evidence(shared: &RunShared, invocation: &Invocation) -> audit::Evidence {
+async fn gather_evidence(invocation: &Invocation) -> audit::Evidence {
     let context = ToolContext {
-        cancel: shared.cancel.child_token(),
+        cancel: invocation.site.tools.cancel.child_token(),
         agent: JUDGE_AGENT.to_string(),
-        ..shared.tool_context.clone()
+        ..invocation.site.tools.clone()
     };
     let (named, generated) = match &invocation.audit {
         Some(subject) => (audit::named_paths(&subject.output), subject.changed.clone()),
@@ -211,6 +263,8 @@ struct AgentLoop {
     repairs: u32,
     /// The model this agent talks to (known once it runs).
     model_name: String,
+    /// The judge's last verdict on an output of this agent.
+    last_verdict: Option<Verdict>,
     /// C_ENV: its own trajectory, compressed as it grows.
     environment: Environment,
     /// C_LM as last rendered, and how many touched files it accounted for.
@@ -243,6 +297,7 @@ impl AgentLoop {
             last_malformed: String::new(),
             repairs: 0,
             model_name: String::new(),
+            last_verdict: None,
             environment,
             memory: None,
         }
@@ -258,10 +313,15 @@ impl AgentLoop {
     }
 
     async fn run(&mut self) -> Result<AgentResult, Abort> {
+        let model = self
+            .invocation
+            .candidate
+            .as_deref()
+            .or(self.def.model.as_deref());
         let entry = self
             .shared
             .models
-            .get(self.def.model.as_deref())
+            .get(model)
             .map_err(|err| Abort::Fatal(format!("agent '{}': {err}", self.def.name)))?;
         self.model_name = entry.model.name().to_string();
         let shared = self.shared.clone();
@@ -282,8 +342,8 @@ impl AgentLoop {
             .max_steps
             .unwrap_or(self.shared.config.run.max_steps);
         for step in 1..=max_steps {
-            if self.shared.cancel.is_cancelled() {
-                return Err(self.shared.abort_reason());
+            if self.invocation.site.tools.cancel.is_cancelled() {
+                return Err(self.invocation.site.abort_reason(&self.shared));
             }
             self.shared
                 .emit(RunEvent::AgentStep {
@@ -303,7 +363,7 @@ impl AgentLoop {
             };
             let started = Instant::now();
             let reply = tokio::select! {
-                () = self.shared.cancel.cancelled() => return Err(self.shared.abort_reason()),
+                () = self.invocation.site.tools.cancel.cancelled() => return Err(self.invocation.site.abort_reason(&self.shared)),
                 reply = entry.model.chat(&request) => reply,
             };
             let response = match reply {
@@ -328,7 +388,7 @@ impl AgentLoop {
                         entry.model.name(),
                         self.def.name
                     );
-                    return Err(self.shared.abort(reason));
+                    return Err(self.invocation.site.abort(&self.shared, reason));
                 }
             };
             self.shared
@@ -359,11 +419,8 @@ impl AgentLoop {
             .shared
             .index()
             .map(|index| {
-                let index = index
-                    .read()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 context::memory_index(
-                    &index,
+                    index,
                     &self.invocation.task,
                     self.invocation
                         .files
@@ -420,7 +477,7 @@ impl AgentLoop {
             };
             let started = Instant::now();
             let reply = tokio::select! {
-                () = self.shared.cancel.cancelled() => return Err(self.shared.abort_reason()),
+                () = self.invocation.site.tools.cancel.cancelled() => return Err(self.invocation.site.abort_reason(&self.shared)),
                 reply = entry.model.chat(&request) => reply,
             };
             if let Ok(response) = reply {
@@ -439,7 +496,7 @@ impl AgentLoop {
         self.shared.trajectory.record(json!({
             "kind": "context_compressed", "frame": self.frame, "step": step,
             "dropped_messages": dropped.messages.len(), "method": method,
-            "summary": summary,
+            "summary": summary, "messages": dropped.messages,
         }));
         self.environment.set_summary(summary);
         Ok(())
@@ -449,6 +506,7 @@ impl AgentLoop {
         AgentResult {
             output,
             changed: std::mem::take(&mut self.changed),
+            verdict: self.last_verdict.take(),
         }
     }
 
@@ -570,9 +628,21 @@ impl AgentLoop {
             && self.def.name != JUDGE_AGENT
             && output.status == Status::Success;
         if !audited {
+            // Any earlier verdict was on another output.
+            self.last_verdict = None;
+            if self.invocation.candidate.is_some() && output.status == Status::Success {
+                // A candidate is judged in its copy whatever its `audit:` says, once.
+                self.last_verdict = Some(self.audit(&output, Scoring::Scored).await?);
+            }
             return Ok(Some(output));
         }
-        let verdict = self.audit(&output).await?;
+        let scoring = match self.invocation.candidate {
+            Some(_) => Scoring::Scored,
+            None => Scoring::VerdictOnly,
+        };
+        let verdict = self.audit(&output, scoring).await?;
+        self.last_verdict = Some(verdict.clone());
+        let verdict = verdict.output;
         if verdict.status == Status::Success {
             return Ok(Some(output));
         }
@@ -603,7 +673,7 @@ impl AgentLoop {
     }
 
     /// The execution-level audit: the runtime, not the prompt, asks the judge.
-    async fn audit(&mut self, output: &FinalOutput) -> Result<FinalOutput, Abort> {
+    async fn audit(&mut self, output: &FinalOutput, scoring: Scoring) -> Result<Verdict, Abort> {
         let mut files = self.invocation.files.clone();
         for path in &self.changed {
             if !files.iter().any(|file| &file.path == path) {
@@ -613,12 +683,15 @@ impl AgentLoop {
                 });
             }
         }
-        let task = format!(
+        let mut task = format!(
             "Verify the result of a task carried out by `{agent}`. Do not carry out the task yourself: check that the result is true and meets the instruction.\n\n### Original instruction\n{instruction}\n\n### Reported result\n{result}",
             agent = self.def.name,
             instruction = self.invocation.task.trim(),
             result = output.output.trim(),
         );
+        if scoring == Scoring::Scored {
+            task.push_str(candidates::SCORE_REQUEST);
+        }
         let invocation = Invocation {
             agent: JUDGE_AGENT.to_string(),
             task,
@@ -630,6 +703,8 @@ impl AgentLoop {
                 output: output.output.clone(),
                 changed: self.changed.iter().cloned().collect(),
             }),
+            site: self.invocation.site.clone(),
+            candidate: None,
         };
         let result = run_agent(self.shared.clone(), invocation).await?;
         self.shared.quality.record(
@@ -637,7 +712,11 @@ impl AgentLoop {
             &self.model_name,
             result.output.status == Status::Success,
         );
-        Ok(result.output)
+        Ok(result.verdict.unwrap_or_else(|| Verdict {
+            score: candidates::score(&result.output),
+            output: result.output,
+            frame: self.frame,
+        }))
     }
 
     /// Runs one tool call (not `final_output`).
@@ -672,19 +751,22 @@ impl AgentLoop {
                 malformed: true,
             })
         } else if BASIC_TOOL_NAMES.contains(&call.name.as_str()) {
+            let site = &self.invocation.site;
             let context = ToolContext {
-                cancel: self.shared.cancel.child_token(),
+                cancel: site.tools.cancel.child_token(),
                 agent: self.def.name.clone(),
-                ..self.shared.tool_context.clone()
+                ..site.tools.clone()
             };
             let mut output =
                 infiagent_tools::call_tool(&call.name, &call.arguments, &context).await;
             if output.is_error {
                 output.content = format!("{TOOL_ERROR_PREFIX}{}", output.content);
             }
-            self.shared.note_changed(&output.changed_paths);
-            if self.shared.cancel.is_cancelled() {
-                return Err(self.shared.abort_reason());
+            if site.is_workspace() {
+                self.shared.note_changed(&output.changed_paths);
+            }
+            if site.tools.cancel.is_cancelled() {
+                return Err(site.abort_reason(&self.shared));
             }
             Ok(CallResult {
                 output,
@@ -744,6 +826,8 @@ impl AgentLoop {
             parent: Some(self.frame),
             stack: self.stack(),
             audit: None,
+            site: self.invocation.site.clone(),
+            candidate: None,
         };
         let child = run_agent(self.shared.clone(), invocation).await?;
         let mut output = match child.output.status {

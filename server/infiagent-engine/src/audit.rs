@@ -5,7 +5,7 @@
 //! For the files concerned: a file named in the result must exist; a source file
 //! written by the audited agent must parse without syntax errors; a script with an
 //! entry point (`__main__` in Python, any shell script) must exit 0 within its
-//! timeout.
+//! timeout; a summary design's `## Build order` must read as a build order.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -13,6 +13,7 @@ use std::path::Path;
 
 use infiagent_tools::{ToolContext, call_tool};
 
+use crate::build_order::{BuildOrder, is_design_summary};
 use crate::output::{FinalOutput, Finding, Severity, Status};
 
 /// Longest time a script named as runnable may run while the evidence is gathered.
@@ -166,6 +167,14 @@ pub(crate) async fn gather(
                 .take(5)
                 .map(|problem| (problem.start.0 + 1, problem.message))
                 .collect();
+            if is_design_summary(path)
+                && let Err(err) = BuildOrder::parse(Path::new(path), &text)
+            {
+                let line = u32::try_from(err.line.unwrap_or(1)).unwrap_or(u32::MAX);
+                evidence
+                    .syntax
+                    .push((line, format!("its build order: {}", err.problem)));
+            }
             if evidence.syntax.is_empty() && runnable(path, &text) {
                 let arguments =
                     serde_json::json!({"path": path, "timeout_seconds": RUN_TIMEOUT_SECONDS})

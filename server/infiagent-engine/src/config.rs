@@ -79,6 +79,9 @@ pub struct ModelConfig {
     pub timeout_seconds: Option<u64>,
     /// Retries on 429, 5xx and timeouts (default 4).
     pub max_retries: Option<u32>,
+    /// Most megabytes (MiB) of one reply (default 32): a server that sends more
+    /// is cut off with an error.
+    pub max_response_mb: Option<u64>,
     /// Stream replies with server-sent events (OpenAI-compatible only).
     pub stream: Option<bool>,
     /// Most tokens one reply may have (default 4096).
@@ -340,6 +343,10 @@ impl Config {
                 ..settings.retry
             };
         }
+        if let Some(megabytes) = model_config.max_response_mb {
+            let bytes = megabytes.max(1).saturating_mul(1024 * 1024);
+            settings.max_response_bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
+        }
         settings.stream = model_config.stream.unwrap_or(false);
         if let Some(tokens) = model_config.max_output_tokens {
             settings.max_output_tokens = tokens;
@@ -415,6 +422,7 @@ api_key_env = "OPENAI_API_KEY"
 provider = "anthropic"
 name = "claude-sonnet-4-5"
 api_key_env = "ANTHROPIC_API_KEY"
+max_response_mb = 2
 
 [run]
 autonomy = "ask"
@@ -433,7 +441,12 @@ tau = 6000
         let default = config.model_settings(None).unwrap();
         assert_eq!(default.base_url, "http://127.0.0.1:11434/v1");
         assert_eq!(default.model, "qwen2.5-coder:7b");
+        assert_eq!(
+            default.max_response_bytes,
+            infiagent_model::DEFAULT_MAX_RESPONSE_BYTES
+        );
         let strong = config.model_settings(Some("strong")).unwrap();
+        assert_eq!(strong.max_response_bytes, 2 * 1024 * 1024);
         assert_eq!(strong.provider, Provider::Anthropic);
         assert_eq!(strong.base_url, "https://api.anthropic.com");
         assert_eq!(strong.api_key_env.as_deref(), Some("ANTHROPIC_API_KEY"));

@@ -12,10 +12,13 @@
 //! providers they are an estimate.
 
 use std::fmt::Write as _;
+use std::sync::PoisonError;
 
-use infiagent_index::count_tokens;
+use infiagent_index::{WorkspaceIndex, count_tokens};
 use infiagent_model::{Message, ToolCall};
 use serde::{Deserialize, Serialize};
+
+use crate::run::SharedIndex;
 
 /// How old steps are compressed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,8 +32,10 @@ pub enum Summarizer {
 }
 
 /// C_LM: the descriptors of the files most relevant to `task`, cut to `budget`.
+/// Files still tagged by the scan's first pass are parsed first (without
+/// holding the lock), so the agent reads signatures from the grammar.
 pub(crate) fn memory_index(
-    index: &infiagent_index::WorkspaceIndex,
+    index: &SharedIndex,
     task: &str,
     mentioned_paths: Vec<String>,
     touched_paths: Vec<String>,
@@ -41,8 +46,26 @@ pub(crate) fn memory_index(
         mentioned_paths,
         touched_paths,
     };
-    let ranked = index.rank(&query);
-    index.render_within(&ranked, budget)
+    let read = || index.read().unwrap_or_else(PoisonError::into_inner);
+    let (ranked, unparsed, root, options) = {
+        let index = read();
+        let ranked = index.rank(&query);
+        let unparsed = index.unparsed_paths(&ranked, budget);
+        (
+            ranked,
+            unparsed,
+            index.root().to_path_buf(),
+            index.options().clone(),
+        )
+    };
+    if !unparsed.is_empty() {
+        let parsed = WorkspaceIndex::parse_files(&root, &options, &unparsed);
+        index
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .refine(parsed);
+    }
+    read().render_within(&ranked, budget)
 }
 
 /// Tokens of one message as sent (content, and the calls' names and arguments).

@@ -137,6 +137,59 @@ pub enum RunEvent {
         /// Its final output.
         output: FinalOutput,
     },
+    /// An agent with `candidates:` ran on each candidate model; the judge scored
+    /// them and the winner's changes were merged.
+    CandidatesJudged {
+        /// The caller's frame; `None` when the agent is the run's top agent.
+        frame: Option<FrameId>,
+        /// The agent.
+        agent: String,
+        /// Each candidate, in the order of `candidates:`.
+        scores: Vec<CandidateScore>,
+        /// The candidate whose changes were merged; `None` when none succeeded.
+        winner: Option<String>,
+        /// Files the merge created, changed or deleted (workspace-relative).
+        merged: Vec<String>,
+    },
+}
+
+/// How one candidate did.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CandidateScore {
+    /// The candidate model (its name under `[models]`).
+    pub model: String,
+    /// In [0, 1]: the judge's score, or 1 for its success and 0 for an error.
+    pub score: f64,
+    /// How it ended.
+    pub status: CandidateStatus,
+    /// One line: the verdict, the error or why it stopped.
+    pub reason: String,
+}
+
+/// How one candidate ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CandidateStatus {
+    /// It succeeded and the judge agreed.
+    Success,
+    /// It reported success; the judge (or the runtime's evidence) said otherwise.
+    Rejected,
+    /// It ended with an error.
+    Error,
+    /// It was stopped (its model failed).
+    Aborted,
+}
+
+impl CandidateStatus {
+    /// `success`, `rejected`, `error` or `aborted`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CandidateStatus::Success => "success",
+            CandidateStatus::Rejected => "rejected",
+            CandidateStatus::Error => "error",
+            CandidateStatus::Aborted => "aborted",
+        }
+    }
 }
 
 mod millis {
@@ -175,7 +228,8 @@ impl ActiveCalls {
             }
             RunEvent::ToolStarted { .. }
             | RunEvent::ToolFinished { .. }
-            | RunEvent::Verdict { .. } => {}
+            | RunEvent::Verdict { .. }
+            | RunEvent::CandidatesJudged { .. } => {}
         }
     }
 

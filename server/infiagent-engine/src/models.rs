@@ -25,6 +25,10 @@ pub struct ModelPool {
 enum Source {
     Configured(Box<Config>),
     Fixed(ModelEntry),
+    Named {
+        default: ModelEntry,
+        named: HashMap<String, ModelEntry>,
+    },
 }
 
 impl ModelPool {
@@ -56,10 +60,44 @@ impl ModelPool {
         }
     }
 
+    /// A default model and named ones, already connected (embedders, tests):
+    /// `model:` and `candidates:` name the keys of `named`.
+    pub fn with_models(
+        default: ModelEntry,
+        named: impl IntoIterator<Item = (String, ModelEntry)>,
+    ) -> ModelPool {
+        ModelPool {
+            source: Source::Named {
+                default,
+                named: named.into_iter().collect(),
+            },
+            connected: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether `name` can be asked for (a fixed pool answers every name with its
+    /// one model).
+    pub fn defines(&self, name: &str) -> bool {
+        match &self.source {
+            Source::Configured(config) => config.models.contains_key(name),
+            Source::Fixed(_) => true,
+            Source::Named { named, .. } => named.contains_key(name),
+        }
+    }
+
     /// The default model (`None`) or a named one.
     pub fn get(&self, name: Option<&str>) -> Result<ModelEntry, ConfigError> {
         let config = match &self.source {
             Source::Fixed(entry) => return Ok(entry.clone()),
+            Source::Named { default, named } => {
+                return match name {
+                    None => Ok(default.clone()),
+                    Some(name) => named
+                        .get(name)
+                        .cloned()
+                        .ok_or_else(|| ConfigError::UnknownModel { name: name.into() }),
+                };
+            }
             Source::Configured(config) => config,
         };
         let key = name.map(str::to_string);

@@ -2,6 +2,8 @@
 //! `infiagent context`. It uses the same functions as a run, so it shows exactly
 //! the first request.
 
+use std::sync::{Arc, RwLock};
+
 use infiagent_index::count_tokens;
 use infiagent_tools::tool_defs;
 use serde::Serialize;
@@ -9,7 +11,7 @@ use serde::Serialize;
 use crate::agent::tool_specs;
 use crate::context;
 use crate::prompt::{self, FileRef, Placeholders, StackEntry, SystemPrompt};
-use crate::run::{Engine, EngineError, scan_index};
+use crate::run::{Engine, EngineError, SharedIndex, scan_index};
 
 /// One part of an agent's context.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -37,14 +39,9 @@ impl Engine {
             .get(agent)
             .ok_or_else(|| EngineError::UnknownAgent { name: agent.into() })?;
         let memory = match self.index() {
-            Some(index) => {
-                let index = index
-                    .read()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                self.memory_for(&index, task, files)
-            }
+            Some(index) => self.memory_for(index, task, files),
             None => match scan_index(self.workspace()) {
-                Ok(index) => self.memory_for(&index, task, files),
+                Ok(index) => self.memory_for(&Arc::new(RwLock::new(index)), task, files),
                 Err(err) => {
                     tracing::warn!(%err, "no memory index");
                     String::new()
@@ -85,12 +82,7 @@ impl Engine {
         ])
     }
 
-    fn memory_for(
-        &self,
-        index: &infiagent_index::WorkspaceIndex,
-        task: &str,
-        files: &[FileRef],
-    ) -> String {
+    fn memory_for(&self, index: &SharedIndex, task: &str, files: &[FileRef]) -> String {
         context::memory_index(
             index,
             task,

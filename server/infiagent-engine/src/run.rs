@@ -22,12 +22,16 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::agent::{Abort, Invocation, run_agent};
+use crate::candidates::check_candidates;
 use crate::config::{Config, Price, STATE_DIR};
-use crate::events::{FrameId, RunEvent, Totals};
+use crate::events::{CandidateScore, FrameId, RunEvent, Totals};
+use crate::merge::MergeReport;
 use crate::models::ModelPool;
 use crate::output::FinalOutput;
 use crate::prompt::FileRef;
 use crate::quality::QualityRecorder;
+use crate::run_record::{LiveRecord, RUN_FILE, Recovery, Running, recover_interrupted_runs};
+use crate::site::Site;
 use crate::summary::{self, Journal, SUMMARY_FILE};
 use crate::trajectory::Trajectory;
 
@@ -77,6 +81,7 @@ pub struct Engine {
     registry: Arc<Registry>,
     models: Arc<ModelPool>,
     index: Option<SharedIndex>,
+    recovery: Recovery,
 }
 
 /// What to run.
@@ -174,6 +179,9 @@ impl RunCompletion {
 
 impl Engine {
     /// An engine for `workspace`. Fails if the pyramid breaks the DAG rules.
+    ///
+    /// Runs of the workspace whose process stopped before they ended are marked
+    /// interrupted first (see [`Engine::recovery`]).
     pub fn new(
         workspace: &Path,
         config: Config,
@@ -184,17 +192,27 @@ impl Engine {
             path: workspace.to_path_buf(),
             message: err.to_string(),
         })?;
-        let problems = check_pyramid(&registry, BASIC_TOOL_NAMES, config.run.k_max);
+        let mut problems = check_pyramid(&registry, BASIC_TOOL_NAMES, config.run.k_max);
+        problems.extend(check_candidates(&registry, &models));
+        problems.sort();
         if !problems.is_empty() {
             return Err(EngineError::InvalidPyramid { problems });
         }
+        let recovery = recover_interrupted_runs(sandbox.root());
         Ok(Engine {
             sandbox: Arc::new(sandbox),
             config: Arc::new(config),
             registry: Arc::new(registry),
             models: Arc::new(models),
             index: None,
+            recovery,
         })
+    }
+
+    /// The runs found interrupted when this engine started, and the temporary
+    /// files their crash had left (removed).
+    pub fn recovery(&self) -> &Recovery {
+        &self.recovery
     }
 
     /// Uses an index kept by the caller (the language server keeps one current);
@@ -257,6 +275,18 @@ impl Engine {
                 path: dir.clone(),
                 source,
             })?;
+        let live_record = LiveRecord::begin(
+            &dir,
+            &Running {
+                run_id: &run_id,
+                agent: &agent,
+                task: &trajectory.redact(request.task.clone()),
+            },
+        )
+        .map_err(|source| EngineError::RunRecord {
+            path: dir.clone(),
+            source,
+        })?;
         let cancel = CancellationToken::new();
         let (sender, events) = mpsc::channel(EVENT_BUFFER);
         let tool_context = ToolContext {
@@ -306,13 +336,15 @@ impl Engine {
             parent: None,
             stack: Vec::new(),
             audit: None,
+            site: Arc::new(Site::workspace(shared.tool_context.clone())),
+            candidate: None,
         };
         let task = tokio::spawn(drive(
             shared,
             self.index.clone(),
             routing,
             invocation,
-            dir.clone(),
+            (dir.clone(), live_record),
             agent.clone(),
         ));
         Ok(RunHandle {
@@ -387,7 +419,7 @@ async fn drive(
     index: Option<SharedIndex>,
     routing: Option<Routing>,
     mut invocation: Invocation,
-    dir: PathBuf,
+    (dir, live_record): (PathBuf, LiveRecord),
     mut agent: String,
 ) -> RunOutcome {
     let started = Instant::now();
@@ -457,12 +489,6 @@ async fn drive(
     shared
         .trajectory
         .record(json!({"kind": "run_end", "outcome": outcome}));
-    let record = shared
-        .trajectory
-        .redact(serde_json::to_string_pretty(&outcome).unwrap_or_default());
-    if let Err(err) = write_atomically(&dir.join("run.json"), &record) {
-        tracing::error!(%err, "cannot write run.json");
-    }
     let retrospective = match shared.journal.lock() {
         Ok(journal) => summary::render(&shared.task, &journal, &outcome),
         Err(_) => String::new(),
@@ -473,15 +499,15 @@ async fn drive(
     ) {
         tracing::error!(%err, "cannot write the run summary");
     }
+    // Last: the record says the run ended only once everything else is written.
+    let record = serde_json::to_value(&outcome).unwrap_or_default();
+    if let Err(err) = live_record.finish(record, |text| shared.trajectory.redact(text)) {
+        tracing::error!(%err, "cannot write {RUN_FILE}");
+    }
     outcome
 }
 
-/// Writes through a temporary file beside `path`, then renames.
-pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let temp = path.with_extension(format!("{:08x}.tmp", fastrand::u32(..)));
-    std::fs::write(&temp, text)?;
-    std::fs::rename(&temp, path)
-}
+pub(crate) use crate::run_record::write_atomically;
 
 fn new_run_id(now: SystemTime) -> String {
     let stamp: String = humantime::format_rfc3339_seconds(now)
@@ -533,6 +559,18 @@ impl RunShared {
     pub fn journal_agent(&self, agent: &str, status: crate::Status) {
         if let Ok(mut journal) = self.journal.lock() {
             journal.agent_finished(agent, status);
+        }
+    }
+
+    pub fn journal_candidates(
+        &self,
+        agent: &str,
+        scores: &[CandidateScore],
+        winner: Option<&str>,
+        merge: &MergeReport,
+    ) {
+        if let Ok(mut journal) = self.journal.lock() {
+            journal.candidates(agent, scores, winner, merge);
         }
     }
 

@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::events::CandidateScore;
+use crate::merge::MergeReport;
 use crate::output::{FinalOutput, Status};
 use crate::run::{RunEnd, RunOutcome};
 
@@ -17,6 +19,8 @@ pub(crate) struct Journal {
     /// Agent name -> (successes, errors).
     agents: BTreeMap<String, (u32, u32)>,
     verdicts: Vec<VerdictNote>,
+    /// One line per agent that ran its candidates.
+    candidates: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -34,6 +38,42 @@ impl Journal {
             Status::Success => counts.0 += 1,
             Status::Error => counts.1 += 1,
         }
+    }
+
+    pub fn candidates(
+        &mut self,
+        agent: &str,
+        scores: &[CandidateScore],
+        winner: Option<&str>,
+        merge: &MergeReport,
+    ) {
+        let scores: Vec<String> = scores
+            .iter()
+            .map(|score| {
+                format!(
+                    "`{}` {} {:.2}",
+                    score.model,
+                    score.status.as_str(),
+                    score.score
+                )
+            })
+            .collect();
+        let mut line = match winner {
+            Some(winner) => format!(
+                "`{agent}`: `{winner}` won ({}); merged {} file{}",
+                scores.join(", "),
+                merge.applied.len(),
+                if merge.applied.len() == 1 { "" } else { "s" }
+            ),
+            None => format!(
+                "`{agent}`: no candidate succeeded ({}); nothing merged",
+                scores.join(", ")
+            ),
+        };
+        for (path, reason) in &merge.skipped {
+            let _ = write!(line, "; not merged: `{path}` ({reason})");
+        }
+        self.candidates.push(line);
     }
 
     pub fn verdict(
@@ -113,6 +153,12 @@ pub(crate) fn render(task: &str, journal: &Journal, outcome: &RunOutcome) -> Str
             note.reason
         );
     }
+    if !journal.candidates.is_empty() {
+        text.push_str("\n## Candidates\n\n");
+        for line in &journal.candidates {
+            let _ = writeln!(text, "- {line}");
+        }
+    }
     text.push_str("\n## Files produced\n\n");
     if outcome.changed_paths.is_empty() {
         text.push_str("None.\n");
@@ -124,6 +170,46 @@ pub(crate) fn render(task: &str, journal: &Journal, outcome: &RunOutcome) -> Str
         text,
         "\n## Cost\n\n{}",
         outcome.totals.describe(outcome.duration_ms)
+    );
+    text
+}
+
+/// A run whose process stopped before it ended.
+pub(crate) struct Interrupted<'a> {
+    /// The run id.
+    pub run_id: &'a str,
+    /// The top agent.
+    pub agent: &'a str,
+    /// What was asked.
+    pub task: &'a str,
+    /// What happened, and what to do.
+    pub reason: &'a str,
+}
+
+/// The summary of an interrupted run, from what its trajectory recorded.
+pub(crate) fn render_interrupted(
+    run: &Interrupted<'_>,
+    recorded: &crate::run_record::Recorded,
+) -> String {
+    let mut text = format!("# Run {}\n\n", run.run_id);
+    let _ = writeln!(
+        text,
+        "**Outcome:** interrupted (top agent `{}`)\n",
+        run.agent
+    );
+    let _ = writeln!(text, "## Asked\n\n{}\n", run.task.trim());
+    let _ = writeln!(text, "## Result\n\n{}.\n", run.reason);
+    text.push_str("## Files produced\n\n");
+    if recorded.changed_paths.is_empty() {
+        text.push_str("None.\n");
+    }
+    for path in &recorded.changed_paths {
+        let _ = writeln!(text, "- `{path}`");
+    }
+    let _ = writeln!(
+        text,
+        "\n## Cost (until it stopped)\n\n{}",
+        recorded.totals.describe(recorded.duration_ms)
     );
     text
 }

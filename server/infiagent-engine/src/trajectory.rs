@@ -3,6 +3,11 @@
 //! Every model call (response, tokens, latency) and tool call (arguments, result,
 //! duration) is written as it happens and flushed, so a crash loses nothing
 //! already done. The values of API-key variables are redacted from every line.
+//!
+//! An invocation's conversation can be rebuilt from the record (for training data):
+//! `agent_start` holds the system prompt, `context_compressed` the messages it took
+//! out of the agent's context (in `messages`), and `agent_end` the messages left and
+//! the tools offered with their schemas (in `conversation`, see [`conversation`]).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -10,8 +15,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use infiagent_model::{Message, ToolSpec};
+
 /// File name of the trajectory inside a run's directory.
 pub const TRAJECTORY_FILE: &str = "trajectory.jsonl";
+
+/// The `conversation` of an `agent_end` record: the tools offered (name, description,
+/// JSON schema) and the agent's messages as it holds them at its end (the task first;
+/// the messages compression took out are in the `context_compressed` records).
+pub(crate) fn conversation(tools: &[ToolSpec], messages: &[Message]) -> serde_json::Value {
+    serde_json::json!({"tools": tools, "messages": messages})
+}
 
 /// An append-only JSONL log.
 pub struct Trajectory {
@@ -88,5 +102,28 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0]["text"], "key [redacted] x");
         assert!(lines[1]["t_ms"].is_u64());
+    }
+
+    #[test]
+    fn conversations_keep_schemas_and_messages_in_order() {
+        let tools = vec![ToolSpec {
+            name: "file_read".into(),
+            description: "Reads a file.".into(),
+            parameters: serde_json::json!({"type": "object"}),
+        }];
+        let messages = vec![
+            Message::User {
+                content: "## Task\nread a".into(),
+            },
+            Message::Tool {
+                call_id: "c1".into(),
+                name: "file_read".into(),
+                content: "text".into(),
+            },
+        ];
+        let record = conversation(&tools, &messages);
+        assert_eq!(record["tools"][0]["parameters"]["type"], "object");
+        assert_eq!(record["messages"][0]["role"], "user");
+        assert_eq!(record["messages"][1]["call_id"], "c1");
     }
 }

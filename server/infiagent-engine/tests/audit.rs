@@ -142,3 +142,43 @@ async fn repairs_are_bounded() {
     );
     assert_eq!(bodies(&server).await.len(), 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_summary_design_whose_build_order_does_not_read_is_overruled() {
+    let summary = "# Summary\n\n## Build order\n- a.py — depends on: b.py\n";
+    let write = json!({"path": "project_designs/project_design_summary.md", "content": summary});
+    let server = serve(vec![
+        tool_calls(&[("file_write", &write.to_string())]),
+        finish(
+            "success",
+            "Wrote `project_designs/project_design_summary.md`",
+        ),
+        verdict("success", "the plan looks fine"),
+    ])
+    .await;
+    let workspace = tempfile::tempdir().unwrap();
+    let engine = engine_with(workspace.path(), &server, registry(), |config| {
+        config.run.max_repairs = 0
+    });
+    let outcome = start(&engine, "plan it").completion.wait().await;
+    let RunEnd::Finished { output } = &outcome.end else {
+        panic!("{:?}", outcome.end)
+    };
+    assert_eq!(output.status, Status::Error, "{output:?}");
+    let judge_task = bodies(&server).await[2]["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        judge_task.contains(
+            "line 4: its build order: a.py depends on b.py, which is not in the build order"
+        ),
+        "{judge_task}"
+    );
+    assert!(
+        output
+            .error_information
+            .contains("which is not in the build order"),
+        "{output:?}"
+    );
+}

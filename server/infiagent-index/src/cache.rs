@@ -6,6 +6,7 @@ use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -65,7 +66,13 @@ pub(crate) fn save<'a>(
         source,
     };
     fs::create_dir_all(cache_dir).map_err(cache_error)?;
-    let temporary = cache_dir.join(format!("{CACHE_FILE}.{}.tmp", std::process::id()));
+    // Unique per process and per save, so saves at the same time never share it.
+    static SAVES: AtomicU64 = AtomicU64::new(0);
+    let temporary = cache_dir.join(format!(
+        "{CACHE_FILE}.{}.{}.tmp",
+        std::process::id(),
+        SAVES.fetch_add(1, Ordering::Relaxed)
+    ));
     let result = write_file(&temporary, descriptors)
         .and_then(|()| fs::rename(&temporary, &path))
         .map_err(cache_error);

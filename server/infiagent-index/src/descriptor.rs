@@ -54,6 +54,22 @@ pub struct Descriptor {
     pub content_hash: u64,
     /// The number of syntax errors and missing tokens in the file.
     pub syntax_errors: u32,
+    /// How the descriptor was made.
+    #[serde(default)]
+    pub detail: Detail,
+}
+
+/// How a descriptor was made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Detail {
+    /// By the lexical first pass of a scan: names, lines, imports and
+    /// references are known; a signature is the defining line and syntax
+    /// errors are not counted. Parsed before an agent reads it.
+    Tagged,
+    /// By tree-sitter: signatures from the grammar, syntax errors counted.
+    #[default]
+    Parsed,
 }
 
 /// Describes a file from its workspace-relative path and its text.
@@ -98,6 +114,7 @@ pub(crate) fn describe_with(
         references: Vec::new(),
         content_hash: content_hash(text),
         syntax_errors: 0,
+        detail: Detail::Parsed,
     };
     let mut first_doc = None;
     if let (Some(tree), Ok(query)) = (tree, DescriptorQuery::for_language(language)) {
@@ -114,6 +131,34 @@ pub(crate) fn describe_with(
         .map(|line| shorten(&line, SUMMARY_CHARS))
         .unwrap_or_default();
     descriptor
+}
+
+/// A descriptor from the lexical first pass (see `tag.rs`).
+pub(crate) fn describe_lexically(
+    path: &str,
+    language: Language,
+    text: &str,
+    extracted: Extracted,
+) -> Descriptor {
+    let summary = extracted
+        .summary
+        .or_else(|| summary_from_definitions(language, &extracted.definitions))
+        .or_else(|| first_meaningful_line(text))
+        .map(|line| shorten(&line, SUMMARY_CHARS))
+        .unwrap_or_default();
+    Descriptor {
+        path: path.to_owned(),
+        language,
+        size: text.len() as u64,
+        lines: line_count(text),
+        summary,
+        definitions: extracted.definitions,
+        imports: extracted.imports,
+        references: extracted.references,
+        content_hash: content_hash(text),
+        syntax_errors: 0,
+        detail: Detail::Tagged,
+    }
 }
 
 /// The number of lines, as `str::lines` counts them (a last line without a

@@ -7,7 +7,9 @@
 //! - [`describe`] makes the descriptor of one file; [`syntax_problems`] lists its
 //!   syntax errors.
 //! - [`WorkspaceIndex::scan`] describes a whole workspace in parallel, honouring
-//!   `.gitignore`, with an on-disk cache; [`WorkspaceIndex::rank`] orders files
+//!   `.gitignore`, with an on-disk cache: a lexical first pass tags every
+//!   source file as fast as ctags, and the files an agent reads are parsed
+//!   before they are rendered ([`WorkspaceIndex::unparsed_paths`]); [`WorkspaceIndex::rank`] orders files
 //!   for a task (personalized PageRank over the "uses a name defined in" graph)
 //!   and [`WorkspaceIndex::render_within`] cuts them to a token budget
 //!   ([`count_tokens`]).
@@ -24,11 +26,12 @@ mod language;
 mod live;
 mod problems;
 mod rank;
+mod tag;
 mod text;
 mod tokens;
 mod workspace;
 
-pub use descriptor::{Definition, Descriptor, describe};
+pub use descriptor::{Definition, Descriptor, Detail, describe};
 pub use language::Language;
 pub use live::{LiveDocument, Utf16Range};
 pub use problems::{MAX_PROBLEMS, SyntaxProblem, syntax_problems};

@@ -11,10 +11,15 @@ use std::time::{Duration, Instant};
 use ignore::{DirEntry, WalkBuilder, WalkState};
 
 use crate::cache;
-use crate::descriptor::{Descriptor, content_hash, describe};
+use crate::descriptor::{Descriptor, Detail, content_hash, describe};
+use crate::rank::Ranked;
+use crate::tag::tag;
 
 /// Folders never indexed, wherever they are.
 const SKIPPED_FOLDERS: [&str; 4] = [".git", ".infiagent", "target", "node_modules"];
+
+/// [`WorkspaceIndex::parse_files`] uses more threads only for more files than this each.
+const PARSE_FILES_PER_THREAD: usize = 16;
 
 /// A file holding a NUL byte in its first this many bytes is binary.
 const BINARY_SNIFF_BYTES: usize = 8000;
@@ -43,7 +48,8 @@ impl Default for IndexOptions {
 pub struct IndexStats {
     /// Files in the index.
     pub files: usize,
-    /// Files described since the scan started (parsed, or read for unknown languages).
+    /// Files described since the scan started (tagged, parsed, or read for
+    /// unknown languages), not taken from the cache.
     pub parsed: usize,
     /// Files whose descriptor came from the cache.
     pub cached: usize,
@@ -98,7 +104,7 @@ pub struct WorkspaceIndex {
 
 /// What the scan makes of one walked entry.
 enum Scanned {
-    Parsed(Descriptor),
+    Described(Descriptor),
     Cached(Descriptor),
     Skipped,
 }
@@ -106,9 +112,11 @@ enum Scanned {
 impl WorkspaceIndex {
     /// Scans `root` on all cores: honours `.gitignore`, `.ignore` and hidden
     /// files; skips `.git`, `.infiagent`, `target`, `node_modules`, binary files
-    /// and files over [`IndexOptions::max_file_bytes`]. With a cache folder, only
-    /// files whose content changed are parsed again, and the cache is written
-    /// back when anything changed.
+    /// and files over [`IndexOptions::max_file_bytes`]. Source files are tagged
+    /// lexically ([`Detail::Tagged`]); the ones an agent reads are parsed later
+    /// ([`WorkspaceIndex::unparsed_paths`]). With a cache folder, only files
+    /// whose content changed are described again, and the cache is written back
+    /// when anything changed.
     pub fn scan(root: &Path, options: &IndexOptions) -> Result<WorkspaceIndex, IndexError> {
         let started = Instant::now();
         let metadata = fs::metadata(root).map_err(|source| IndexError::Root {
@@ -166,7 +174,7 @@ impl WorkspaceIndex {
         };
         for scanned in receiver {
             match scanned {
-                Scanned::Parsed(descriptor) => {
+                Scanned::Described(descriptor) => {
                     index.parsed += 1;
                     index.files.insert(descriptor.path.clone(), descriptor);
                 }
@@ -198,6 +206,11 @@ impl WorkspaceIndex {
         &self.root
     }
 
+    /// How the workspace was scanned.
+    pub fn options(&self) -> &IndexOptions {
+        &self.options
+    }
+
     /// Describes one file again, from its new text (after an agent's write, or
     /// a change seen by a file watcher).
     pub fn update(&mut self, relative_path: &str, text: &str) {
@@ -205,6 +218,86 @@ impl WorkspaceIndex {
         let descriptor = describe(&path, text);
         self.parsed += 1;
         self.files.insert(path, descriptor);
+    }
+
+    /// The tagged files among the first of `ranked` that
+    /// [`WorkspaceIndex::render_within`] may show within `budget_tokens`: parse
+    /// them ([`WorkspaceIndex::parse_files`], [`WorkspaceIndex::refine`]) before
+    /// rendering, so an agent reads signatures from the grammar.
+    pub fn unparsed_paths(&self, ranked: &[Ranked], budget_tokens: usize) -> Vec<String> {
+        // Characters per token of rendered descriptors, counted low so that no
+        // file that may be shown is left out.
+        const CHARACTERS_PER_TOKEN: usize = 6;
+        let ceiling = budget_tokens.saturating_mul(2).saturating_add(64);
+        let mut estimated = 0_usize;
+        let mut paths = Vec::new();
+        for item in ranked {
+            if estimated > ceiling {
+                break;
+            }
+            let Some(descriptor) = self.files.get(&item.path) else {
+                continue;
+            };
+            estimated += descriptor.render().len() / CHARACTERS_PER_TOKEN;
+            if descriptor.detail == Detail::Tagged {
+                paths.push(item.path.clone());
+            }
+        }
+        paths
+    }
+
+    /// Reads and parses files of the workspace at `root` (workspace-relative
+    /// paths); unreadable, binary and too large files are left out. Takes no
+    /// index, so a shared one is not locked meanwhile: parse, then
+    /// [`WorkspaceIndex::refine`].
+    pub fn parse_files(
+        root: &Path,
+        options: &IndexOptions,
+        relative_paths: &[String],
+    ) -> Vec<Descriptor> {
+        let parse = |relative: &String| {
+            let path = normalize(relative);
+            let text = read_text(&root.join(&path), options.max_file_bytes)?;
+            Some(describe(&path, &text))
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(relative_paths.len() / PARSE_FILES_PER_THREAD)
+            .max(1);
+        if threads == 1 {
+            return relative_paths.iter().filter_map(parse).collect();
+        }
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|first| {
+                    scope.spawn(move || {
+                        relative_paths
+                            .iter()
+                            .skip(first)
+                            .step_by(threads)
+                            .filter_map(parse)
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|worker| worker.join().unwrap_or_default())
+                .collect()
+        })
+    }
+
+    /// Puts parsed descriptors in place of tagged ones; a file described since
+    /// (an open document's descriptor, an agent's write) is left as it is.
+    pub fn refine(&mut self, parsed: Vec<Descriptor>) {
+        for descriptor in parsed {
+            let path = normalize(&descriptor.path);
+            if let Some(current) = self.files.get_mut(&path)
+                && current.detail == Detail::Tagged
+            {
+                *current = descriptor;
+            }
+        }
     }
 
     /// Takes a descriptor made elsewhere (an open document's, kept current
@@ -299,7 +392,7 @@ fn scan_entry(
     {
         return Some(Scanned::Cached(cached.clone()));
     }
-    Some(Scanned::Parsed(describe(&path, &text)))
+    Some(Scanned::Described(tag(&path, &text)))
 }
 
 /// The text of a file; `None` when it is too large, binary or unreadable.

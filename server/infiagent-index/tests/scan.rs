@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use infiagent_index::{IndexOptions, WorkspaceIndex};
+use infiagent_index::{Detail, IndexOptions, RankQuery, WorkspaceIndex};
 
 fn write(root: &Path, path: &str, content: impl AsRef<[u8]>) {
     let path = root.join(path);
@@ -139,4 +139,47 @@ fn invalid_utf8_is_described_not_skipped() {
     let descriptor = index.get("latin1.py").unwrap();
     assert_eq!(descriptor.summary, "caf\u{fffd}");
     assert_eq!(descriptor.definitions[0].name, "f");
+}
+
+#[test]
+fn tagged_files_an_agent_reads_are_parsed_before_rendering() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "src/scan.rs",
+        "//! Scans.\npub fn scan(\n    root: &str,\n) -> usize {\n    0\n}\n",
+    );
+    write(root, "src/other.rs", "pub fn other() {}\n");
+    let mut index = WorkspaceIndex::scan(root, &options(root)).unwrap();
+    let tagged = index.get("src/scan.rs").unwrap();
+    assert_eq!(tagged.detail, Detail::Tagged);
+    assert_eq!(tagged.definitions[0].signature, "pub fn scan(");
+
+    let ranked = index.rank(&RankQuery {
+        task: "change scan",
+        ..RankQuery::default()
+    });
+    let unparsed = index.unparsed_paths(&ranked, 1_000);
+    assert_eq!(unparsed, ["src/scan.rs", "src/other.rs"]);
+    let parsed = WorkspaceIndex::parse_files(root, index.options(), &unparsed);
+    // An open document described meanwhile is newer than the disk: kept.
+    index.update("src/other.rs", "pub fn edited() {}\n");
+    index.refine(parsed);
+    let scan = index.get("src/scan.rs").unwrap();
+    assert_eq!(scan.detail, Detail::Parsed);
+    assert_eq!(
+        scan.definitions[0].signature,
+        "pub fn scan(root: &str) -> usize"
+    );
+    assert_eq!(
+        index.get("src/other.rs").unwrap().definitions[0].name,
+        "edited"
+    );
+    assert!(index.unparsed_paths(&ranked, 1_000).is_empty());
+    assert!(
+        index
+            .render_within(&ranked, 1_000)
+            .contains("pub fn scan(root: &str) -> usize")
+    );
 }

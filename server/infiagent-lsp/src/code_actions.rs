@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use infiagent_engine::build_order::is_design_summary;
 use serde_json::json;
 use tower_lsp_server::ls_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, Command, DiagnosticSeverity,
@@ -13,12 +14,16 @@ use crate::diagnostics::{SOURCE, agent_file_display_path};
 
 /// Kind of "Plan project from this requirement".
 pub(crate) const PLAN_KIND: &str = "refactor.infiagent.plan";
-/// Kind of "Build <x> from this design".
+/// Kind of "Build <x> from this design" and "Build all scripts in build order".
 pub(crate) const BUILD_KIND: &str = "refactor.infiagent.build";
 /// Kind of "Judge this file".
 pub(crate) const JUDGE_KIND: &str = "refactor.infiagent.judge";
 /// Kind of "Run task on selection…".
 pub(crate) const RUN_KIND: &str = "refactor.infiagent.run";
+/// Kind of "Evolve the pyramid (propose changes)".
+pub(crate) const EVOLVE_KIND: &str = "refactor.infiagent.evolve";
+/// Kind of "Generate a pyramid for a new domain…".
+pub(crate) const GENERATE_KIND: &str = "refactor.infiagent.generate";
 
 /// Every kind offered, for `codeActionKinds`.
 pub(crate) fn kinds() -> Vec<CodeActionKind> {
@@ -28,6 +33,8 @@ pub(crate) fn kinds() -> Vec<CodeActionKind> {
         CodeActionKind::new(BUILD_KIND),
         CodeActionKind::new(JUDGE_KIND),
         CodeActionKind::new(RUN_KIND),
+        CodeActionKind::new(EVOLVE_KIND),
+        CodeActionKind::new(GENERATE_KIND),
     ]
 }
 
@@ -62,6 +69,13 @@ pub(crate) fn actions(
             commands::BUILD,
             json!({"uri": uri}),
         );
+    } else if is_design_summary(relative) {
+        offer(
+            "Build all scripts in build order".into(),
+            BUILD_KIND,
+            commands::BUILD,
+            json!({"uri": uri}),
+        );
     } else if is_markdown && !is_agent_file && !relative.starts_with("project_designs/") {
         offer(
             "Plan project from this requirement".into(),
@@ -76,6 +90,20 @@ pub(crate) fn actions(
             JUDGE_KIND,
             commands::JUDGE,
             json!({"uri": uri}),
+        );
+    }
+    if is_agent_file {
+        offer(
+            "Evolve the pyramid (propose changes)".into(),
+            EVOLVE_KIND,
+            commands::EVOLVE,
+            json!({"review": true}),
+        );
+        offer(
+            "Generate a pyramid for a new domain…".into(),
+            GENERATE_KIND,
+            commands::GENERATE_PYRAMID,
+            json!({"uri": uri, "range": params.range}),
         );
     }
     if params.range.start != params.range.end {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use infiagent_agents::{GraphFormat, JUDGE_AGENT, load_registry, render_graph};
+use infiagent_engine::build_order::is_design_summary;
 use infiagent_engine::{FileRef, QualityScores, summarize};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -12,18 +13,33 @@ use serde_json::{Value, json};
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::{Diagnostic, Range, Uri};
 
+use crate::builds;
 use crate::documents::{char_index, file_path, relative_to};
+use crate::evolution;
 use crate::runs::{self, RunSpec};
 use crate::state::{State, lock};
 
 /// Every command the server offers.
-pub const COMMANDS: &[&str] = &[RUN, PLAN, BUILD, JUDGE, REPAIR, CANCEL, RUNS, AGENTS];
+pub const COMMANDS: &[&str] = &[
+    RUN,
+    PLAN,
+    BUILD,
+    JUDGE,
+    REPAIR,
+    CANCEL,
+    RUNS,
+    HEALTH,
+    AGENTS,
+    EVOLVE,
+    GENERATE_PYRAMID,
+];
 
 /// Free text, routed to an agent: `{task, agent?, files?, uri?, range?}` or a string.
 pub const RUN: &str = "infiagent.run";
 /// Plan a project from a requirement: `{uri, range?}`.
 pub const PLAN: &str = "infiagent.plan";
-/// Build a script from its design file: `{uri}`.
+/// Build a script from its design file, or every script of the summary design's
+/// build order: `{uri}`.
 pub const BUILD: &str = "infiagent.build";
 /// Judge a file: `{uri, instruction?}`.
 pub const JUDGE: &str = "infiagent.judge";
@@ -33,8 +49,17 @@ pub const REPAIR: &str = "infiagent.repair";
 pub const CANCEL: &str = "infiagent.cancel";
 /// The session's runs with their state.
 pub const RUNS: &str = "infiagent.runs";
+/// The server's load: runs in flight and the runtime's live tasks.
+pub const HEALTH: &str = "infiagent.health";
 /// The pyramid as JSON.
 pub const AGENTS: &str = "infiagent.agents";
+/// Proposals to evolve the pyramid (prune, split, router examples) with their
+/// diffs: `{}`; `{"apply": true}` writes them; `{"review": true}` shows them and
+/// asks the user.
+pub const EVOLVE: &str = "infiagent.evolve";
+/// A pyramid for a new domain, drafted by the model and checked:
+/// `{domain?, uri?, range?, force?}`.
+pub const GENERATE_PYRAMID: &str = "infiagent.generatePyramid";
 
 const PLANNER: &str = "project_planner_agent";
 const BUILDER: &str = "code_builder_agent";
@@ -84,7 +109,15 @@ pub(crate) async fn execute(
             state,
             parse(command, &arguments, "{\"uri\": string, \"range\"?: Range}")?,
         )?,
-        BUILD => build_spec(state, parse(command, &arguments, "{\"uri\": string}")?)?,
+        BUILD => {
+            let args: FileArgs = parse(command, &arguments, "{\"uri\": string}")?;
+            let (_, relative_path) = relative(state, &args.uri)?;
+            if is_design_summary(&relative_path) {
+                let build_id = builds::start_build(state, &relative_path).await?;
+                return Ok(Some(json!({"runId": build_id})));
+            }
+            build_spec(state, args)?
+        }
         JUDGE => judge_spec(
             state,
             parse(
@@ -113,7 +146,27 @@ pub(crate) async fn execute(
             return Ok(Some(json!({"runId": args.run_id, "cancelled": true})));
         }
         RUNS => return Ok(Some(runs::runs_json(state))),
+        HEALTH => return Ok(Some(runs::health_json(state))),
         AGENTS => return Ok(Some(agents_json(state))),
+        EVOLVE => {
+            let args = match arguments.as_slice() {
+                [] => evolution::EvolveArgs::default(),
+                _ => parse(
+                    command,
+                    &arguments,
+                    "{\"apply\"?: boolean, \"review\"?: boolean}",
+                )?,
+            };
+            return evolution::evolve(state, args).await.map(Some);
+        }
+        GENERATE_PYRAMID => {
+            let args = parse(
+                command,
+                &arguments,
+                "{\"domain\"?: string, \"uri\"?: string, \"range\"?: Range, \"force\"?: boolean}",
+            )?;
+            return evolution::generate(state, args).await.map(Some);
+        }
         other => {
             return Err(invalid(format!(
                 "unknown command '{other}'; the commands are {}",
@@ -125,7 +178,7 @@ pub(crate) async fn execute(
     Ok(Some(json!({"runId": run_id})))
 }
 
-fn invalid(message: String) -> jsonrpc::Error {
+pub(crate) fn invalid(message: String) -> jsonrpc::Error {
     jsonrpc::Error::invalid_params(message)
 }
 
@@ -162,7 +215,7 @@ fn parse_run(arguments: &[Value]) -> jsonrpc::Result<RunArgs> {
 }
 
 /// The workspace-relative path of a document URI, checked to be inside the workspace.
-fn relative(state: &State, uri: &Uri) -> jsonrpc::Result<(PathBuf, String)> {
+pub(crate) fn relative(state: &State, uri: &Uri) -> jsonrpc::Result<(PathBuf, String)> {
     let root = state
         .root()
         .ok_or_else(|| invalid("no workspace folder is open".into()))?;
@@ -179,7 +232,12 @@ fn relative(state: &State, uri: &Uri) -> jsonrpc::Result<(PathBuf, String)> {
 }
 
 /// The text of `range` in the document (the editor's text if open).
-fn selected_text(state: &State, path: &Path, uri: &Uri, range: Option<Range>) -> Option<String> {
+pub(crate) fn selected_text(
+    state: &State,
+    path: &Path,
+    uri: &Uri,
+    range: Option<Range>,
+) -> Option<String> {
     let range = range.filter(|range| range.start != range.end)?;
     let documents = lock(&state.documents);
     let text = match documents.get(uri) {
@@ -245,7 +303,7 @@ fn build_spec(state: &State, args: FileArgs) -> jsonrpc::Result<RunSpec> {
     let (path, relative) = relative(state, &args.uri)?;
     let script = design_script(&relative).ok_or_else(|| {
         invalid(format!(
-            "{relative} is not a design file: infiagent.build takes project_designs/project_design_<script>.md"
+            "{relative} is not a design file: infiagent.build takes project_designs/project_design_<script>.md, or project_designs/project_design_summary.md to build every script"
         ))
     })?;
     let mut files = vec![FileRef {

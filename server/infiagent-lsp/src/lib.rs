@@ -16,11 +16,13 @@
 //!   clean documents go through versioned `workspace/applyEdit`.
 #![deny(missing_docs)]
 
+mod builds;
 mod code_actions;
 mod commands;
 mod diagnostics;
 mod documents;
 mod editor;
+mod evolution;
 mod index;
 mod runs;
 mod server;

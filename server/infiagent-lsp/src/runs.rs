@@ -107,10 +107,27 @@ impl Runs {
             .is_some()
     }
 
+    /// Adds a run (or a build) that has started.
+    pub fn add(&mut self, status: RunStatus, token: ProgressToken, cancel: CancellationToken) {
+        self.entries.push(RunEntry {
+            status,
+            token,
+            cancel,
+        });
+    }
+
     pub fn cancel_all(&self) {
         for entry in &self.entries {
             entry.cancel.cancel();
         }
+    }
+
+    /// Runs and builds that have not ended.
+    pub fn running_count(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|entry| entry.status.state == RunState::Running)
+            .count()
     }
 
     pub fn any_running(&self) -> bool {
@@ -156,7 +173,9 @@ pub(crate) async fn start_run(state: &Arc<State>, spec: RunSpec) -> jsonrpc::Res
     }
 }
 
-fn prepare(state: &Arc<State>, spec: RunSpec) -> Result<String, String> {
+/// An engine for the open workspace with the configuration in effect, and the
+/// editor its runs use.
+pub(crate) fn prepare_engine(state: &Arc<State>) -> Result<(Engine, Arc<LspEditor>), String> {
     let root = state.root().ok_or("no workspace folder is open")?;
     let config = effective_config(state)?;
     let models = ModelPool::from_config(&config).map_err(|err| {
@@ -168,12 +187,17 @@ fn prepare(state: &Arc<State>, spec: RunSpec) -> Result<String, String> {
             "an agent file is invalid: {problem} (see `infiagent agents check`)"
         ));
     }
-    let autonomy = config.run.autonomy;
-    let editor = Arc::new(LspEditor::new(state.clone(), autonomy));
+    let editor = Arc::new(LspEditor::new(state.clone(), config.run.autonomy));
     let mut engine = Engine::new(&root, config, registry, models).map_err(|err| err.to_string())?;
     if let Some(index) = state.index.get() {
         engine = engine.with_index(index.clone());
     }
+    Ok((engine, editor))
+}
+
+fn prepare(state: &Arc<State>, spec: RunSpec) -> Result<String, String> {
+    let (engine, editor) = prepare_engine(state)?;
+    let autonomy = engine.config().run.autonomy;
     let handle = engine
         .start(RunRequest {
             agent: spec.agent,
@@ -196,11 +220,7 @@ fn prepare(state: &Arc<State>, spec: RunSpec) -> Result<String, String> {
         record: handle.dir.display().to_string(),
         summary: None,
     };
-    lock(&state.runs).entries.push(RunEntry {
-        status: status.clone(),
-        token: token.clone(),
-        cancel: handle.cancel.clone(),
-    });
+    lock(&state.runs).add(status.clone(), token.clone(), handle.cancel.clone());
     tokio::spawn(watch(
         state.clone(),
         handle,
@@ -212,7 +232,7 @@ fn prepare(state: &Arc<State>, spec: RunSpec) -> Result<String, String> {
     Ok(run_id)
 }
 
-fn humantime_now() -> String {
+pub(crate) fn humantime_now() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
@@ -261,32 +281,7 @@ async fn watch(
             event,
             RunEvent::AgentStarted { .. } | RunEvent::AgentFinished { .. }
         );
-        if let RunEvent::ToolFinished { changed_paths, .. } = &event {
-            for relative in changed_paths {
-                if let Some(path) = state
-                    .root()
-                    .and_then(|root| diagnostics::inside(&root, relative))
-                {
-                    diagnostics::check_generated_file(&state, &path).await;
-                }
-            }
-        }
-        if let RunEvent::Verdict {
-            audited_agent,
-            files,
-            verdict,
-            ..
-        } = &event
-        {
-            diagnostics::apply_verdict(
-                &state,
-                &status.run_id,
-                audited_agent.as_deref(),
-                files,
-                verdict,
-            )
-            .await;
-        }
+        show_in_editor(&state, &status.run_id, &event).await;
         if always_report || last_report.elapsed() >= REPORT_INTERVAL {
             last_report = Instant::now();
             status.stack = calls.stacks();
@@ -310,7 +305,13 @@ async fn watch(
     }
     let outcome = completion.wait().await;
     if autonomy == Autonomy::Review {
-        offer_review(&state, &outcome, editor.take_staged()).await;
+        offer_review(
+            &state,
+            &outcome.run_id,
+            &outcome.agent,
+            editor.take_staged(),
+        )
+        .await;
     }
     status.stack = Vec::new();
     status.totals = outcome.totals;
@@ -340,6 +341,30 @@ async fn watch(
         .client
         .show_message(kind, format!("InfiAgent: {}{summary_note}", status.message))
         .await;
+}
+
+/// What the editor shows of a run event: syntax warnings on the files it
+/// changed, diagnostics from the judge's verdicts.
+pub(crate) async fn show_in_editor(state: &State, run_id: &str, event: &RunEvent) {
+    if let RunEvent::ToolFinished { changed_paths, .. } = event {
+        for relative in changed_paths {
+            if let Some(path) = state
+                .root()
+                .and_then(|root| diagnostics::inside(&root, relative))
+            {
+                diagnostics::check_generated_file(state, &path).await;
+            }
+        }
+    }
+    if let RunEvent::Verdict {
+        audited_agent,
+        files,
+        verdict,
+        ..
+    } = event
+    {
+        diagnostics::apply_verdict(state, run_id, audited_agent.as_deref(), files, verdict).await;
+    }
 }
 
 fn report_message(status: &RunStatus) -> String {
@@ -374,7 +399,7 @@ fn end_state(outcome: &RunOutcome) -> (RunState, String) {
     }
 }
 
-fn update_entry(state: &State, status: &RunStatus) {
+pub(crate) fn update_entry(state: &State, status: &RunStatus) {
     let mut runs = lock(&state.runs);
     if let Some(entry) = runs
         .entries
@@ -385,7 +410,11 @@ fn update_entry(state: &State, status: &RunStatus) {
     }
 }
 
-async fn send_progress(state: &State, token: &ProgressToken, progress: WorkDoneProgress) {
+pub(crate) async fn send_progress(
+    state: &State,
+    token: &ProgressToken,
+    progress: WorkDoneProgress,
+) {
     state
         .client
         .send_notification::<Progress>(ProgressParams {
@@ -395,20 +424,25 @@ async fn send_progress(state: &State, token: &ProgressToken, progress: WorkDoneP
         .await;
 }
 
-async fn send_status(state: &State, status: &RunStatus) {
+pub(crate) async fn send_status(state: &State, status: &RunStatus) {
     state
         .client
         .send_notification::<RunStatusNotification>(status.clone())
         .await;
 }
 
-/// In `review` autonomy, the run's file changes are offered as one workspace edit
-/// that the user confirms.
-async fn offer_review(state: &State, outcome: &RunOutcome, staged: BTreeMap<PathBuf, String>) {
+/// In `review` autonomy, the run's (or the build's) file changes are offered as
+/// one workspace edit that the user confirms.
+pub(crate) async fn offer_review(
+    state: &State,
+    run_id: &str,
+    agent: &str,
+    staged: BTreeMap<PathBuf, String>,
+) {
     if staged.is_empty() {
         return;
     }
-    let annotation_id = format!("infiagent-run-{}", outcome.run_id);
+    let annotation_id = format!("infiagent-run-{run_id}");
     let annotated = state.support().change_annotations;
     let mut operations = Vec::new();
     for (path, content) in &staged {
@@ -455,13 +489,9 @@ async fn offer_review(state: &State, outcome: &RunOutcome, staged: BTreeMap<Path
         [(
             annotation_id.clone(),
             ChangeAnnotation {
-                label: format!("InfiAgent run {}", outcome.run_id),
+                label: format!("InfiAgent run {run_id}"),
                 needs_confirmation: Some(true),
-                description: Some(format!(
-                    "{} file(s) changed by {}",
-                    staged.len(),
-                    outcome.agent
-                )),
+                description: Some(format!("{} file(s) changed by {agent}", staged.len())),
             },
         )]
         .into_iter()
@@ -479,10 +509,7 @@ async fn offer_review(state: &State, outcome: &RunOutcome, staged: BTreeMap<Path
                 .client
                 .show_message(
                     MessageType::INFO,
-                    format!(
-                        "InfiAgent: the changes of run {} were not applied.",
-                        outcome.run_id
-                    ),
+                    format!("InfiAgent: the changes of run {run_id} were not applied."),
                 )
                 .await;
         }
@@ -492,4 +519,14 @@ async fn offer_review(state: &State, outcome: &RunOutcome, staged: BTreeMap<Path
 /// JSON for `infiagent.runs`.
 pub(crate) fn runs_json(state: &State) -> Value {
     json!({"runs": lock(&state.runs).statuses()})
+}
+
+/// JSON for `infiagent.health`: the runs (and builds) in flight and the tasks alive
+/// in the server's runtime, to watch for leaks.
+pub(crate) fn health_json(state: &State) -> Value {
+    let runs_in_flight = lock(&state.runs).running_count();
+    let alive_tasks = tokio::runtime::Handle::try_current()
+        .ok()
+        .map(|runtime| runtime.metrics().num_alive_tasks());
+    json!({"runsInFlight": runs_in_flight, "aliveTasks": alive_tasks})
 }

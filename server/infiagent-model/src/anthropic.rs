@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::retry::{AttemptError, with_retries};
-use crate::transport::{Endpoint, build_client, fetch_json};
+use crate::transport::{CallLimits, Endpoint, build_client, fetch_json};
 use crate::{
     ChatModel, ChatRequest, ChatResponse, Message, ModelError, ModelSettings, ToolCall, Usage,
 };
@@ -104,8 +104,11 @@ impl AnthropicModel {
         if let Some(key) = &self.key_header {
             request = request.header("x-api-key", key.clone());
         }
-        let reply: Reply =
-            fetch_json(request, &self.endpoint, self.settings.request_timeout).await?;
+        let limits = CallLimits {
+            timeout: self.settings.request_timeout,
+            max_response_bytes: self.settings.max_response_bytes,
+        };
+        let reply: Reply = fetch_json(request, &self.endpoint, limits).await?;
         Ok(reply.into_response()?)
     }
 }

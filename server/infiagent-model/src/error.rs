@@ -47,7 +47,8 @@ pub enum ModelError {
     },
     /// The connection broke, or a stream ended, before the reply was complete.
     #[error(
-        "the reply from {url} broke off before it was complete: {message}; retrying usually helps"
+        "the reply from {url} broke off before it was complete: {message}; the server or a \
+         proxy closed the connection: try again, or raise the model's max_retries"
     )]
     Interrupted {
         /// The endpoint, without query or user info.
@@ -64,6 +65,31 @@ pub enum ModelError {
         url: String,
         /// The start of the response body (at most about 2000 characters).
         body: String,
+    },
+    /// The reply was larger than `max_response_bytes` allows; the rest was not read.
+    #[error(
+        "{url} sent a reply larger than {limit}, the most this model's replies may be; \
+         the server may be misbehaving (a reply that never ends?): check it, or raise the \
+         model's max_response_mb", limit = describe_bytes(*.limit_bytes)
+    )]
+    TooLarge {
+        /// The endpoint, without query or user info.
+        url: String,
+        /// The limit that was passed, in bytes.
+        limit_bytes: usize,
+    },
+    /// The server asked (with `Retry-After`) to wait longer than a call waits
+    /// before a retry, so it was not retried.
+    #[error(
+        "the server asks to wait {seconds} s before trying again, more than the {cap} s a \
+         call waits (a rate limit or a used-up quota): try again later, or check the \
+         account's limits; it answered: {last}", cap = crate::retry::RETRY_AFTER_CAP.as_secs()
+    )]
+    WaitTooLong {
+        /// The wait the server asked for, in seconds.
+        seconds: u64,
+        /// The server's answer.
+        last: Box<ModelError>,
     },
     /// The response was not understood: bad JSON, missing fields.
     #[error("could not understand the model's response: {0}")]
@@ -86,7 +112,9 @@ fn status_hint(status: u16) -> &'static str {
     match status {
         401 | 403 => " (the API key was refused: check that it is valid for this endpoint)",
         404 => " (check base_url and the model name)",
-        429 => " (rate limited)",
+        429 => {
+            " (rate limited: wait a little and try again, or ask the provider for a higher limit)"
+        }
         _ => "",
     }
 }
@@ -103,6 +131,8 @@ impl ModelError {
             ModelError::Http { status, .. } => matches!(status, 408 | 429 | 500..),
             ModelError::MissingApiKey { .. }
             | ModelError::Config(_)
+            | ModelError::TooLarge { .. }
+            | ModelError::WaitTooLong { .. }
             | ModelError::Decode(_)
             | ModelError::EmptyResponse
             | ModelError::RetriesExhausted { .. } => false,
@@ -119,6 +149,14 @@ impl ModelError {
             status,
             url: url.to_owned(),
             body: kept,
+        }
+    }
+
+    /// Builds a [`ModelError::TooLarge`] for a reply from `url` over `limit_bytes`.
+    pub(crate) fn too_large(url: &str, limit_bytes: usize) -> ModelError {
+        ModelError::TooLarge {
+            url: url.to_owned(),
+            limit_bytes,
         }
     }
 
@@ -173,6 +211,14 @@ impl ModelError {
                 url: scrub(url),
                 body: scrub(body),
             },
+            ModelError::TooLarge { url, limit_bytes } => ModelError::TooLarge {
+                url: scrub(url),
+                limit_bytes,
+            },
+            ModelError::WaitTooLong { seconds, last } => ModelError::WaitTooLong {
+                seconds,
+                last: Box::new(last.redacted(Some(secret))),
+            },
             ModelError::Decode(message) => ModelError::Decode(scrub(message)),
             ModelError::EmptyResponse => ModelError::EmptyResponse,
             ModelError::RetriesExhausted { attempts, last } => ModelError::RetriesExhausted {
@@ -180,6 +226,16 @@ impl ModelError {
                 last: Box::new(last.redacted(Some(secret))),
             },
         }
+    }
+}
+
+/// A size for people: whole MiB when it is some, else bytes.
+fn describe_bytes(bytes: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
     }
 }
 
@@ -273,6 +329,17 @@ mod tests {
         insta::assert_snapshot!(
             ModelError::http(401, "https://api.example.com/v1/chat/completions", "bad key"),
             @"https://api.example.com/v1/chat/completions answered HTTP 401 (the API key was refused: check that it is valid for this endpoint): bad key"
+        );
+        insta::assert_snapshot!(
+            ModelError::too_large("http://127.0.0.1:1/v1/chat/completions", 32 * 1024 * 1024),
+            @"http://127.0.0.1:1/v1/chat/completions sent a reply larger than 32 MiB, the most this model's replies may be; the server may be misbehaving (a reply that never ends?): check it, or raise the model's max_response_mb"
+        );
+        insta::assert_snapshot!(
+            ModelError::WaitTooLong {
+                seconds: 3600,
+                last: Box::new(ModelError::http(429, "https://api.example.com/v1/messages", "quota")),
+            },
+            @"the server asks to wait 3600 s before trying again, more than the 120 s a call waits (a rate limit or a used-up quota): try again later, or check the account's limits; it answered: https://api.example.com/v1/messages answered HTTP 429 (rate limited: wait a little and try again, or ask the provider for a higher limit): quota"
         );
         insta::assert_snapshot!(
             ModelError::Timeout { url: "http://127.0.0.1:1/v1/messages".into(), seconds: 0.2 },

@@ -146,6 +146,10 @@ impl Provider {
     }
 }
 
+/// The default of [`ModelSettings::max_response_bytes`]: 32 MiB, far above any
+/// real reply (a streamed reply of 4096 tokens is about 1 MiB).
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+
 /// How to reach one model.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelSettings {
@@ -160,6 +164,9 @@ pub struct ModelSettings {
     pub api_key_env: Option<String>,
     /// Time allowed for one HTTP request (for a stream: the longest silence between chunks).
     pub request_timeout: Duration,
+    /// Most bytes of one reply (a whole body, or all the events of a stream);
+    /// past it the call fails with [`ModelError::TooLarge`].
+    pub max_response_bytes: usize,
     /// Retries and backoff.
     pub retry: RetryPolicy,
     /// Use server-sent events (OpenAI-compatible only).
@@ -179,6 +186,7 @@ impl ModelSettings {
             model: model.into(),
             api_key_env: None,
             request_timeout: Duration::from_secs(120),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             retry: RetryPolicy::default(),
             stream: false,
             max_output_tokens: 4096,

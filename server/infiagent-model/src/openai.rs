@@ -13,7 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::retry::{AttemptError, with_retries};
-use crate::transport::{Endpoint, build_client, decode_json, fetch_json, send, within};
+use crate::transport::{
+    BodyError, CallLimits, Endpoint, build_client, capped_stream, decode_json, fetch_json, send,
+    within,
+};
 use crate::{
     ChatModel, ChatRequest, ChatResponse, Message, ModelError, ModelSettings, ToolCall, ToolSpec,
     Usage,
@@ -98,18 +101,22 @@ impl OpenAiModel {
         let timeout = self.settings.request_timeout;
         let endpoint = &self.endpoint;
         if !self.settings.stream {
-            let completion: Completion = fetch_json(self.post(body), endpoint, timeout).await?;
+            let limits = CallLimits {
+                timeout,
+                max_response_bytes: self.settings.max_response_bytes,
+            };
+            let completion: Completion = fetch_json(self.post(body), endpoint, limits).await?;
             return Ok(completion.into_response()?);
         }
         let response =
             within(timeout, endpoint, send(self.post(body), endpoint, timeout)).await??;
-        let mut events = response.bytes_stream().eventsource();
+        let mut events = capped_stream(response, self.settings.max_response_bytes).eventsource();
         let mut assembly = StreamAssembly::default();
         while let Some(event) = within(timeout, endpoint, events.next()).await? {
             let data = match event {
                 Ok(event) => event.data,
                 Err(EventStreamError::Transport(error)) => {
-                    return Err(ModelError::from_reqwest(error, &endpoint.shown, timeout).into());
+                    return Err(BodyError::into_model_error(error, endpoint, timeout).into());
                 }
                 Err(error) => {
                     return Err(

@@ -10,8 +10,9 @@ use std::time::{Duration, SystemTime};
 
 use crate::ModelError;
 
-/// The longest `Retry-After` honoured; a server asking for more waits this long.
-const RETRY_AFTER_CAP: Duration = Duration::from_secs(120);
+/// The longest `Retry-After` honoured; a server asking for more is not retried
+/// ([`ModelError::WaitTooLong`]): its limit will not lift within one run's patience.
+pub(crate) const RETRY_AFTER_CAP: Duration = Duration::from_secs(120);
 
 /// How often, and how patiently, a failed call is retried.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,7 +21,8 @@ pub struct RetryPolicy {
     pub max_retries: u32,
     /// Backoff before the first retry; it doubles with each retry.
     pub base_delay: Duration,
-    /// Longest backoff (a server's `Retry-After` may ask for more, up to 120 s).
+    /// Longest backoff (a server's `Retry-After` may ask for more, up to 120 s;
+    /// past that the call is not retried).
     pub max_delay: Duration,
 }
 
@@ -107,7 +109,8 @@ fn parse_http_date(value: &str) -> Option<SystemTime> {
 }
 
 /// Runs `attempt` until it succeeds, fails with an error that is not retryable
-/// (returned as is), or has failed `max_retries + 1` times
+/// (returned as is), is asked to wait longer than [`RETRY_AFTER_CAP`]
+/// ([`ModelError::WaitTooLong`]), or has failed `max_retries + 1` times
 /// ([`ModelError::RetriesExhausted`], unless only one attempt was allowed).
 pub(crate) async fn with_retries<T, Attempt, AttemptFuture>(
     policy: &RetryPolicy,
@@ -127,6 +130,12 @@ where
         };
         if !failure.error.is_retryable() || policy.max_retries == 0 {
             return Err(failure.error);
+        }
+        if let Some(requested) = failure.retry_after.filter(|wait| *wait > RETRY_AFTER_CAP) {
+            return Err(ModelError::WaitTooLong {
+                seconds: requested.as_secs(),
+                last: Box::new(failure.error),
+            });
         }
         if attempts > policy.max_retries {
             return Err(ModelError::RetriesExhausted {
@@ -238,6 +247,24 @@ mod tests {
         let (result, calls) = run(&quick_policy(0), || ModelError::http(503, "u", "")).await;
         assert_eq!(calls, 1);
         assert!(matches!(result, Err(ModelError::Http { status: 503, .. })));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_past_the_cap_is_not_retried() {
+        let calls = AtomicU32::new(0);
+        let result = with_retries(&quick_policy(3), "m", || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err::<(), _>(AttemptError {
+                error: ModelError::http(429, "u", "quota used up"),
+                retry_after: Some(Duration::from_secs(3600)),
+            })
+        })
+        .await;
+        assert_eq!(calls.into_inner(), 1);
+        let Err(error @ ModelError::WaitTooLong { seconds: 3600, .. }) = result else {
+            panic!("expected WaitTooLong, got {result:?}");
+        };
+        assert!(error.to_string().contains("quota used up"), "{error}");
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,5 +1,6 @@
-//! HTTP plumbing both providers share: the endpoint, the client, timeouts, and
-//! turning error statuses into [`AttemptError`]s that carry `Retry-After`.
+//! HTTP plumbing both providers share: the endpoint, the client, timeouts, the
+//! cap on a reply's size, and turning error statuses into [`AttemptError`]s that
+//! carry `Retry-After`.
 
 use std::future::Future;
 use std::time::{Duration, SystemTime};
@@ -15,6 +16,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How much of an unreadable body a [`ModelError::Decode`] quotes.
 const BODY_SNIPPET_CHARS: usize = 200;
+
+/// How much of an error response's body is read (the rest is never downloaded).
+const ERROR_BODY_BYTES: usize = 64 * 1024;
 
 /// Where requests go, and how that place is shown in errors.
 pub(crate) struct Endpoint {
@@ -85,27 +89,130 @@ pub(crate) async fn send(
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| parse_retry_after(value, SystemTime::now()));
-    let body = response.text().await.unwrap_or_default();
+    let body = read_prefix(response, ERROR_BODY_BYTES).await;
     Err(AttemptError {
         error: ModelError::http(status.as_u16(), &endpoint.shown, &body),
         retry_after,
     })
 }
 
-/// Sends `request` and decodes its JSON body, all within `timeout`.
+/// The start of an error response's body, at most `limit` bytes, as text; what
+/// cannot be read is left out.
+async fn read_prefix(mut response: reqwest::Response, limit: usize) -> String {
+    let mut body = Vec::new();
+    while body.len() < limit {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    body.truncate(limit);
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// Limits of one call: its time and the size of the reply.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CallLimits {
+    /// Time allowed for the request (for a stream: the longest silence).
+    pub(crate) timeout: Duration,
+    /// Most bytes of reply body read.
+    pub(crate) max_response_bytes: usize,
+}
+
+/// Reads the whole body of `response`, failing with [`ModelError::TooLarge`]
+/// as soon as it passes `limits.max_response_bytes` (or announces more in
+/// `Content-Length`).
+async fn read_capped(
+    mut response: reqwest::Response,
+    endpoint: &Endpoint,
+    limits: CallLimits,
+) -> Result<Vec<u8>, ModelError> {
+    let limit = limits.max_response_bytes;
+    let too_large = || ModelError::too_large(&endpoint.shown, limit);
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|error| ModelError::from_reqwest(error, &endpoint.shown, limits.timeout))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Sends `request` and decodes its JSON body, all within the limits' timeout and
+/// size.
 pub(crate) async fn fetch_json<T: DeserializeOwned>(
     request: reqwest::RequestBuilder,
     endpoint: &Endpoint,
-    timeout: Duration,
+    limits: CallLimits,
 ) -> Result<T, AttemptError> {
-    let body = within(timeout, endpoint, async {
-        let response = send(request, endpoint, timeout).await?;
-        response.bytes().await.map_err(|error| {
-            AttemptError::from(ModelError::from_reqwest(error, &endpoint.shown, timeout))
-        })
+    let body = within(limits.timeout, endpoint, async {
+        let response = send(request, endpoint, limits.timeout).await?;
+        read_capped(response, endpoint, limits)
+            .await
+            .map_err(AttemptError::from)
     })
     .await??;
     Ok(decode_json(&body, endpoint)?)
+}
+
+/// Why a streamed body stopped: the network, or the size limit.
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    /// The network layer failed.
+    Transport(reqwest::Error),
+    /// More than this many bytes arrived.
+    TooLarge(usize),
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyError::Transport(error) => error.fmt(formatter),
+            BodyError::TooLarge(limit) => write!(formatter, "more than {limit} bytes arrived"),
+        }
+    }
+}
+
+impl std::error::Error for BodyError {}
+
+impl BodyError {
+    /// The [`ModelError`] a caller sees.
+    pub(crate) fn into_model_error(self, endpoint: &Endpoint, timeout: Duration) -> ModelError {
+        match self {
+            BodyError::Transport(error) => {
+                ModelError::from_reqwest(error, &endpoint.shown, timeout)
+            }
+            BodyError::TooLarge(limit) => ModelError::too_large(&endpoint.shown, limit),
+        }
+    }
+}
+
+/// The body of `response` as a stream of chunks that fails with
+/// [`BodyError::TooLarge`] once more than `limit` bytes have arrived.
+pub(crate) fn capped_stream(
+    response: reqwest::Response,
+    limit: usize,
+) -> impl futures::Stream<Item = Result<impl AsRef<[u8]>, BodyError>> {
+    let mut received: usize = 0;
+    futures::StreamExt::map(response.bytes_stream(), move |chunk| {
+        let chunk = chunk.map_err(BodyError::Transport)?;
+        received = received.saturating_add(chunk.len());
+        if received > limit {
+            return Err(BodyError::TooLarge(limit));
+        }
+        Ok(chunk)
+    })
 }
 
 /// Decodes one JSON document the endpoint sent.
@@ -117,7 +224,9 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
         let text = String::from_utf8_lossy(body);
         let snippet: String = text.chars().take(BODY_SNIPPET_CHARS).collect();
         ModelError::Decode(format!(
-            "{} sent a body that is not the expected JSON ({error}); it starts with: {snippet:?}",
+            "{} sent a body that is not the expected JSON ({error}): check that base_url is \
+             the model's API and that no proxy answers in its place; the body starts with: \
+             {snippet:?}",
             endpoint.shown
         ))
     })

@@ -31,7 +31,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 pub use editor::{Approval, ApprovalRequest, Editor, EditorWrite, HeadlessEditor};
-pub use files::write_atomically;
+pub use files::{atomic_write_temp, is_atomic_write_temp, write_atomically};
 pub use process::{ProcessLimits, ProcessOutcome, run_process};
 pub use sandbox::{Sandbox, SandboxError};
 pub use spec::{BASIC_TOOL_NAMES, ToolDef, tool_defs};

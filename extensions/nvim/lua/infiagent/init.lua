@@ -381,6 +381,26 @@ function M.show_agents()
   end)
 end
 
+--- `:InfiEvolve`: the server's proposal to evolve the pyramid (prune, split,
+--- router examples) as a diff in a scratch buffer; `:InfiEvolve!` writes it.
+function M.evolve(opts)
+  local apply = opts and opts.bang or false
+  M.execute("infiagent.evolve", { apply = apply }, function(result)
+    if not result then
+      return
+    end
+    if apply then
+      if result.refused then
+        notify(result.refused, vim.log.levels.WARN)
+      elseif not result.applying then
+        notify("no changes to propose to the pyramid")
+      end
+      return
+    end
+    show_scratch("infiagent://evolve", vim.split(result.text or "", "\n", { plain = true }), "diff")
+  end)
+end
+
 local function running_ids()
   local ids = {}
   for _, status in ipairs(M.list_runs()) do
@@ -404,6 +424,7 @@ local function create_commands()
   end, { nargs = "?", complete = running_ids, desc = "InfiAgent: cancel a run" })
   command("InfiRuns", M.show_runs, { desc = "InfiAgent: the session's runs" })
   command("InfiAgents", M.show_agents, { desc = "InfiAgent: the agent pyramid" })
+  command("InfiEvolve", M.evolve, { bang = true, desc = "InfiAgent: propose changes to the pyramid (!: write them)" })
 end
 
 --- The client configuration (for `vim.lsp.config` and `vim.lsp.start`).

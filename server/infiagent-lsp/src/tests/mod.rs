@@ -1,7 +1,11 @@
 //! The server in process over `tokio::io::duplex`, against the scripted model
 //! served over HTTP on loopback.
 
+mod evolve;
 mod harness;
+mod health;
+mod judge_repair;
+mod secrets;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -149,9 +153,17 @@ async fn plan_build_judge() {
     let end = client.wait_run_end(&run_id).await;
     assert!(end.starts_with("code_builder_agent succeeded"), "{end}");
     assert!(root.join("numstats.py").is_file());
-    let published = client
+    // The judge rejects the builder's second version (its design asks for a check
+    // it lacks); the builder repairs it and the judge's success replaces the error.
+    let rejected = client
         .wait_for_method("textDocument/publishDiagnostics", |params| {
             params["uri"] == uri(root, "numstats.py") && params["diagnostics"] != json!([])
+        })
+        .await;
+    assert_eq!(diagnostics_for(&rejected)[0]["severity"], 1);
+    let published = client
+        .wait_for_method("textDocument/publishDiagnostics", |params| {
+            params["uri"] == uri(root, "numstats.py") && params["diagnostics"][0]["severity"] == 3
         })
         .await;
     let diagnostics = diagnostics_for(&published);
@@ -222,6 +234,104 @@ async fn plan_build_judge() {
             .iter()
             .any(|status| status["params"]["state"] == "failed")
     );
+    client.finish().await;
+}
+
+/// On the summary design, `infiagent.build` builds every script of the build
+/// order under one cancellable progress and ends with the report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn build_every_script_of_the_plan() {
+    let model = scripted_model().await;
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    std::fs::create_dir_all(root.join("project_designs")).unwrap();
+    for (name, text) in [
+        (
+            "textstats",
+            infiagent_demo::files::DESIGN_TEXTSTATS.to_string(),
+        ),
+        (
+            "numstats",
+            infiagent_demo::files::DESIGN_NUMSTATS.to_string(),
+        ),
+        (
+            "summary",
+            infiagent_demo::files::DESIGN_SUMMARY.replace(
+                "numstats.py — depends on: none",
+                "numstats.py — depends on: textstats.py",
+            ),
+        ),
+    ] {
+        std::fs::write(
+            root.join(format!("project_designs/project_design_{name}.md")),
+            text,
+        )
+        .unwrap();
+    }
+    let mut client =
+        Client::start(root, options(&model.base_url(), "auto"), Answers::default()).await;
+    let build_id = execute(
+        &mut client,
+        "infiagent.build",
+        json!({"uri": uri(root, "project_designs/project_design_summary.md")}),
+    )
+    .await;
+    let token = format!("infiagent/run/{build_id}");
+    let begin = client
+        .wait_for_method("$/progress", |params| {
+            params["token"] == token && params["value"]["kind"] == "begin"
+        })
+        .await;
+    assert_eq!(
+        begin["params"]["value"]["title"],
+        "InfiAgent: Build: 2 scripts"
+    );
+    assert_eq!(begin["params"]["value"]["cancellable"], true);
+    let end = client.wait_run_end(&build_id).await;
+    assert!(end.starts_with("built 2 of 2 scripts · "), "{end}");
+    let messages: Vec<String> = client
+        .take("$/progress")
+        .iter()
+        .filter(|report| report["params"]["token"] == token)
+        .filter_map(|report| {
+            report["params"]["value"]["message"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|message| message.starts_with("Build: 1/2 scripts · building numstats.py · ")),
+        "{messages:#?}"
+    );
+    for script in ["textstats.py", "numstats.py"] {
+        assert!(root.join(script).is_file(), "{script}");
+    }
+    let shown = client
+        .wait_for_method("window/showMessage", |params| {
+            params["message"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("InfiAgent: built 2 of 2 scripts with")
+        })
+        .await;
+    assert_eq!(shown["params"]["type"], 3);
+    // The builders' verdicts are diagnostics, as for a single build.
+    client
+        .wait_for_method("textDocument/publishDiagnostics", |params| {
+            params["uri"] == uri(root, "numstats.py") && params["diagnostics"] != json!([])
+        })
+        .await;
+    let runs = client
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "infiagent.runs", "arguments": []}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(runs["runs"][0]["runId"], build_id.as_str());
+    assert_eq!(runs["runs"][0]["state"], "succeeded");
     client.finish().await;
 }
 
@@ -439,6 +549,7 @@ async fn code_actions_by_kind_of_file() {
     insta::assert_snapshot!(titles.join("\n"), @r"
     requirement.md: Plan project from this requirement [refactor.infiagent.plan] -> infiagent.plan
     project_designs/project_design_train.md: Build train.py from this design [refactor.infiagent.build] -> infiagent.build
+    project_designs/project_design_summary.md: Build all scripts in build order [refactor.infiagent.build] -> infiagent.build
     train.py: Judge this file [refactor.infiagent.judge] -> infiagent.judge
     train.py: Judge this file [refactor.infiagent.judge] -> infiagent.judge
     train.py: Run task on selection… [refactor.infiagent.run] -> infiagent.run
@@ -486,10 +597,10 @@ async fn bad_command_arguments() {
     insta::assert_snapshot!(errors.join("\n").replace(&root_text, "[workspace]"), @r#"
     infiagent.plan: infiagent.plan takes one argument, {"uri": string, "range"?: Range}; got 0 arguments
     infiagent.plan: infiagent.plan expects {"uri": string, "range"?: Range}: unknown field `url`, expected one of `uri`, `range`, `instruction`
-    infiagent.build: notes.md is not a design file: infiagent.build takes project_designs/project_design_<script>.md
+    infiagent.build: notes.md is not a design file: infiagent.build takes project_designs/project_design_<script>.md, or project_designs/project_design_summary.md to build every script
     infiagent.cancel: no run 'nope' (see infiagent.runs)
     infiagent.judge: /etc/passwd is outside the workspace [workspace]
-    infiagent.fly: unknown command 'infiagent.fly'; the commands are infiagent.run, infiagent.plan, infiagent.build, infiagent.judge, infiagent.repair, infiagent.cancel, infiagent.runs, infiagent.agents
+    infiagent.fly: unknown command 'infiagent.fly'; the commands are infiagent.run, infiagent.plan, infiagent.build, infiagent.judge, infiagent.repair, infiagent.cancel, infiagent.runs, infiagent.health, infiagent.agents, infiagent.evolve, infiagent.generatePyramid
     "#);
     client.finish().await;
 }

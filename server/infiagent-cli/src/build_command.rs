@@ -1,0 +1,263 @@
+//! `infiagent build`: a plan's build order run as parallel builder runs.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use infiagent_build::{
+    BuildEvent, BuildHandle, BuildOptions, BuildPlan, BuildReport, DESIGN_SUMMARY, ScriptStatus,
+};
+use infiagent_engine::{Engine, ModelPool};
+
+use crate::progress::StatusLine;
+use crate::run_command::{EngineArgs, Output, load_pyramid};
+use crate::terminal::TerminalEditor;
+use crate::{EXIT_CANCELLED, EXIT_FAILURE, EXIT_USAGE};
+
+/// Arguments of `infiagent build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    engine: EngineArgs,
+    /// Scripts built at the same time (default: `[run] jobs` of the configuration).
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
+    /// The summary design with the `## Build order`, relative to the workspace.
+    #[arg(default_value = DESIGN_SUMMARY)]
+    design_summary: PathBuf,
+}
+
+pub(crate) async fn run(args: BuildArgs) -> anyhow::Result<u8> {
+    let workspace = args.engine.workspace()?;
+    let config = args.engine.config(&workspace)?;
+    let plan = BuildPlan::load(&workspace, &args.design_summary)?;
+    let models = ModelPool::from_config(&config)?;
+    let Some(registry) = load_pyramid(&workspace) else {
+        return Ok(EXIT_USAGE);
+    };
+    let editor = Arc::new(TerminalEditor {
+        autonomy: config.run.autonomy,
+    });
+    let engine = Engine::new(&workspace, config, registry, models)?;
+    let options = BuildOptions {
+        jobs: args.jobs.map(usize::from),
+        editor,
+    };
+    let total = plan.order().steps().len();
+    let summary = plan.summary().to_string();
+    let handle = infiagent_build::start(engine, plan, options)?;
+    let status_line = if std::io::stderr().is_terminal() {
+        StatusLine::Live
+    } else {
+        StatusLine::Off
+    };
+    let mut progress = BuildProgress::new(std::io::stderr(), status_line, total);
+    progress.line(&format!("building {total} scripts of {summary}"));
+    let (report, interrupted) = watch(handle, &mut progress).await;
+    progress.finish();
+    match args.engine.output() {
+        Output::Json => println!("{}", serde_json::to_string(&report)?),
+        Output::Human => println!("{}", report.describe()),
+    }
+    Ok(if interrupted || report.cancelled {
+        EXIT_CANCELLED
+    } else if report.succeeded() {
+        0
+    } else {
+        EXIT_FAILURE
+    })
+}
+
+/// Renders events until the build ends; Ctrl-C cancels every run (twice: exit at once).
+async fn watch(
+    handle: BuildHandle,
+    progress: &mut BuildProgress<std::io::Stderr>,
+) -> (BuildReport, bool) {
+    let BuildHandle {
+        mut events,
+        cancel,
+        completion,
+    } = handle;
+    let mut interrupts = 0;
+    // One listener for the whole build: a signal between two events is not lost.
+    let mut interrupt = Box::pin(tokio::signal::ctrl_c());
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Some(event) => progress.on_event(&event),
+                None => break,
+            },
+            _ = &mut interrupt => {
+                interrupt = Box::pin(tokio::signal::ctrl_c());
+                interrupts += 1;
+                if interrupts > 1 {
+                    eprintln!("\ninterrupted twice: exiting now");
+                    std::process::exit(i32::from(EXIT_CANCELLED));
+                }
+                eprintln!("\ncancelling the build: stopping every run and its processes (Ctrl-C again to exit at once)");
+                cancel.cancel();
+            }
+        }
+    }
+    (completion.wait().await, interrupts > 0)
+}
+
+/// One line per script starting, ending or skipped; on a terminal, a status line
+/// with the scripts in flight and the tokens so far.
+struct BuildProgress<W: Write> {
+    out: W,
+    status_line: StatusLine,
+    total: usize,
+    done: usize,
+    in_flight: Vec<String>,
+    tokens: u64,
+    status_shown: bool,
+}
+
+impl<W: Write> BuildProgress<W> {
+    fn new(out: W, status_line: StatusLine, total: usize) -> Self {
+        BuildProgress {
+            out,
+            status_line,
+            total,
+            done: 0,
+            in_flight: Vec::new(),
+            tokens: 0,
+            status_shown: false,
+        }
+    }
+
+    fn on_event(&mut self, event: &BuildEvent) {
+        match event {
+            BuildEvent::Started { script, run_id } => {
+                self.in_flight.push(script.clone());
+                self.line(&format!("▸ {script}  started (run {run_id})"));
+            }
+            BuildEvent::Progress { event, .. } => {
+                if let infiagent_engine::RunEvent::ModelCalled { usage, .. } = event {
+                    self.tokens += usage.total();
+                }
+            }
+            BuildEvent::Finished(report) => {
+                self.in_flight.retain(|script| script != &report.script);
+                self.done += 1;
+                let mark = match report.status {
+                    ScriptStatus::Succeeded => "✓",
+                    ScriptStatus::Failed | ScriptStatus::Skipped | ScriptStatus::Cancelled => "✗",
+                };
+                let reason = report
+                    .reason
+                    .as_deref()
+                    .map(|reason| format!(": {reason}"))
+                    .unwrap_or_default();
+                self.line(&format!(
+                    "{mark} {}  {} in {:.1}s [{}/{}]{reason}",
+                    report.script,
+                    report.status.as_str(),
+                    report.duration_ms as f64 / 1000.0,
+                    self.done,
+                    self.total
+                ));
+            }
+            BuildEvent::Skipped(report) => {
+                self.done += 1;
+                self.line(&format!(
+                    "- {}  {} [{}/{}]: {}",
+                    report.script,
+                    report.status.as_str(),
+                    self.done,
+                    self.total,
+                    report.reason.as_deref().unwrap_or_default()
+                ));
+            }
+        }
+        self.draw_status();
+    }
+
+    fn line(&mut self, text: &str) {
+        self.clear_status();
+        let _ = writeln!(self.out, "{text}");
+    }
+
+    fn finish(&mut self) {
+        self.clear_status();
+        let _ = self.out.flush();
+    }
+
+    fn draw_status(&mut self) {
+        if self.status_line == StatusLine::Off || self.in_flight.is_empty() {
+            return;
+        }
+        let text: String = format!(
+            "building {} · {}/{} done · {} tokens",
+            self.in_flight.join(", "),
+            self.done,
+            self.total,
+            self.tokens
+        )
+        .chars()
+        .take(160)
+        .collect();
+        let _ = write!(self.out, "\r\x1b[2K{text}");
+        let _ = self.out.flush();
+        self.status_shown = true;
+    }
+
+    fn clear_status(&mut self) {
+        if self.status_shown {
+            let _ = write!(self.out, "\r\x1b[2K");
+            self.status_shown = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use infiagent_build::ScriptReport;
+    use infiagent_engine::Totals;
+
+    use super::*;
+
+    fn report(script: &str, status: ScriptStatus, reason: Option<&str>) -> ScriptReport {
+        ScriptReport {
+            script: script.into(),
+            status,
+            run_id: (status != ScriptStatus::Skipped).then(|| "r1".to_string()),
+            duration_ms: 1500,
+            reason: reason.map(str::to_string),
+            totals: Totals::default(),
+        }
+    }
+
+    #[test]
+    fn renders_a_build() {
+        let mut progress = BuildProgress::new(Vec::new(), StatusLine::Off, 3);
+        for event in [
+            BuildEvent::Started {
+                script: "a.py".into(),
+                run_id: "r1".into(),
+            },
+            BuildEvent::Finished(report("a.py", ScriptStatus::Failed, Some("it crashes"))),
+            BuildEvent::Skipped(report(
+                "b.py",
+                ScriptStatus::Skipped,
+                Some("depends on a.py, which failed: it crashes"),
+            )),
+            BuildEvent::Started {
+                script: "c.py".into(),
+                run_id: "r2".into(),
+            },
+            BuildEvent::Finished(report("c.py", ScriptStatus::Succeeded, None)),
+        ] {
+            progress.on_event(&event);
+        }
+        insta::assert_snapshot!(String::from_utf8(progress.out).unwrap(), @r"
+        ▸ a.py  started (run r1)
+        ✗ a.py  failed in 1.5s [1/3]: it crashes
+        - b.py  skipped [2/3]: depends on a.py, which failed: it crashes
+        ▸ c.py  started (run r2)
+        ✓ c.py  succeeded in 1.5s [3/3]
+        ");
+    }
+}

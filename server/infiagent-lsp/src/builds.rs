@@ -1,0 +1,257 @@
+//! A whole plan built from the editor: `infiagent.build` on the summary design
+//! runs its build order through `infiagent-build`, with one work-done progress
+//! for the build (scripts done, scripts in flight), cancellable, and the report
+//! at the end as a message. Each builder run's verdicts still become diagnostics;
+//! in `review` autonomy the build's changes are offered as one edit at its end
+//! (the builders share one editor, so each sees what the ones before it staged).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use infiagent_build::{BuildEvent, BuildHandle, BuildOptions, BuildPlan, BuildReport};
+use infiagent_engine::{Autonomy, RunEvent, Totals};
+use tower_lsp_server::jsonrpc;
+use tower_lsp_server::ls_types::request::WorkDoneProgressCreate;
+use tower_lsp_server::ls_types::{
+    MessageType, ProgressToken, WorkDoneProgress, WorkDoneProgressBegin,
+    WorkDoneProgressCreateParams, WorkDoneProgressEnd, WorkDoneProgressReport,
+};
+
+use crate::editor::LspEditor;
+use crate::runs::{
+    RunState, RunStatus, humantime_now, offer_review, prepare_engine, send_progress, send_status,
+    show_in_editor, update_entry,
+};
+use crate::state::{State, lock};
+
+/// Builds of this session, for unique ids.
+static BUILDS: AtomicU64 = AtomicU64::new(1);
+
+/// Starts building the plan of `summary` (workspace-relative) and returns the
+/// build's id at once; it is listed and cancelled like a run.
+pub(crate) async fn start_build(state: &Arc<State>, summary: &str) -> jsonrpc::Result<String> {
+    match prepare(state, summary) {
+        Ok(id) => Ok(id),
+        Err(message) => {
+            state
+                .client
+                .show_message(MessageType::ERROR, format!("InfiAgent: {message}"))
+                .await;
+            Err(jsonrpc::Error {
+                code: jsonrpc::ErrorCode::InvalidRequest,
+                message: message.into(),
+                data: None,
+            })
+        }
+    }
+}
+
+fn prepare(state: &Arc<State>, summary: &str) -> Result<String, String> {
+    let root = state.root().ok_or("no workspace folder is open")?;
+    let plan = BuildPlan::load(&root, Path::new(summary)).map_err(|err| err.to_string())?;
+    let (engine, editor) = prepare_engine(state)?;
+    let autonomy = engine.config().run.autonomy;
+    let scripts = plan.scripts();
+    let handle = infiagent_build::start(
+        engine,
+        plan,
+        BuildOptions {
+            jobs: None,
+            editor: editor.clone(),
+        },
+    )
+    .map_err(|err| err.to_string())?;
+    let stamp: String = humantime_now()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let id = format!("build-{stamp}-{}", BUILDS.fetch_add(1, Ordering::Relaxed));
+    let token = ProgressToken::String(format!("infiagent/run/{id}"));
+    let status = RunStatus {
+        run_id: id.clone(),
+        agent: infiagent_build::BUILDER_AGENT.into(),
+        title: format!("build {} scripts of {summary}", scripts.len()),
+        state: RunState::Running,
+        stack: Vec::new(),
+        totals: Totals::default(),
+        message: String::new(),
+        started_at: humantime_now(),
+        record: root.join(".infiagent").join("runs").display().to_string(),
+        summary: None,
+    };
+    lock(&state.runs).add(status.clone(), token.clone(), handle.cancel.clone());
+    let review = (autonomy == Autonomy::Review).then_some(editor);
+    tokio::spawn(watch(
+        state.clone(),
+        handle,
+        token,
+        status,
+        scripts.len(),
+        review,
+    ));
+    Ok(id)
+}
+
+/// Where the build is, as the progress shows it.
+struct Tally {
+    total: usize,
+    done: usize,
+    in_flight: Vec<String>,
+    totals: Totals,
+}
+
+impl Tally {
+    fn message(&self) -> String {
+        let building = if self.in_flight.is_empty() {
+            String::new()
+        } else {
+            format!(" · building {}", self.in_flight.join(", "))
+        };
+        format!(
+            "Build: {}/{} scripts{building} · {} tokens · ${:.4}",
+            self.done,
+            self.total,
+            self.totals.tokens(),
+            self.totals.cost_usd
+        )
+    }
+
+    fn percentage(&self) -> u32 {
+        u32::try_from(self.done * 100 / self.total.max(1)).unwrap_or(100)
+    }
+}
+
+/// Follows a build to its end.
+async fn watch(
+    state: Arc<State>,
+    handle: BuildHandle,
+    token: ProgressToken,
+    mut status: RunStatus,
+    total: usize,
+    review: Option<Arc<LspEditor>>,
+) {
+    let BuildHandle {
+        mut events,
+        completion,
+        ..
+    } = handle;
+    let progress = state.support().work_done_progress
+        && state
+            .client
+            .send_request::<WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
+                token: token.clone(),
+            })
+            .await
+            .is_ok();
+    let mut tally = Tally {
+        total,
+        done: 0,
+        in_flight: Vec::new(),
+        totals: Totals::default(),
+    };
+    if progress {
+        send_progress(
+            &state,
+            &token,
+            WorkDoneProgress::Begin(WorkDoneProgressBegin {
+                title: format!("InfiAgent: Build: {total} scripts"),
+                cancellable: Some(true),
+                message: Some(tally.message()),
+                percentage: Some(0),
+            }),
+        )
+        .await;
+    }
+    send_status(&state, &status).await;
+    while let Some(event) = events.recv().await {
+        match &event {
+            BuildEvent::Started { script, .. } => tally.in_flight.push(script.clone()),
+            BuildEvent::Progress { run_id, event, .. } => {
+                show_in_editor(&state, run_id, event).await;
+                if let RunEvent::ModelCalled {
+                    usage, cost_usd, ..
+                } = event
+                {
+                    tally.totals.prompt_tokens += usage.prompt_tokens;
+                    tally.totals.completion_tokens += usage.completion_tokens;
+                    tally.totals.cost_usd += cost_usd;
+                    tally.totals.model_calls += 1;
+                }
+                continue;
+            }
+            BuildEvent::Finished(report) => {
+                tally.in_flight.retain(|script| script != &report.script);
+                tally.done += 1;
+            }
+            BuildEvent::Skipped(_) => tally.done += 1,
+        }
+        status.stack = tally.in_flight.clone();
+        status.totals = tally.totals;
+        status.message = tally.message();
+        if progress {
+            send_progress(
+                &state,
+                &token,
+                WorkDoneProgress::Report(WorkDoneProgressReport {
+                    cancellable: Some(true),
+                    message: Some(status.message.clone()),
+                    percentage: Some(tally.percentage()),
+                }),
+            )
+            .await;
+        }
+        update_entry(&state, &status);
+        send_status(&state, &status).await;
+    }
+    let report = completion.wait().await;
+    if let Some(editor) = review {
+        offer_review(
+            &state,
+            &status.run_id,
+            infiagent_build::BUILDER_AGENT,
+            editor.take_staged(),
+        )
+        .await;
+    }
+    (status.state, status.message) = end_state(&report);
+    status.stack = Vec::new();
+    status.totals = report.totals;
+    if progress {
+        send_progress(
+            &state,
+            &token,
+            WorkDoneProgress::End(WorkDoneProgressEnd {
+                message: Some(status.message.clone()),
+            }),
+        )
+        .await;
+    }
+    update_entry(&state, &status);
+    send_status(&state, &status).await;
+    let kind = match status.state {
+        RunState::Succeeded | RunState::Cancelled | RunState::Running => MessageType::INFO,
+        RunState::Failed => MessageType::WARNING,
+    };
+    state
+        .client
+        .show_message(kind, format!("InfiAgent: {}", report.describe()))
+        .await;
+}
+
+fn end_state(report: &BuildReport) -> (RunState, String) {
+    let state = if report.cancelled {
+        RunState::Cancelled
+    } else if report.succeeded() {
+        RunState::Succeeded
+    } else {
+        RunState::Failed
+    };
+    let message = format!(
+        "{} · {} tokens · ${:.4}",
+        report.headline(),
+        report.totals.tokens(),
+        report.totals.cost_usd
+    );
+    (state, message)
+}

@@ -1,0 +1,53 @@
+//! `infiagent.health`: runs in flight and the runtime's live tasks, before, during
+//! and after a run.
+
+use serde_json::{Value, json};
+
+use super::harness::{Answers, Client, uri};
+use super::{SLOW_SCRIPT, execute, is_gone, options, scripted_model, wait_for_pid};
+
+async fn health(client: &mut Client) -> Value {
+    client
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "infiagent.health", "arguments": []}),
+        )
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_counts_runs_in_flight_and_live_tasks() {
+    let model = scripted_model().await;
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    std::fs::write(root.join("slow.py"), SLOW_SCRIPT).unwrap();
+    let mut client =
+        Client::start(root, options(&model.base_url(), "auto"), Answers::default()).await;
+    let before = health(&mut client).await;
+    assert_eq!(before["runsInFlight"], 0);
+    let tasks_before = before["aliveTasks"].as_u64().unwrap();
+
+    let run_id = execute(
+        &mut client,
+        "infiagent.judge",
+        json!({"uri": uri(root, "slow.py")}),
+    )
+    .await;
+    let pid = wait_for_pid(root).await;
+    let during = health(&mut client).await;
+    assert_eq!(during["runsInFlight"], 1);
+    assert!(
+        during["aliveTasks"].as_u64().unwrap() > tasks_before,
+        "{during} vs {before}"
+    );
+
+    execute(&mut client, "infiagent.cancel", json!({"runId": run_id})).await;
+    let end = client.wait_run_end(&run_id).await;
+    assert!(end.starts_with("cancelled"), "{end}");
+    assert!(is_gone(&pid), "the script survived");
+    let after = health(&mut client).await;
+    assert_eq!(after["runsInFlight"], 0);
+    client.take("window/showMessage");
+    client.finish().await;
+}

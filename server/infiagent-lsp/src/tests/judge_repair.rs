@@ -1,0 +1,123 @@
+//! The offline demo's editor flow: plan, build, the judge's rejection as an Error
+//! diagnostic that stays (no automatic repair), its quick fix, and the repair run
+//! that clears it.
+
+use serde_json::{Value, json};
+
+use super::harness::{Answers, Client, uri};
+use super::{diagnostics_for, execute, scripted_model, workspace_with_requirement};
+
+/// The first unread diagnostics published for `relative` that `matches`, waiting
+/// for them if need be.
+async fn wait_for_diagnostics(
+    client: &mut Client,
+    root: &std::path::Path,
+    relative: &str,
+    matches: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let target = uri(root, relative);
+    let published = client
+        .wait_for_method("textDocument/publishDiagnostics", |params| {
+            params["uri"] == target
+                && matches(params["diagnostics"].as_array().map_or(&[], Vec::as_slice))
+        })
+        .await;
+    diagnostics_for(&published)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejection_stays_until_its_quick_fix_repairs_it() {
+    let model = scripted_model().await;
+    let workspace = workspace_with_requirement();
+    let root = workspace.path();
+    let options = json!({"model": {"base_url": model.base_url(), "name": "scripted"},
+        "run": {"autonomy": "auto", "max_repairs": 0}});
+    let mut client = Client::start(root, options, Answers::default()).await;
+
+    let run_id = execute(
+        &mut client,
+        "infiagent.plan",
+        json!({"uri": uri(root, "requirement.md")}),
+    )
+    .await;
+    let end = client.wait_run_end(&run_id).await;
+    assert!(end.starts_with("project_planner_agent succeeded"), "{end}");
+
+    let run_id = execute(
+        &mut client,
+        "infiagent.build",
+        json!({"uri": uri(root, "project_designs/project_design_numstats.md")}),
+    )
+    .await;
+    let end = client.wait_run_end(&run_id).await;
+    assert!(
+        end.starts_with("code_builder_agent ended with an error: the judge rejected the output"),
+        "{end}"
+    );
+    let diagnostics = wait_for_diagnostics(&mut client, root, "numstats.py", |diagnostics| {
+        !diagnostics.is_empty()
+    })
+    .await;
+    let expected = &infiagent_demo::rejection_findings()[0];
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    let rejection = diagnostics[0].clone();
+    assert_eq!(rejection["severity"], 1);
+    assert_eq!(rejection["source"], "infiagent");
+    assert_eq!(rejection["message"], expected.message.as_str());
+    assert_eq!(
+        rejection["range"]["start"]["line"],
+        expected.line.unwrap() - 1
+    );
+    client
+        .wait_for_method("window/showMessage", |params| {
+            params["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("the judge rejected the output")
+        })
+        .await;
+
+    let actions = client
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri(root, "numstats.py")},
+                "range": rejection["range"], "context": {"diagnostics": [rejection]}}),
+        )
+        .await
+        .unwrap();
+    let quick_fix = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|action| action["kind"] == "quickfix")
+        .unwrap_or_else(|| panic!("no quick fix in {actions:#}"))
+        .clone();
+    assert_eq!(quick_fix["title"], "Repair with code_editor_agent");
+    assert_eq!(quick_fix["diagnostics"], json!([rejection]));
+    // What was published before the repair is done with.
+    client.take("textDocument/publishDiagnostics");
+    let command = &quick_fix["command"];
+    let run_id = execute(
+        &mut client,
+        command["command"].as_str().unwrap(),
+        command["arguments"][0].clone(),
+    )
+    .await;
+    let end = client.wait_run_end(&run_id).await;
+    assert!(end.starts_with("code_editor_agent succeeded"), "{end}");
+    let diagnostics = wait_for_diagnostics(&mut client, root, "numstats.py", |diagnostics| {
+        !diagnostics.is_empty()
+            && diagnostics
+                .iter()
+                .all(|diagnostic| diagnostic["severity"] != 1)
+    })
+    .await;
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    assert_eq!(diagnostics[0]["severity"], 3, "the judge's success");
+    assert_eq!(
+        std::fs::read_to_string(root.join("numstats.py")).unwrap(),
+        infiagent_demo::files::NUMSTATS
+    );
+    client.take("window/showMessage");
+    client.finish().await;
+}

@@ -1,0 +1,120 @@
+//! The API key is in no message the server sends: not while a run works
+//! against a model that takes the key, nor when a server refuses the key and
+//! echoes it back into the error the user is shown.
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use super::harness::{Answers, Client, uri};
+use super::{execute, scripted_model, workspace_with_requirement};
+
+const KEY_VAR: &str = "INFIAGENT_LSP_TEST_SECRET_KEY";
+const KEY: &str = "sk-test-SECRET-0123456789abcdef";
+
+/// A test cannot set a variable in its own process (`set_var` is unsafe), so the
+/// check runs in a child process of this test binary with the key in its
+/// environment.
+#[test]
+fn no_message_holds_the_key() {
+    let test = "tests::secrets::with_the_key_in_the_environment";
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture", "--test-threads", "1"])
+        .env(KEY_VAR, KEY)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("test {test} ... ok")) && stdout.contains("1 passed"),
+        "the check did not run: {stdout}"
+    );
+}
+
+fn options(base_url: &str) -> Value {
+    json!({"model": {"base_url": base_url, "name": "scripted", "api_key_env": KEY_VAR, "max_retries": 0},
+           "run": {"autonomy": "auto"}})
+}
+
+/// Reads every message the server sends, in order, until the message that
+/// closes a run (its `InfiAgent: ...` notice); none may hold the key. Returns
+/// that notice.
+async fn read_clean_until_the_notice(client: &mut Client) -> Value {
+    loop {
+        let message = client.wait_for(|_| true).await;
+        let text = message.to_string();
+        for secret in [KEY.to_string(), format!("Bearer {KEY}")] {
+            assert!(!text.contains(&secret), "the key was sent: {text}");
+        }
+        let is_notice = message["method"] == "window/showMessage"
+            && message["params"]["message"]
+                .as_str()
+                .is_some_and(|notice| notice.starts_with("InfiAgent: "));
+        if is_notice {
+            return message;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_key_in_the_environment() {
+    // Run by `no_message_holds_the_key` in a child process; elsewhere there is no
+    // key to look for.
+    if std::env::var(KEY_VAR).as_deref() != Ok(KEY) {
+        return;
+    }
+    let model = scripted_model().await;
+    let workspace = workspace_with_requirement();
+    let root = workspace.path();
+    let mut client = Client::start(root, options(&model.base_url()), Answers::default()).await;
+    execute(
+        &mut client,
+        "infiagent.plan",
+        json!({"uri": uri(root, "requirement.md")}),
+    )
+    .await;
+    let notice = read_clean_until_the_notice(&mut client).await;
+    assert!(
+        notice["params"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("InfiAgent: project_planner_agent succeeded"),
+        "{notice}"
+    );
+    client.finish().await;
+
+    let refusing = MockServer::start().await;
+    Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(|request: &Request| {
+            ResponseTemplate::new(401)
+                .set_body_string(format!("invalid key, headers: {:?}", request.headers))
+        })
+        .mount(&refusing)
+        .await;
+    let workspace = workspace_with_requirement();
+    let root = workspace.path();
+    let mut client = Client::start(
+        root,
+        options(&format!("{}/v1", refusing.uri())),
+        Answers::default(),
+    )
+    .await;
+    execute(
+        &mut client,
+        "infiagent.plan",
+        json!({"uri": uri(root, "requirement.md")}),
+    )
+    .await;
+    let notice = read_clean_until_the_notice(&mut client).await;
+    let shown = notice["params"]["message"].as_str().unwrap();
+    assert!(
+        shown.contains("HTTP 401") && shown.contains("Bearer <redacted>"),
+        "the echo should be shown, scrubbed: {shown}"
+    );
+    client.finish().await;
+}
