@@ -110,11 +110,32 @@ struct FrontMatterText<'a> {
 }
 
 impl FrontMatterText<'_> {
-    /// The file position of a location inside the YAML.
+    /// The file position of a location inside the YAML. The file's lines end at
+    /// `\n` only, while the YAML parser also ends a line at a lone `\r`: the position
+    /// is counted here from the parser's character offset when it is in the YAML.
     fn position(&self, location: Location) -> Position {
-        Position {
-            line: clamp_to_u32(location.line()).max(1) + self.line_offset,
-            col: clamp_to_u32(location.column()).max(1),
+        let before = usize::try_from(location.span().offset())
+            .ok()
+            .and_then(|offset| {
+                self.yaml
+                    .char_indices()
+                    .map(|(index, _)| index)
+                    .chain(std::iter::once(self.yaml.len()))
+                    .nth(offset)
+            })
+            .map(|end| &self.yaml[..end]);
+        match before {
+            Some(before) => {
+                let line_start = before.rfind('\n').map_or(0, |index| index + 1);
+                Position {
+                    line: clamp_to_u32(before.matches('\n').count() as u64 + 1) + self.line_offset,
+                    col: clamp_to_u32(before[line_start..].chars().count() as u64 + 1),
+                }
+            }
+            None => Position {
+                line: clamp_to_u32(location.line()).max(1) + self.line_offset,
+                col: clamp_to_u32(location.column()).max(1),
+            },
         }
     }
 
@@ -697,6 +718,24 @@ x.md:1:1: error: missing field 'name': it must be a name of 1 to 64 letters, dig
         check(
             "---\n- name: a\n---\nBody.\n",
             "x.md:2:1: error: the front matter must be fields written `key: value`, one per line, like `name: my_agent` (expected mapping start)",
+        );
+    }
+
+    #[test]
+    fn a_lone_carriage_return_does_not_start_a_line() {
+        // Found by fuzzing (`fuzz/`, target `agent_front_matter`): the YAML parser
+        // ends a line at a lone `\r`, the file does not, so positions pointed past
+        // the end of their line.
+        check(
+            "---\n\r--- .\n---",
+            r"
+x.md:2:6: error: the front matter must be fields written `key: value`, one per line, like `name: my_agent` (expected mapping start)
+x.md:3:1: error: the system prompt is empty: write the agent's instructions in Markdown below the closing `---`
+",
+        );
+        check(
+            "---\nname: a\rtools: [b\n---\nBody.\n",
+            "x.md:2:16: error: invalid YAML in the front matter: unclosed bracket '['",
         );
     }
 
