@@ -63,10 +63,13 @@ fn workspace() -> tempfile::TempDir {
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_current_thread()
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .expect("a runtime")
+            .expect("a runtime");
+        // `execute_code` may write a stdin that the script never reads.
+        infiagent_fuzz::pipes::survive_broken_pipes(&runtime);
+        runtime
     })
 }
 
