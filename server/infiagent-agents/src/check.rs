@@ -6,20 +6,20 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::{AgentDef, JUDGE_AGENT, Position, Problem, Registry, suggest};
+use crate::{AgentDef, Position, Problem, Registry, Role, suggest};
 
 /// The tool every agent ends with; it is always available and never needs listing.
 const FINAL_OUTPUT: &str = "final_output";
 
 /// Checks the pyramid the agents of `registry` form, given the basic tools that exist
-/// and the largest number of agents one agent may call (`k_max`, `judge_agent` not
-/// counted).
+/// and the largest number of agents one agent may call (`k_max`, the judge not
+/// counted). The judge is the agent with `role: judge`.
 ///
 /// Reports, at the tool entry (or the `name`, `level` or `tools:` field) concerned:
 /// unknown tools (with a suggestion when one is close), duplicate tool entries, agents
 /// calling themselves, calls to an agent of the same or a higher level (calls to
-/// `judge_agent` excepted), cycles (each once, as `a -> b -> a`), fan-out above
-/// `k_max`, a `judge_agent` whose level is not -1 or that calls agents, and agents
+/// the judge excepted), cycles (each once, as `a -> b -> a`), fan-out above
+/// `k_max`, a judge whose level is not -1 or that calls agents, and agents
 /// named like a basic tool. Problems are sorted by file, then position.
 pub fn check_pyramid(registry: &Registry, basic_tools: &[&str], k_max: usize) -> Vec<Problem> {
     let mut problems = Vec::new();
@@ -59,12 +59,13 @@ fn check_agent(
     };
     let is_basic_tool = |name: &str| name == FINAL_OUTPUT || basic_tools.contains(&name);
 
-    if agent.name == JUDGE_AGENT && agent.level != -1 {
+    let is_judge = |agent: &AgentDef| agent.role == Some(Role::Judge);
+    if is_judge(agent) && agent.level != -1 {
         report(
             agent.positions.level,
             format!(
-                "'{JUDGE_AGENT}' must have level -1, not {}: every level may call the judge, so it sits below them all",
-                agent.level
+                "'{}' must have level -1, not {}: every level may call the judge, so it sits below them all",
+                agent.name, agent.level
             ),
         );
     }
@@ -103,13 +104,14 @@ fn check_agent(
             continue;
         }
         match registry.get(tool) {
-            Some(_) if agent.name == JUDGE_AGENT => report(
+            Some(_) if is_judge(agent) => report(
                 position,
                 format!(
-                    "'{JUDGE_AGENT}' cannot call agents, but it lists '{tool}': the judge only reads and runs code, so that every agent can call it"
+                    "'{}' cannot call agents, but it lists '{tool}': the judge only reads and runs code, so that every agent can call it",
+                    agent.name
                 ),
             ),
-            Some(callee) if callee.name == JUDGE_AGENT => {}
+            Some(callee) if is_judge(callee) => {}
             Some(callee) => {
                 agent_children += 1;
                 if callee.level >= agent.level {
@@ -292,6 +294,7 @@ name: judge_agent
 level: -1
 description: Judges.
 tools: [file_read, execute_code]
+role: judge
 ---
 Judge.
 ",
@@ -501,7 +504,7 @@ a.md:5:44: error: duplicate tool 'judge_agent': it is already listed at 5:20; re
             &[
                 (
                     "judge.md",
-                    "---\nname: judge_agent\nlevel: 2\ndescription: J.\ntools: [file_read, helper]\n---\nJ.\n",
+                    "---\nname: judge_agent\nlevel: 2\ndescription: J.\ntools: [file_read, helper]\nrole: judge\n---\nJ.\n",
                 ),
                 (
                     "helper.md",

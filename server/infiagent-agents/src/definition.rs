@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use infiagent_protocol::Role;
+
 mod front_matter;
 mod parse;
 
@@ -64,6 +66,8 @@ pub struct AgentDef {
     pub candidates: Vec<String>,
     /// Example requests, for the router.
     pub examples: Vec<String>,
+    /// What it is for, when it says: workflows pick agents by role.
+    pub role: Option<Role>,
     /// The Markdown body: the system prompt, with `{placeholders}` the runtime fills.
     pub prompt: String,
     /// Where it came from.
@@ -74,6 +78,13 @@ pub struct AgentDef {
     pub source: String,
     /// Where each field is.
     pub positions: FieldPositions,
+}
+
+impl AgentDef {
+    /// Whether it is the judge (`role: judge`): callable from every level, audits.
+    pub fn is_judge(&self) -> bool {
+        self.role == Some(Role::Judge)
+    }
 }
 
 /// Parses one agent file. `path` is only used in problems and kept in the definition.

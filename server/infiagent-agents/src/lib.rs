@@ -25,13 +25,11 @@ pub use builtin::BUILTIN_AGENTS;
 pub use check::check_pyramid;
 pub use definition::{AgentDef, Audit, FieldPositions, Origin, parse_agent};
 pub use graph::{GraphFormat, render_graph};
-pub use registry::{Registry, load_registry};
+pub use infiagent_protocol::Role;
+pub use registry::{MissingRole, Registry, load_registry};
 
 use std::fmt;
 use std::path::PathBuf;
-
-/// The name of the judge, the one agent any level may call.
-pub const JUDGE_AGENT: &str = "judge_agent";
 
 /// Default bound on how many agents one agent may call (the paper's K_max).
 pub const DEFAULT_K_MAX: usize = 5;

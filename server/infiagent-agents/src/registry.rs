@@ -7,6 +7,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use infiagent_protocol::Role;
+
 use crate::{AgentDef, BUILTIN_AGENTS, Origin, Position, Problem, parse_agent};
 
 /// Where a workspace keeps its own agents, relative to the workspace root.
@@ -58,6 +60,25 @@ impl Registry {
         self.agents().next()
     }
 
+    /// The agent that takes `role`: of the agents whose file says `role: <role>`,
+    /// a workspace agent before a built-in one, then the highest level, then the
+    /// first by name.
+    pub fn with_role(&self, role: Role) -> Option<&AgentDef> {
+        self.agents()
+            .filter(|agent| agent.role == Some(role))
+            .min_by_key(|agent| agent.origin != Origin::Workspace)
+    }
+
+    /// The agent that takes `role`, or an error saying how to name one.
+    pub fn require_role(&self, role: Role) -> Result<&AgentDef, MissingRole> {
+        self.with_role(role).ok_or(MissingRole(role))
+    }
+
+    /// Whether `name` is an agent with `role`.
+    pub fn has_role(&self, name: &str, role: Role) -> bool {
+        self.get(name).is_some_and(|agent| agent.role == Some(role))
+    }
+
     /// The agents `name` may call, in the order of its `tools` (each once).
     /// Empty when `name` is not an agent.
     pub fn child_agents(&self, name: &str) -> Vec<&AgentDef> {
@@ -76,13 +97,22 @@ impl Registry {
     }
 }
 
+/// No agent of the pyramid takes a role a workflow needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "no agent has `role: {0}`: add `role: {0}` to the front matter of the agent that should do this (see `infiagent agents list`)"
+)]
+pub struct MissingRole(pub Role);
+
 /// The built-in agents, then every `*.md` in `<workspace>/.infiagent/agents/` (by file
 /// name), which add agents or replace built-ins of the same name.
 ///
 /// A file that does not parse is left out and its problems are returned; so is a second
 /// workspace file defining a name already defined in the workspace. Problems about
 /// workspace files name them relative to the workspace (`.infiagent/agents/x.md`).
-/// A workspace without an agents folder is fine.
+/// A workspace without an agents folder is fine. A workspace file that replaces a
+/// built-in and says no `role:` keeps the built-in's role, so that overrides
+/// written before roles keep their workflows.
 pub fn load_registry(workspace: Option<&Path>) -> (Registry, Vec<Problem>) {
     let mut problems = Vec::new();
     let mut definitions = Vec::new();
@@ -93,7 +123,15 @@ pub fn load_registry(workspace: Option<&Path>) -> (Registry, Vec<Problem>) {
         }
     }
     if let Some(workspace) = workspace {
-        definitions.extend(load_workspace_agents(workspace, &mut problems));
+        for mut definition in load_workspace_agents(workspace, &mut problems) {
+            if definition.role.is_none() {
+                definition.role = definitions
+                    .iter()
+                    .find(|builtin| builtin.name == definition.name)
+                    .and_then(|builtin| builtin.role);
+            }
+            definitions.push(definition);
+        }
     }
     (Registry::new(definitions), problems)
 }
@@ -179,8 +217,9 @@ mod tests {
 
     fn definition(name: &str, level: i32, tools: &[&str]) -> AgentDef {
         let tool_list = tools.join(", ");
+        let role = if level == -1 { "\nrole: judge" } else { "" };
         let text = format!(
-            "---\nname: {name}\nlevel: {level}\ndescription: {name}.\ntools: [{tool_list}]\n---\n{name}.\n"
+            "---\nname: {name}\nlevel: {level}{role}\ndescription: {name}.\ntools: [{tool_list}]\n---\n{name}.\n"
         );
         parse_agent(Path::new(&format!("{name}.md")), &text, Origin::Workspace)
             .expect("fixture parses")
@@ -226,8 +265,12 @@ mod tests {
         assert_eq!(problems, []);
         assert_eq!(registry.len(), BUILTIN_AGENTS.len());
         let judge = registry
-            .get(crate::JUDGE_AGENT)
+            .with_role(Role::Judge)
             .expect("the judge is built in");
+        assert_eq!(judge.name, "judge_agent");
+        for role in Role::ALL {
+            assert!(registry.with_role(role).is_some(), "no built-in {role}");
+        }
         assert_eq!(judge.origin, Origin::Builtin);
         assert_eq!(judge.path, Path::new("agents/judge_agent.md"));
     }
@@ -278,7 +321,19 @@ mod tests {
 .infiagent/agents/z_again.md:2:7: error: agent 'reviewer' is already defined in .infiagent/agents/reviewer.md: rename one of them (this file is ignored)"
         );
         assert_eq!(registry.len(), BUILTIN_AGENTS.len() + 1);
-        let judge = registry.get(crate::JUDGE_AGENT).expect("judge");
+        let judge = registry.get("judge_agent").expect("judge");
+        // The override says no role: it keeps the built-in's.
+        assert_eq!(judge.role, Some(Role::Judge));
+        assert_eq!(
+            registry.with_role(Role::Judge).map(|agent| agent.origin),
+            Some(Origin::Workspace)
+        );
+        assert_eq!(
+            registry
+                .require_role(Role::Lead)
+                .map(|agent| agent.name.as_str()),
+            Ok("project_lead_agent")
+        );
         assert_eq!(
             (
                 judge.description.as_str(),

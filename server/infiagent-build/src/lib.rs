@@ -26,6 +26,5 @@ pub use order::{BuildOrder, BuildOrderError, BuildOrderProblem, BuildStep, DESIG
 pub use plan::{BuildPlan, PlanError, design_candidates};
 pub use report::{BuildReport, ScriptReport, ScriptStatus};
 pub use schedule::{
-    BUILDER_AGENT, BuildCompletion, BuildError, BuildEvent, BuildHandle, BuildOptions, build_task,
-    start,
+    BuildCompletion, BuildError, BuildEvent, BuildHandle, BuildOptions, build_task, start,
 };

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use infiagent_engine::Totals;
+use infiagent_protocol::Totals;
 use serde::Serialize;
 
 /// How one script of the build ended.

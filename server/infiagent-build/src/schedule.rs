@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use infiagent_engine::{
-    Engine, FileRef, RunEnd, RunEvent, RunHandle, RunOutcome, RunRequest, Totals, scan_index,
-};
+use infiagent_agents::{MissingRole, Role};
+use infiagent_engine::{Engine, RunHandle, RunRequest, scan_index};
+use infiagent_protocol::{FileRef, RunEnd, RunEvent, RunOutcome, Totals};
 use infiagent_tools::Editor;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -19,17 +19,12 @@ use tokio_util::sync::CancellationToken;
 use crate::plan::BuildPlan;
 use crate::report::{BuildReport, ScriptReport, ScriptStatus, first_line};
 
-/// The agent that builds each script.
-pub const BUILDER_AGENT: &str = "code_builder_agent";
-
 /// Why a build cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     /// The pyramid has no builder.
-    #[error(
-        "the pyramid has no agent named '{BUILDER_AGENT}' to build scripts: restore it or define it in .infiagent/agents/ (see `infiagent agents list`)"
-    )]
-    NoBuilder,
+    #[error("the pyramid has no agent to build scripts: {0}")]
+    NoBuilder(#[from] MissingRole),
 }
 
 /// How to run a build.
@@ -68,6 +63,8 @@ pub enum BuildEvent {
 
 /// A started build.
 pub struct BuildHandle {
+    /// The agent that builds each script (the one with `role: builder`).
+    pub builder: String,
     /// Events as they happen; dropping the receiver does not stop the build.
     pub events: mpsc::UnboundedReceiver<BuildEvent>,
     /// Cancels every run in flight; nothing starts after it.
@@ -123,14 +120,13 @@ pub fn start(
     plan: BuildPlan,
     options: BuildOptions,
 ) -> Result<BuildHandle, BuildError> {
-    if engine.registry().get(BUILDER_AGENT).is_none() {
-        return Err(BuildError::NoBuilder);
-    }
+    let builder = engine.registry().require_role(Role::Builder)?.name.clone();
     let jobs = options.jobs.unwrap_or(engine.config().run.jobs).max(1);
     let (sender, events) = mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
     let scripts = plan.scripts();
     let scheduler = Scheduler {
+        builder: builder.clone(),
         plan,
         editor: options.editor,
         jobs,
@@ -142,6 +138,7 @@ pub fn start(
         scheduler.run(&engine).await
     });
     Ok(BuildHandle {
+        builder,
         events,
         cancel,
         completion: BuildCompletion {
@@ -184,6 +181,7 @@ enum Slot {
 type RunFuture = Pin<Box<dyn Future<Output = (usize, RunOutcome)> + Send>>;
 
 struct Scheduler {
+    builder: String,
     plan: BuildPlan,
     editor: Arc<dyn Editor>,
     jobs: usize,
@@ -272,7 +270,7 @@ impl Scheduler {
     ) {
         let script = self.plan.order().steps()[index].script.clone();
         let request = RunRequest {
-            agent: Some(BUILDER_AGENT.into()),
+            agent: Some(self.builder.clone()),
             task: build_task(&script),
             files: vec![
                 FileRef {

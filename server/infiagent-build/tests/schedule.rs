@@ -299,6 +299,6 @@ async fn a_pyramid_without_a_builder_is_refused() {
     };
     assert_eq!(
         err.to_string(),
-        "the pyramid has no agent named 'code_builder_agent' to build scripts: restore it or define it in .infiagent/agents/ (see `infiagent agents list`)"
+        "the pyramid has no agent to build scripts: no agent has `role: builder`: add `role: builder` to the front matter of the agent that should do this (see `infiagent agents list`)"
     );
 }

@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use infiagent_agents::Registry;
-use infiagent_engine::{Config, Engine, ModelPool, RunHandle, RunOutcome, RunRequest};
+use infiagent_agents::{Registry, Role};
+use infiagent_engine::{Config, Engine, ModelPool, RunHandle, RunRequest};
+use infiagent_protocol::RunOutcome;
 use tokio::signal::unix::{Signal, SignalKind};
 
 use crate::progress::{Progress, StatusLine};
@@ -33,8 +34,6 @@ use report::{JsonLine, ProblemResult, Summary, SummaryContext};
 
 /// The Python interpreter that finds the data and runs the checks.
 const PYTHON: &str = "python3";
-/// The agent given each problem unless `--agent` names another.
-const DEFAULT_AGENT: &str = "code_builder_agent";
 
 /// The benchmarks.
 #[derive(Debug, Subcommand)]
@@ -55,9 +54,9 @@ pub(crate) struct HumanEvalArgs {
     /// Model, autonomy and output flags as for `run`.
     #[command(flatten)]
     engine: EngineArgs,
-    /// The agent given each problem.
-    #[arg(long, default_value = DEFAULT_AGENT)]
-    agent: String,
+    /// The agent given each problem (default: the one with `role: builder`).
+    #[arg(long)]
+    agent: Option<String>,
     /// Attempt at most N problems.
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
@@ -101,12 +100,13 @@ async fn run_humaneval(args: HumanEvalArgs) -> anyhow::Result<u8> {
     let Some(registry) = load_pyramid(&settings) else {
         return Ok(EXIT_USAGE);
     };
-    if registry.get(&args.agent).is_none() {
-        bail!(
-            "no agent named '{}' (see `infiagent agents list`)",
-            args.agent
-        );
-    }
+    let agent = match args.agent {
+        Some(agent) if registry.get(&agent).is_none() => {
+            bail!("no agent named '{agent}' (see `infiagent agents list`)")
+        }
+        Some(agent) => agent,
+        None => registry.require_role(Role::Builder)?.name.clone(),
+    };
     let data = match args.data {
         Some(data) => data,
         None => humaneval::installed_data_file().await?,
@@ -121,12 +121,12 @@ async fn run_humaneval(args: HumanEvalArgs) -> anyhow::Result<u8> {
         "HumanEval: {} problems from {}, agent {}",
         problems.len(),
         data.display(),
-        args.agent
+        agent
     );
     let bench = Bench {
         config,
         registry,
-        agent: args.agent,
+        agent,
         check_timeout: Duration::from_secs(args.check_timeout),
         keep: args.keep,
         output: args.engine.output(),

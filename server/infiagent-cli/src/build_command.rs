@@ -8,10 +8,9 @@ use clap::Args;
 use infiagent_build::{
     BuildEvent, BuildHandle, BuildOptions, BuildPlan, BuildReport, DESIGN_SUMMARY, ScriptStatus,
 };
-use infiagent_engine::{Engine, ModelPool};
 
 use crate::progress::StatusLine;
-use crate::run_command::{EngineArgs, Output, load_pyramid};
+use crate::run_command::{EngineArgs, Output, open_engine};
 use crate::terminal::TerminalEditor;
 use crate::{EXIT_CANCELLED, EXIT_FAILURE, EXIT_USAGE};
 
@@ -32,14 +31,12 @@ pub(crate) async fn run(args: BuildArgs) -> anyhow::Result<u8> {
     let workspace = args.engine.workspace()?;
     let config = args.engine.config(&workspace)?;
     let plan = BuildPlan::load(&workspace, &args.design_summary)?;
-    let models = ModelPool::from_config(&config)?;
-    let Some(registry) = load_pyramid(&workspace) else {
+    let Some(engine) = open_engine(&workspace, config)? else {
         return Ok(EXIT_USAGE);
     };
     let editor = Arc::new(TerminalEditor {
-        autonomy: config.run.autonomy,
+        autonomy: engine.config().run.autonomy,
     });
-    let engine = Engine::new(&workspace, config, registry, models)?;
     let options = BuildOptions {
         jobs: args.jobs.map(usize::from),
         editor,
@@ -78,6 +75,7 @@ async fn watch(
         mut events,
         cancel,
         completion,
+        ..
     } = handle;
     let mut interrupts = 0;
     // One listener for the whole build: a signal between two events is not lost.
@@ -135,7 +133,7 @@ impl<W: Write> BuildProgress<W> {
                 self.line(&format!("▸ {script}  started (run {run_id})"));
             }
             BuildEvent::Progress { event, .. } => {
-                if let infiagent_engine::RunEvent::ModelCalled { usage, .. } = event {
+                if let infiagent_protocol::RunEvent::ModelCalled { usage, .. } = event {
                     self.tokens += usage.total();
                 }
             }
@@ -215,7 +213,7 @@ impl<W: Write> BuildProgress<W> {
 #[cfg(test)]
 mod tests {
     use infiagent_build::ScriptReport;
-    use infiagent_engine::Totals;
+    use infiagent_protocol::Totals;
 
     use super::*;
 

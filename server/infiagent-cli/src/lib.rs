@@ -166,10 +166,10 @@ pub(crate) fn folder_or_current(dir: Option<PathBuf>) -> anyhow::Result<PathBuf>
 }
 
 /// Files named with `--file`, as the agents receive them.
-pub(crate) fn files_named_by_user(paths: Vec<String>) -> Vec<infiagent_engine::FileRef> {
+pub(crate) fn files_named_by_user(paths: Vec<String>) -> Vec<infiagent_protocol::FileRef> {
     paths
         .into_iter()
-        .map(|path| infiagent_engine::FileRef {
+        .map(|path| infiagent_protocol::FileRef {
             path,
             description: "named by the user".into(),
         })

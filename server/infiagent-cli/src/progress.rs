@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 
-use infiagent_engine::{ActiveCalls, FrameId, RunEvent, Status, Totals};
+use infiagent_protocol::{ActiveCalls, FrameId, RunEvent, Status, Totals};
 
 /// Whether a status line is redrawn in place (a terminal) or not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -223,7 +223,7 @@ fn first_line(text: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use infiagent_engine::{FinalOutput, Finding, Frame, Severity};
+    use infiagent_protocol::{FinalOutput, Finding, Frame, Severity};
 
     use super::*;
 

@@ -47,7 +47,7 @@ pub(crate) fn run(args: RouteArgs) -> anyhow::Result<u8> {
         serde_json::to_writer_pretty(&mut out, &routing).context("cannot write the routing")?;
         writeln!(out)?;
     } else {
-        write!(out, "{}", routing.explain())?;
+        write!(out, "{}", infiagent_router::explain(&routing))?;
     }
     out.flush()?;
     Ok(0)

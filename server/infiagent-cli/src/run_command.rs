@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use infiagent_agents::{Registry, load_registry};
+use infiagent_agents::{Problem, Registry, load_registry};
 use infiagent_engine::{
-    Autonomy, Config, Engine, FileRef, ModelOverrides, ModelPool, RunEnd, RunHandle, RunOutcome,
-    RunRequest,
+    Autonomy, Config, Engine, EngineError, ModelOverrides, ModelPool, RunHandle, RunRequest,
 };
 use infiagent_model::Provider;
+use infiagent_protocol::{FileRef, RunEnd, RunOutcome};
 use serde_json::json;
 
 use crate::progress::{Progress, StatusLine};
@@ -125,13 +125,28 @@ impl EngineArgs {
 pub(crate) async fn run(args: RunArgs) -> anyhow::Result<u8> {
     let workspace = args.engine.workspace()?;
     let config = args.engine.config(&workspace)?;
-    let models = ModelPool::from_config(&config)?;
+    let Some(engine) = open_engine(&workspace, config)? else {
+        return Ok(EXIT_USAGE);
+    };
     let files = crate::files_named_by_user(args.files);
     let output = args.engine.output();
-    execute(
-        &workspace, config, models, args.agent, args.task, files, output,
-    )
-    .await
+    execute(&engine, args.agent, args.task, files, output).await
+}
+
+/// The workspace's engine, its interrupted runs recovered; `None` after printing
+/// the problems of its agent files.
+pub(crate) fn open_engine(workspace: &Path, config: Config) -> anyhow::Result<Option<Engine>> {
+    match Engine::open(workspace, config) {
+        Ok(engine) => {
+            engine.recover();
+            Ok(Some(engine))
+        }
+        Err(EngineError::InvalidAgentFiles { problems }) => {
+            print_problems(&problems);
+            Ok(None)
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 pub(crate) async fn demo(dir: Option<PathBuf>) -> anyhow::Result<u8> {
@@ -156,20 +171,15 @@ pub(crate) async fn demo(dir: Option<PathBuf>) -> anyhow::Result<u8> {
     let mut config = Config::default();
     config.run.autonomy = Autonomy::Auto;
     let models = ModelPool::fixed(Arc::new(ScriptedModel), None);
+    let Some(registry) = load_pyramid(&dir) else {
+        return Ok(EXIT_USAGE);
+    };
+    let engine = Engine::new(&dir, config, registry, models)?;
     let files = vec![FileRef {
         path: "requirement.md".into(),
         description: "the project requirement".into(),
     }];
-    let code = execute(
-        &dir,
-        config,
-        models,
-        None,
-        DEMO_TASK.into(),
-        files,
-        Output::Human,
-    )
-    .await?;
+    let code = execute(&engine, None, DEMO_TASK.into(), files, Output::Human).await?;
     if code == 0 {
         eprintln!(
             "\nTry it: cd {} && python3 textstats.py && python3 numstats.py\nSee the judge's rejection and repair it in an editor: infiagent demo --lsp\nPoint it at a real model: see README.md (infiagent run --base-url ... --model ... \"TASK\").",
@@ -204,22 +214,20 @@ fn workspace_dir(dir: Option<&Path>) -> anyhow::Result<PathBuf> {
 }
 
 async fn execute(
-    workspace: &Path,
-    config: Config,
-    models: ModelPool,
+    engine: &Engine,
     agent: Option<String>,
     task: String,
     files: Vec<FileRef>,
     output: Output,
 ) -> anyhow::Result<u8> {
-    let Some(registry) = load_pyramid(workspace) else {
-        return Ok(EXIT_USAGE);
-    };
-    let agent_names: BTreeSet<String> = registry.agents().map(|agent| agent.name.clone()).collect();
+    let agent_names: BTreeSet<String> = engine
+        .registry()
+        .agents()
+        .map(|agent| agent.name.clone())
+        .collect();
     let editor = Arc::new(TerminalEditor {
-        autonomy: config.run.autonomy,
+        autonomy: engine.config().run.autonomy,
     });
-    let engine = Engine::new(workspace, config, registry, models)?;
     let handle = engine.start(RunRequest {
         agent,
         task,
@@ -244,11 +252,15 @@ pub(crate) fn load_pyramid(workspace: &Path) -> Option<Registry> {
     if problems.is_empty() {
         return Some(registry);
     }
-    for problem in &problems {
+    print_problems(&problems);
+    None
+}
+
+fn print_problems(problems: &[Problem]) {
+    for problem in problems {
         eprintln!("{problem}");
     }
     eprintln!("error: fix the agent files above (see `infiagent agents check`)");
-    None
 }
 
 /// Renders events until the run ends; Ctrl-C cancels it (twice: exit at once).

@@ -5,7 +5,7 @@
 //! The check reads real files: the design the planner wrote and the script the
 //! builder wrote. A finding points at the line of the function concerned.
 
-use infiagent_engine::{Finding, Severity};
+use infiagent_protocol::{Finding, Severity};
 
 /// The script a design describes: its `# Design: <script>` title.
 pub(crate) fn designed_script(design: &str) -> Option<&str> {

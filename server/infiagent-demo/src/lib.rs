@@ -41,7 +41,7 @@ pub const DEMO_TASK: &str = "Build the project described in requirement.md: have
 /// The judge's findings on the builder's second `numstats.py`: its self-test
 /// passes, but `mean` does not raise on an empty list as its design asks. In the
 /// editor they are the diagnostics on `numstats.py` that the repair clears.
-pub fn rejection_findings() -> Vec<infiagent_engine::Finding> {
+pub fn rejection_findings() -> Vec<infiagent_protocol::Finding> {
     design_check::check(
         &design_check::design_path_of(REJECTED_SCRIPT),
         files::DESIGN_NUMSTATS,

@@ -5,8 +5,8 @@
 
 use std::collections::HashMap;
 
-use infiagent_engine::{FINAL_OUTPUT, TOOL_ERROR_PREFIX};
 use infiagent_model::{ChatModel, ChatRequest, ChatResponse, Message, ModelError, ToolCall, Usage};
+use infiagent_protocol::{FINAL_OUTPUT, TOOL_ERROR_PREFIX, TaskMessage};
 use serde_json::{Value, json};
 
 use crate::{design_check, files};
@@ -179,23 +179,8 @@ impl Conversation {
                 _ => None,
             })
             .unwrap_or_default();
-        let files = task_message
-            .split("\n## Files\n")
-            .nth(1)
-            .unwrap_or_default()
-            .lines()
-            .take_while(|line| !line.starts_with('#'))
-            .filter_map(|line| line.strip_prefix("- `"))
-            .filter_map(|rest| rest.split('`').next())
-            .map(str::to_string)
-            .collect();
-        let task = task_message
-            .split("\n## Files")
-            .next()
-            .unwrap_or_default()
-            .trim_start_matches("## Task")
-            .trim()
-            .to_string();
+        let TaskMessage { task, files } = TaskMessage::parse(&task_message);
+        let files = files.into_iter().map(|file| file.path).collect();
         let mut results: HashMap<&str, &str> = HashMap::new();
         for message in &request.messages {
             if let Message::Tool {

@@ -7,9 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use infiagent_demo::{ScriptedModel, files, rejection_findings};
-use infiagent_engine::{
-    Autonomy, Config, Engine, FileRef, FinalOutput, ModelPool, RunEnd, RunEvent, RunRequest, Status,
-};
+use infiagent_engine::{Autonomy, Config, Engine, ModelPool, RunRequest};
+use infiagent_protocol::{FileRef, FinalOutput, RunEnd, RunEvent, Status};
 use infiagent_tools::{Approval, HeadlessEditor};
 
 /// A workspace with the planner's designs, as the plan leaves it.

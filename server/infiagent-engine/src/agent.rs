@@ -9,26 +9,21 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures::future::join_all;
-use infiagent_agents::{AgentDef, Audit, JUDGE_AGENT, Registry};
+use infiagent_agents::{AgentDef, Audit, Registry, Role};
 use infiagent_model::{ChatRequest, ChatResponse, Message, ModelError, ToolCall, ToolSpec};
 use infiagent_tools::{BASIC_TOOL_NAMES, ToolContext, ToolDef, ToolOutput};
-use serde_json::json;
 
 use crate::audit;
 use crate::candidates;
 use crate::context::{self, Environment, Summarizer};
-use crate::events::{Frame, FrameId, RunEvent};
-use crate::output::{FinalOutput, Findings, Status, final_output_schema};
 use crate::prompt::{self, AgentCall, FileRef, Placeholders, StackEntry};
+use crate::report::Fact;
 use crate::run::RunShared;
 use crate::site::Site;
-use crate::trajectory;
-
-/// Name of the tool every agent finishes with.
-pub const FINAL_OUTPUT: &str = "final_output";
-
-/// How the model is told that a basic tool call failed (tool messages carry no flag).
-pub const TOOL_ERROR_PREFIX: &str = "Tool error: ";
+use infiagent_protocol::{
+    FINAL_OUTPUT, FinalOutput, Findings, Status, TOOL_ERROR_PREFIX, final_output_schema,
+};
+use infiagent_protocol::{Frame, FrameId, Record, RunEvent};
 
 /// Malformed replies in a row (unreadable, no tool call, bad arguments, unknown
 /// tool) an agent may make before it is ended with an error.
@@ -130,7 +125,7 @@ pub(crate) fn run_agent(shared: Arc<RunShared>, invocation: Invocation) -> Agent
             })
             .await;
         let mut invocation = invocation;
-        let evidence = if def.name == JUDGE_AGENT {
+        let evidence = if def.is_judge() {
             let evidence = gather_evidence(&invocation).await;
             invocation.task.push_str(&evidence.render());
             Some(evidence)
@@ -140,13 +135,8 @@ pub(crate) fn run_agent(shared: Arc<RunShared>, invocation: Invocation) -> Agent
         let mut agent = AgentLoop::new(shared.clone(), def, invocation, frame);
         let mut result = agent.run().await;
         if let (Ok(result), Some(evidence)) = (&mut result, &evidence) {
-            let (verdict, overruled) = audit::overrule(result.output.clone(), evidence);
-            if overruled {
-                shared.trajectory.record(json!({
-                    "kind": "verdict_overruled", "frame": frame,
-                    "judge_said": result.output, "verdict": verdict,
-                }));
-            }
+            let judge_said = result.output.clone();
+            let (verdict, overruled) = audit::overrule(judge_said.clone(), evidence);
             let score = if overruled {
                 0.0
             } else {
@@ -158,40 +148,35 @@ pub(crate) fn run_agent(shared: Arc<RunShared>, invocation: Invocation) -> Agent
                 score,
                 frame,
             });
-            let audited_agent = agent
-                .invocation
-                .audit
-                .as_ref()
-                .map(|subject| subject.agent.clone());
-            shared.journal_verdict(audited_agent.clone(), &result.output, overruled);
-            // A verdict on a candidate's copy concerns files the workspace may never
-            // hold: the winner's is reported once its changes are merged.
-            if agent.invocation.site.is_workspace() {
-                let files = verdict_files(&agent.invocation, &result.output);
-                shared
-                    .emit(RunEvent::Verdict {
-                        frame,
-                        audited_agent,
-                        files,
-                        verdict: result.output.clone(),
-                        overruled,
-                    })
-                    .await;
-            }
+            let invocation = &agent.invocation;
+            shared
+                .report(Fact::Verdict {
+                    frame,
+                    audited_agent: invocation
+                        .audit
+                        .as_ref()
+                        .map(|subject| subject.agent.clone()),
+                    verdict: &result.output,
+                    overruled: overruled.then_some(&judge_said),
+                    // A verdict on a candidate's copy concerns files the workspace may
+                    // never hold: the winner's is reported once its changes are merged.
+                    files: invocation
+                        .site
+                        .is_workspace()
+                        .then(|| verdict_files(invocation, &result.output)),
+                })
+                .await;
         }
         match &result {
             Ok(result) => {
-                shared.trajectory.record(json!({
-                    "kind": "agent_end", "frame": frame, "agent": agent.def.name,
-                    "final_output": result.output,
-                    "changed_paths": result.changed,
-                    "conversation": trajectory::conversation(&agent.tools, &agent.messages),
-                }));
-                shared.journal_agent(&agent.def.name, result.output.status);
                 shared
-                    .emit(RunEvent::AgentFinished {
+                    .report(Fact::AgentEnded {
                         frame,
-                        output: result.output.clone(),
+                        agent: &agent.def.name,
+                        output: &result.output,
+                        changed_paths: result.changed.iter().cloned().collect(),
+                        tools: &agent.tools,
+                        messages: &agent.messages,
                     })
                     .await;
             }
@@ -233,7 +218,7 @@ fn verdict_files(invocation: &Invocation, verdict: &FinalOutput) -> Vec<String> 
 async fn gather_evidence(invocation: &Invocation) -> audit::Evidence {
     let context = ToolContext {
         cancel: invocation.site.tools.cancel.child_token(),
-        agent: JUDGE_AGENT.to_string(),
+        agent: invocation.agent.clone(),
         ..invocation.site.tools.clone()
     };
     let (named, generated) = match &invocation.audit {
@@ -332,11 +317,16 @@ impl AgentLoop {
         let stack = self.stack();
         let memory = self.memory_index();
         let mut system = prompt::system_prompt(&self.def, &placeholders, &memory, &stack);
-        self.shared.trajectory.record(json!({
-            "kind": "agent_start", "frame": self.frame, "parent": self.invocation.parent,
-            "agent": self.def.name, "model": entry.model.name(), "system": system,
-            "task": self.messages.first(), "tools": self.tools.iter().map(|tool| &tool.name).collect::<Vec<_>>(),
-        }));
+        self.shared.trajectory.record(Record::AgentStart {
+            frame: self.frame,
+            parent: self.invocation.parent,
+            agent: self.def.name.clone(),
+            role: self.def.role,
+            model: entry.model.name().to_string(),
+            system: system.clone(),
+            task: self.messages.first().cloned(),
+            tools: self.tools.iter().map(|tool| tool.name.clone()).collect(),
+        });
         let max_steps = self
             .def
             .max_steps
@@ -369,9 +359,11 @@ impl AgentLoop {
             let response = match reply {
                 Ok(response) => response,
                 Err(err @ (ModelError::EmptyResponse | ModelError::Decode(_))) => {
-                    self.shared.trajectory.record(json!({
-                        "kind": "model_error", "frame": self.frame, "step": step, "error": err.to_string(),
-                    }));
+                    self.shared.trajectory.record(Record::ModelError {
+                        frame: self.frame,
+                        step,
+                        error: err.to_string(),
+                    });
                     if let Some(output) =
                         self.malformed(format!("the model's reply could not be used: {err}"))
                     {
@@ -493,11 +485,14 @@ impl AgentLoop {
                 }
             }
         }
-        self.shared.trajectory.record(json!({
-            "kind": "context_compressed", "frame": self.frame, "step": step,
-            "dropped_messages": dropped.messages.len(), "method": method,
-            "summary": summary, "messages": dropped.messages,
-        }));
+        self.shared.trajectory.record(Record::ContextCompressed {
+            frame: self.frame,
+            step,
+            dropped_messages: dropped.messages.len(),
+            method: method.to_string(),
+            summary: summary.clone(),
+            messages: Some(dropped.messages),
+        });
         self.environment.set_summary(summary);
         Ok(())
     }
@@ -625,7 +620,7 @@ impl AgentLoop {
         call: Option<ToolCall>,
     ) -> Result<Option<FinalOutput>, Abort> {
         let audited = self.def.audit == Audit::Judge
-            && self.def.name != JUDGE_AGENT
+            && !self.def.is_judge()
             && output.status == Status::Success;
         if !audited {
             // Any earlier verdict was on another output.
@@ -692,8 +687,15 @@ impl AgentLoop {
         if scoring == Scoring::Scored {
             task.push_str(candidates::SCORE_REQUEST);
         }
+        let judge = self
+            .shared
+            .registry
+            .require_role(Role::Judge)
+            .map_err(|err| {
+                Abort::Fatal(format!("'{}' must be audited, but {err}", self.def.name))
+            })?;
         let invocation = Invocation {
-            agent: JUDGE_AGENT.to_string(),
+            agent: judge.name.clone(),
             task,
             files,
             parent: Some(self.frame),
@@ -777,18 +779,13 @@ impl AgentLoop {
         };
         let result = result?;
         self.shared.note_tool_call();
-        self.shared.trajectory.record(json!({
-            "kind": "tool_call", "frame": self.frame, "agent": self.def.name, "call_id": call.id,
-            "tool": call.name, "arguments": call.arguments, "is_error": result.output.is_error,
-            "result": result.output.content, "changed_paths": result.output.changed_paths,
-            "duration_ms": u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        }));
         self.shared
-            .emit(RunEvent::ToolFinished {
+            .report(Fact::ToolFinished {
                 frame: self.frame,
-                tool: call.name.clone(),
-                is_error: result.output.is_error,
-                changed_paths: result.output.changed_paths.clone(),
+                agent: &self.def.name,
+                call,
+                output: &result.output,
+                duration: started.elapsed(),
             })
             .await;
         Ok(result)
@@ -871,7 +868,7 @@ pub(crate) fn tool_specs(
             })
         })
         .collect();
-    let findings = if def.name == JUDGE_AGENT {
+    let findings = if def.is_judge() {
         Findings::Allowed
     } else {
         Findings::NotAllowed

@@ -14,7 +14,7 @@ use std::path::Path;
 use infiagent_tools::{ToolContext, call_tool};
 
 use crate::build_order::{BuildOrder, is_design_summary};
-use crate::output::{FinalOutput, Finding, Severity, Status};
+use infiagent_protocol::{FinalOutput, Finding, Severity, Status};
 
 /// Longest time a script named as runnable may run while the evidence is gathered.
 const RUN_TIMEOUT_SECONDS: u64 = 60;

@@ -8,28 +8,28 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use futures::future::join_all;
-use infiagent_agents::{AgentDef, JUDGE_AGENT, Position, Problem, Registry};
-use serde_json::json;
+use infiagent_agents::{AgentDef, Position, Problem, Registry, Role};
 
 use crate::agent::{Abort, AgentResult, Invocation, run_agent};
 use crate::config::Autonomy;
 use crate::copies::{CopyGroup, Snapshot, WorkCopy, copy_open_buffers};
-use crate::events::{CandidateScore, CandidateStatus, RunEvent};
 use crate::merge::{self, Deletions, MergeReport};
 use crate::models::ModelPool;
-use crate::output::{FinalOutput, Status};
+use crate::report::Fact;
 use crate::run::RunShared;
 use crate::site::Site;
+use infiagent_protocol::{CandidateScore, CandidateStatus, Record, RunEvent};
+use infiagent_protocol::{FinalOutput, Status};
 
 /// Added to the judge's task when it scores a candidate.
 pub(crate) const SCORE_REQUEST: &str = "\n\n### Score\nSeveral models carried out this task; yours is one of them. End your output with a line `score: S`, S from 0 to 1: how well the result meets the instruction.";
 
 /// Checks the `candidates:` of every agent against the models `models` can give:
 /// each must be defined (a `[models.<name>]` table), listed once, and there must be
-/// a `judge_agent` to choose, which itself has none. Problems point at the entry.
+/// a judge (`role: judge`) to choose, which itself has none. Problems point at the entry.
 pub fn check_candidates(registry: &Registry, models: &ModelPool) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let has_judge = registry.get(JUDGE_AGENT).is_some();
+    let has_judge = registry.with_role(Role::Judge).is_some();
     for agent in registry.agents() {
         let position = |index: usize| -> Position {
             agent
@@ -49,11 +49,12 @@ pub fn check_candidates(registry: &Registry, models: &ModelPool) -> Vec<Problem>
         if agent.candidates.is_empty() {
             continue;
         }
-        if agent.name == JUDGE_AGENT {
+        if agent.is_judge() {
             report(
                 position(0),
                 format!(
-                    "'{JUDGE_AGENT}' cannot have candidates: it is the one that judges them; remove `candidates:`"
+                    "'{}' cannot have candidates: it is the one that judges them; remove `candidates:`",
+                    agent.name
                 ),
             );
             continue;
@@ -62,7 +63,7 @@ pub fn check_candidates(registry: &Registry, models: &ModelPool) -> Vec<Problem>
             report(
                 position(0),
                 format!(
-                    "'{}' has candidates but there is no '{JUDGE_AGENT}' to judge them: add one or remove `candidates:`",
+                    "'{}' has candidates but no agent has `role: judge` to judge them: add one or remove `candidates:`",
                     agent.name
                 ),
             );
@@ -101,7 +102,7 @@ pub(crate) fn applies(def: &AgentDef, invocation: &Invocation) -> bool {
     !def.candidates.is_empty()
         && invocation.candidate.is_none()
         && invocation.audit.is_none()
-        && def.name != JUDGE_AGENT
+        && !def.is_judge()
 }
 
 /// A verdict's score: the judge's `score:` (in its output or its error
@@ -178,10 +179,12 @@ pub(crate) async fn run(
         }
         match prepare(&mut group, &base, index, model, &inputs).await {
             Ok(entrant) => {
-                shared.trajectory.record(json!({
-                    "kind": "candidate_copy", "agent": def.name, "model": model,
-                    "method": entrant.copy.method.as_str(), "path": entrant.copy.dir,
-                }));
+                shared.trajectory.record(Record::CandidateCopy {
+                    agent: def.name.clone(),
+                    model: model.clone(),
+                    method: entrant.copy.method.as_str().to_string(),
+                    path: entrant.copy.dir.clone(),
+                });
                 entrants.push(entrant);
             }
             Err(err) => {
@@ -228,19 +231,13 @@ pub(crate) async fn run(
         .map(|outcome| outcome.score.clone())
         .collect();
     let winner_model = winner.map(|index| entrants[index].model.clone());
-    shared.trajectory.record(json!({
-        "kind": "candidates_judged", "agent": def.name, "caller_frame": invocation.parent,
-        "scores": scores, "winner": winner_model, "merged": report.applied,
-        "not_merged": report.skipped,
-    }));
-    shared.journal_candidates(&def.name, &scores, winner_model.as_deref(), &report);
     shared
-        .emit(RunEvent::CandidatesJudged {
-            frame: invocation.parent,
-            agent: def.name.clone(),
-            scores: scores.clone(),
+        .report(Fact::CandidatesJudged {
+            agent: &def.name,
+            caller_frame: invocation.parent,
+            scores,
             winner: winner_model.clone(),
-            merged: report.applied.clone(),
+            merge: &report,
         })
         .await;
     let result = match (winner, best) {
@@ -520,7 +517,7 @@ async fn remove(shared: &RunShared, group: CopyGroup) {
     group.remove().await;
     shared
         .trajectory
-        .record(json!({"kind": "candidate_copies_removed", "path": dir}));
+        .record(Record::CandidateCopiesRemoved { path: dir });
 }
 
 fn first_line(text: &str) -> Option<String> {
@@ -604,7 +601,8 @@ mod tests {
 
     fn agent(name: &str, level: i32, candidates: &str) -> AgentDef {
         let text = format!(
-            "---\nname: {name}\nlevel: {level}\ndescription: An agent.\ntools: [file_read]\ncandidates: {candidates}\n---\nYou work.\n"
+            "---\nname: {name}\nlevel: {level}\ndescription: An agent.\ntools: [file_read]\ncandidates: {candidates}\n{role}---\nYou work.\n",
+            role = if level == -1 { "role: judge\n" } else { "" }
         );
         parse_agent(Path::new(&format!("{name}.md")), &text, Origin::Workspace).unwrap()
     }
@@ -626,11 +624,11 @@ mod tests {
         assert_eq!(
             problems,
             [
-                "builder.md:6:14: error: 'builder' has candidates but there is no 'judge_agent' to judge them: add one or remove `candidates:`",
+                "builder.md:6:14: error: 'builder' has candidates but no agent has `role: judge` to judge them: add one or remove `candidates:`",
                 "builder.md:6:14: error: candidate model 'fast' of 'builder' is not defined: add a [models.fast] table to .infiagent/config.toml",
             ]
         );
-        let registry = Registry::new(vec![agent(JUDGE_AGENT, -1, "[fast]")]);
+        let registry = Registry::new(vec![agent("judge_agent", -1, "[fast]")]);
         let problems: Vec<String> = check_candidates(&registry, &pool)
             .iter()
             .map(ToString::to_string)

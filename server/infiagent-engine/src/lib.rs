@@ -26,33 +26,25 @@ mod candidates;
 pub mod config;
 mod context;
 mod copies;
-mod events;
 mod merge;
 mod models;
-mod output;
 mod preview;
 mod prompt;
 mod quality;
+mod report;
 mod run;
 mod run_record;
 mod site;
 mod summary;
 mod trajectory;
 
-pub use agent::{FINAL_OUTPUT, TOOL_ERROR_PREFIX};
 pub use candidates::check_candidates;
 pub use config::{Autonomy, Config, ConfigError, ModelOverrides, Price};
 pub use context::Summarizer;
-pub use events::{ActiveCalls, CandidateScore, CandidateStatus, Frame, FrameId, RunEvent, Totals};
 pub use models::{ModelEntry, ModelPool};
-pub use output::{FinalOutput, Finding, Severity, Status};
 pub use preview::ContextPart;
-pub use prompt::{FileRef, summarize};
+pub use prompt::summarize;
 pub use quality::{QUALITY_FILE, QualityScores, Score};
-pub use run::{
-    Engine, EngineError, RunCompletion, RunEnd, RunHandle, RunOutcome, RunRequest, SharedIndex,
-    scan_index,
-};
+pub use run::{Engine, EngineError, RunCompletion, RunHandle, RunRequest, SharedIndex, scan_index};
 pub use run_record::{LOCK_FILE, RUN_FILE, Recovery, recover_interrupted_runs};
 pub use summary::SUMMARY_FILE;
-pub use trajectory::TRAJECTORY_FILE;

@@ -2,18 +2,8 @@
 //! and the task message. Only `(path, description)` pairs cross between agents.
 
 use infiagent_agents::AgentDef;
-use serde::{Deserialize, Serialize};
-
-/// A file handed to an agent: where it is and what it holds (the paper's `(addr, desc)`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileRef {
-    /// Workspace-relative path.
-    pub path: String,
-    /// What it holds.
-    #[serde(default)]
-    pub description: String,
-}
+pub use infiagent_protocol::{FileRef, task_message};
+use serde::Deserialize;
 
 /// One entry of the live call stack (C_SM).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,22 +107,6 @@ const FINISHING: &str = "
 - When the task is done, or cannot be done, call `final_output` with `status` (`success` or `error`), `output` and, for an error, `error_information`. In `output`, name every file you produced by its path in backquotes and a one-line description (`src/app.py`: the entry point); never paste file contents.
 ";
 
-/// The first user message: the task and its files.
-pub fn task_message(task: &str, files: &[FileRef]) -> String {
-    let mut text = format!("## Task\n{}\n", task.trim());
-    if !files.is_empty() {
-        text.push_str("\n## Files\n");
-        for file in files {
-            if file.description.trim().is_empty() {
-                text.push_str(&format!("- `{}`\n", file.path));
-            } else {
-                text.push_str(&format!("- `{}`: {}\n", file.path, file.description.trim()));
-            }
-        }
-    }
-    text
-}
-
 /// The first line of `task`, at most `max_chars` characters.
 pub fn summarize(task: &str, max_chars: usize) -> String {
     let first_line = task.trim().lines().next().unwrap_or("").trim();
@@ -185,27 +159,6 @@ pub struct AgentCall {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn task_message_lists_files() {
-        let text = task_message(
-            " Build it ",
-            &[
-                FileRef {
-                    path: "a.md".into(),
-                    description: "design".into(),
-                },
-                FileRef {
-                    path: "b.md".into(),
-                    description: String::new(),
-                },
-            ],
-        );
-        assert_eq!(
-            text,
-            "## Task\nBuild it\n\n## Files\n- `a.md`: design\n- `b.md`\n"
-        );
-    }
 
     #[test]
     fn summarize_cuts() {

@@ -6,34 +6,32 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use infiagent_agents::{Problem, Registry, check_pyramid};
+use infiagent_agents::{Problem, Registry, check_pyramid, load_registry};
 use infiagent_index::{IndexOptions, WorkspaceIndex};
-use infiagent_router::{Router, Routing};
+use infiagent_router::Router;
 
 use crate::models::ModelEntry;
 use infiagent_model::ChatResponse;
 use infiagent_tools::{
     BASIC_TOOL_NAMES, Editor, ProcessLimits, Sandbox, ToolContext, ToolDef, tool_defs,
 };
-use serde::Serialize;
-use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::agent::{Abort, Invocation, run_agent};
 use crate::candidates::check_candidates;
-use crate::config::{Config, Price, STATE_DIR};
-use crate::events::{CandidateScore, FrameId, RunEvent, Totals};
-use crate::merge::MergeReport;
+use crate::config::{Config, ConfigError, Price, STATE_DIR};
 use crate::models::ModelPool;
-use crate::output::FinalOutput;
-use crate::prompt::FileRef;
 use crate::quality::QualityRecorder;
+use crate::report::Fact;
 use crate::run_record::{LiveRecord, RUN_FILE, Recovery, Running, recover_interrupted_runs};
 use crate::site::Site;
 use crate::summary::{self, Journal, SUMMARY_FILE};
 use crate::trajectory::Trajectory;
+use infiagent_protocol::{
+    FileRef, FrameId, RECORD_VERSION, Record, Routing, RunEnd, RunEvent, RunOutcome, Totals,
+};
 
 /// Events buffered per run before the engine waits for the reader.
 const EVENT_BUFFER: usize = 1024;
@@ -52,6 +50,15 @@ pub enum EngineError {
     /// The pyramid breaks the DAG rules.
     #[error("the agent pyramid is invalid:\n{}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     InvalidPyramid {
+        /// Every problem, with file:line:col.
+        problems: Vec<Problem>,
+    },
+    /// The model configuration cannot work.
+    #[error(transparent)]
+    Models(#[from] ConfigError),
+    /// Agent files do not load.
+    #[error("invalid agent files:\n{}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    InvalidAgentFiles {
         /// Every problem, with file:line:col.
         problems: Vec<Problem>,
     },
@@ -75,13 +82,13 @@ pub enum EngineError {
 pub type SharedIndex = Arc<RwLock<WorkspaceIndex>>;
 
 /// A workspace, its pyramid and its models: ready to start runs.
+#[derive(Clone)]
 pub struct Engine {
     sandbox: Arc<Sandbox>,
     config: Arc<Config>,
     registry: Arc<Registry>,
     models: Arc<ModelPool>,
     index: Option<SharedIndex>,
-    recovery: Recovery,
 }
 
 /// What to run.
@@ -94,49 +101,6 @@ pub struct RunRequest {
     pub files: Vec<FileRef>,
     /// Open buffers, writes to open files and approvals.
     pub editor: Arc<dyn Editor>,
-}
-
-/// How a run ended.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "end", rename_all = "snake_case")]
-pub enum RunEnd {
-    /// The top agent gave its final output.
-    Finished {
-        /// It.
-        output: FinalOutput,
-    },
-    /// The user cancelled.
-    Cancelled,
-    /// A bound, a model failure or an internal error stopped it.
-    Aborted {
-        /// Which, and what to do.
-        reason: String,
-    },
-}
-
-/// The end of a run, with its totals.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RunOutcome {
-    /// The run id.
-    pub run_id: String,
-    /// The top agent of the run.
-    pub agent: String,
-    /// How it ended.
-    #[serde(flatten)]
-    pub end: RunEnd,
-    /// Tokens, dollars, calls.
-    pub totals: Totals,
-    /// Wall time in milliseconds.
-    pub duration_ms: u64,
-    /// Files the run created or changed.
-    pub changed_paths: Vec<String>,
-}
-
-impl RunOutcome {
-    /// True when the top agent ended with `success`.
-    pub fn succeeded(&self) -> bool {
-        matches!(&self.end, RunEnd::Finished { output } if output.status == crate::Status::Success)
-    }
 }
 
 /// A started run.
@@ -178,10 +142,23 @@ impl RunCompletion {
 }
 
 impl Engine {
-    /// An engine for `workspace`. Fails if the pyramid breaks the DAG rules.
-    ///
-    /// Runs of the workspace whose process stopped before they ended are marked
-    /// interrupted first (see [`Engine::recovery`]).
+    /// The engine of `workspace` as front-ends open it: `config` is the
+    /// configuration in effect (the file, the environment and the front-end's own
+    /// overrides); its models are connected lazily, and the pyramid is loaded from
+    /// the built-in agents and `.infiagent/agents/`. Fails on a model configuration
+    /// that cannot work, an invalid agent file or a pyramid that breaks the DAG
+    /// rules. Call [`Engine::recover`] once when the front-end starts.
+    pub fn open(workspace: &Path, config: Config) -> Result<Engine, EngineError> {
+        let models = ModelPool::from_config(&config)?;
+        let (registry, problems) = load_registry(Some(workspace));
+        if !problems.is_empty() {
+            return Err(EngineError::InvalidAgentFiles { problems });
+        }
+        Engine::new(workspace, config, registry, models)
+    }
+
+    /// An engine for `workspace` with the given pyramid and models. Fails if the
+    /// pyramid breaks the DAG rules.
     pub fn new(
         workspace: &Path,
         config: Config,
@@ -198,21 +175,20 @@ impl Engine {
         if !problems.is_empty() {
             return Err(EngineError::InvalidPyramid { problems });
         }
-        let recovery = recover_interrupted_runs(sandbox.root());
         Ok(Engine {
             sandbox: Arc::new(sandbox),
             config: Arc::new(config),
             registry: Arc::new(registry),
             models: Arc::new(models),
             index: None,
-            recovery,
         })
     }
 
-    /// The runs found interrupted when this engine started, and the temporary
-    /// files their crash had left (removed).
-    pub fn recovery(&self) -> &Recovery {
-        &self.recovery
+    /// Marks the workspace's runs whose process stopped before they ended as
+    /// interrupted, and removes the temporary files their crash left. Front-ends
+    /// call it once when they start, before their first run.
+    pub fn recover(&self) -> Recovery {
+        recover_interrupted_runs(self.sandbox.root())
     }
 
     /// Uses an index kept by the caller (the language server keeps one current);
@@ -242,6 +218,28 @@ impl Engine {
         self.index.as_ref()
     }
 
+    /// A new run's id, folder and trajectory. The trajectory is created only where
+    /// none exists: a taken id is replaced by another, never overwritten.
+    fn create_record(
+        &self,
+        now: SystemTime,
+        secrets: &[String],
+    ) -> Result<(String, PathBuf, Trajectory), EngineError> {
+        let runs = self.sandbox.root().join(STATE_DIR).join("runs");
+        let mut attempts = 0;
+        loop {
+            let run_id = new_run_id(now);
+            let dir = runs.join(&run_id);
+            match Trajectory::create_new(&dir, secrets.to_vec()) {
+                Ok(trajectory) => return Ok((run_id, dir, trajectory)),
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists && attempts < 16 => {
+                    attempts += 1;
+                }
+                Err(source) => return Err(EngineError::RunRecord { path: dir, source }),
+            }
+        }
+    }
+
     /// Starts a run; returns at once.
     pub fn start(&self, request: RunRequest) -> Result<RunHandle, EngineError> {
         let (agent, routing) = match &request.agent {
@@ -257,24 +255,13 @@ impl Engine {
             }
         };
         let now = SystemTime::now();
-        let run_id = new_run_id(now);
-        let dir = self
-            .sandbox
-            .root()
-            .join(STATE_DIR)
-            .join("runs")
-            .join(&run_id);
         let key_variables = self.config.key_variables();
-        let secrets = key_variables
+        let secrets: Vec<String> = key_variables
             .iter()
             .filter_map(|name| std::env::var(name).ok())
             .filter(|value| !value.is_empty())
             .collect();
-        let trajectory =
-            Trajectory::create(&dir, secrets).map_err(|source| EngineError::RunRecord {
-                path: dir.clone(),
-                source,
-            })?;
+        let (run_id, dir, trajectory) = self.create_record(now, &secrets)?;
         let live_record = LiveRecord::begin(
             &dir,
             &Running {
@@ -325,10 +312,15 @@ impl Engine {
             index: OnceLock::new(),
             touched: Mutex::new(BTreeSet::new()),
         });
-        shared.trajectory.record(json!({
-            "kind": "run_start", "run_id": run_id, "agent": agent, "task": request.task,
-            "files": request.files, "workspace": self.sandbox.root(), "routing": routing,
-        }));
+        shared.trajectory.record(Record::RunStart {
+            v: RECORD_VERSION,
+            run_id: run_id.clone(),
+            agent: agent.clone(),
+            task: request.task.clone(),
+            files: request.files.clone(),
+            workspace: self.sandbox.root().to_path_buf(),
+            routing: routing.clone(),
+        });
         let invocation = Invocation {
             agent: agent.clone(),
             task: request.task,
@@ -428,9 +420,10 @@ async fn drive(
         && let Ok(entry) = shared.models.get(None)
         && let Some(picked) = pick_with_model(&shared, &entry, &routing, &invocation.task).await
     {
-        shared
-            .trajectory
-            .record(json!({"kind": "routing_model_pick", "lexical": agent, "picked": picked}));
+        shared.trajectory.record(Record::RoutingModelPick {
+            lexical: agent.clone(),
+            picked: picked.clone(),
+        });
         invocation.agent = picked.clone();
         agent = picked;
     }
@@ -486,9 +479,9 @@ async fn drive(
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         changed_paths: changed.into_iter().collect(),
     };
-    shared
-        .trajectory
-        .record(json!({"kind": "run_end", "outcome": outcome}));
+    shared.trajectory.record(Record::RunEnd {
+        outcome: outcome.clone(),
+    });
     let retrospective = match shared.journal.lock() {
         Ok(journal) => summary::render(&shared.task, &journal, &outcome),
         Err(_) => String::new(),
@@ -556,32 +549,10 @@ impl RunShared {
         self.totals.lock().map(|totals| *totals).unwrap_or_default()
     }
 
-    pub fn journal_agent(&self, agent: &str, status: crate::Status) {
+    /// Updates the journal the run's summary is written from.
+    pub(crate) fn journal(&self, update: impl FnOnce(&mut Journal)) {
         if let Ok(mut journal) = self.journal.lock() {
-            journal.agent_finished(agent, status);
-        }
-    }
-
-    pub fn journal_candidates(
-        &self,
-        agent: &str,
-        scores: &[CandidateScore],
-        winner: Option<&str>,
-        merge: &MergeReport,
-    ) {
-        if let Ok(mut journal) = self.journal.lock() {
-            journal.candidates(agent, scores, winner, merge);
-        }
-    }
-
-    pub fn journal_verdict(
-        &self,
-        audited_agent: Option<String>,
-        verdict: &FinalOutput,
-        overruled: bool,
-    ) {
-        if let Ok(mut journal) = self.journal.lock() {
-            journal.verdict(audited_agent, verdict, overruled);
+            update(&mut journal);
         }
     }
 
@@ -675,17 +646,13 @@ impl RunShared {
             totals.model_calls += 1;
             *totals
         };
-        self.trajectory.record(json!({
-            "kind": "model_call", "frame": frame, "step": step,
-            "latency_ms": u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
-            "usage": usage, "cost_usd": cost_usd,
-            "response": {"content": response.content, "tool_calls": response.tool_calls, "finish_reason": response.finish_reason},
-        }));
-        self.emit(RunEvent::ModelCalled {
+        self.report(Fact::ModelCalled {
             frame,
+            step,
+            latency,
             usage,
             cost_usd,
-            latency,
+            response,
             totals,
         })
         .await;

@@ -25,9 +25,9 @@ use infiagent_tools::{atomic_write_temp, is_atomic_write_temp};
 use serde_json::{Value, json};
 
 use crate::config::STATE_DIR;
-use crate::events::Totals;
 use crate::summary::{self, SUMMARY_FILE};
-use crate::trajectory::TRAJECTORY_FILE;
+use infiagent_protocol::Totals;
+use infiagent_protocol::{Record, RecordLine, TRAJECTORY_FILE};
 
 /// File name of a run's state inside its directory.
 pub const RUN_FILE: &str = "run.json";
@@ -251,30 +251,21 @@ pub(crate) struct Recorded {
 pub(crate) fn recorded(trajectory: &str) -> Recorded {
     let mut recorded = Recorded::default();
     let mut changed = BTreeSet::new();
-    for record in trajectory
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-    {
-        let number = |value: &Value| value.as_u64().unwrap_or(0);
-        recorded.duration_ms = recorded.duration_ms.max(number(&record["t_ms"]));
-        match record["kind"].as_str() {
-            Some("model_call") => {
+    for line in RecordLine::parse_all(trajectory) {
+        recorded.duration_ms = recorded.duration_ms.max(line.t_ms);
+        match line.record {
+            Record::ModelCall {
+                usage, cost_usd, ..
+            } => {
                 let totals = &mut recorded.totals;
                 totals.model_calls += 1;
-                totals.prompt_tokens += number(&record["usage"]["prompt_tokens"]);
-                totals.completion_tokens += number(&record["usage"]["completion_tokens"]);
-                totals.cost_usd += record["cost_usd"].as_f64().unwrap_or(0.0);
+                totals.prompt_tokens += usage.prompt_tokens;
+                totals.completion_tokens += usage.completion_tokens;
+                totals.cost_usd += cost_usd;
             }
-            Some("tool_call") => {
+            Record::ToolCall { changed_paths, .. } => {
                 recorded.totals.tool_calls += 1;
-                changed.extend(
-                    record["changed_paths"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string),
-                );
+                changed.extend(changed_paths);
             }
             _ => {}
         }

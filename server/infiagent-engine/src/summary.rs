@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::events::CandidateScore;
 use crate::merge::MergeReport;
-use crate::output::{FinalOutput, Status};
-use crate::run::{RunEnd, RunOutcome};
+use infiagent_protocol::CandidateScore;
+use infiagent_protocol::{FinalOutput, Status};
+use infiagent_protocol::{RunEnd, RunOutcome};
 
 /// File name of the summary inside a run's directory.
 pub const SUMMARY_FILE: &str = "summary.md";

@@ -8,7 +8,8 @@ mod support;
 use std::path::Path;
 
 use infiagent_agents::{BUILTIN_AGENTS, Origin, Registry, parse_agent};
-use infiagent_engine::{QualityScores, RunEnd, Status};
+use infiagent_engine::QualityScores;
+use infiagent_protocol::{RunEnd, Status};
 use serde_json::json;
 use support::{bodies, engine_with, finish, serve, start, tool_calls};
 

@@ -7,7 +7,7 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use infiagent_engine::RunEnd;
+use infiagent_protocol::RunEnd;
 use support::{engine, serve, start, tool_calls};
 
 const SCRIPT: &str = "#!/bin/bash

@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use infiagent_agents::{BUILTIN_AGENTS, Origin, Registry, parse_agent};
 use infiagent_engine::{
-    CandidateStatus, Config, Engine, FileRef, ModelEntry, ModelPool, QualityScores, RunEnd,
-    RunEvent, RunHandle, RunRequest, Status,
+    Config, Engine, ModelEntry, ModelPool, QualityScores, RunHandle, RunRequest,
 };
 use infiagent_model::{ChatModel, ChatRequest, ChatResponse, Message, ModelError, ToolCall, Usage};
+use infiagent_protocol::{CandidateStatus, FileRef, RunEnd, RunEvent, Status};
 use infiagent_tools::{Approval, HeadlessEditor};
 use serde_json::{Value, json};
 

@@ -4,8 +4,9 @@
 
 mod support;
 
-use infiagent_engine::{RunEnd, Status, Summarizer};
+use infiagent_engine::Summarizer;
 use infiagent_index::count_tokens;
+use infiagent_protocol::{RunEnd, Status};
 use serde_json::{Value, json};
 use support::{bodies, engine, finish, serve, start, tool_calls};
 

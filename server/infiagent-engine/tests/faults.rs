@@ -17,10 +17,8 @@ use std::time::{Duration, Instant};
 
 use fault_server::{BodyEnd, FaultServer, Reply, events, json};
 use infiagent_agents::{Origin, Registry, parse_agent};
-use infiagent_engine::{
-    Config, Engine, ModelPool, RUN_FILE, RunEnd, RunOutcome, RunRequest, SUMMARY_FILE, Status,
-    TRAJECTORY_FILE,
-};
+use infiagent_engine::{Config, Engine, ModelPool, RUN_FILE, RunRequest, SUMMARY_FILE};
+use infiagent_protocol::{RunEnd, RunOutcome, Status, TRAJECTORY_FILE};
 use infiagent_tools::{Approval, HeadlessEditor, is_atomic_write_temp};
 use serde_json::{Value, json};
 use support::SOLO_AGENT;

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use infiagent_engine::{RunEnd, Status};
+use infiagent_protocol::{RunEnd, Status};
 use support::{bodies, engine, finish, serve, start, tool_calls, tool_messages};
 use wiremock::ResponseTemplate;
 

@@ -70,9 +70,9 @@ mod with_the_key_in_the_environment {
 
     use axum::http::{HeaderMap, StatusCode};
     use infiagent_engine::{
-        Autonomy, Config, Engine, FileRef, ModelPool, QUALITY_FILE, RUN_FILE, RunEnd, RunRequest,
-        SUMMARY_FILE, TRAJECTORY_FILE,
+        Autonomy, Config, Engine, ModelPool, QUALITY_FILE, RUN_FILE, RunRequest, SUMMARY_FILE,
     };
+    use infiagent_protocol::{FileRef, RunEnd, TRAJECTORY_FILE};
     use infiagent_tools::{Approval, HeadlessEditor};
     use tracing_subscriber::util::SubscriberInitExt;
 

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use infiagent_agents::{AgentDef, DEFAULT_K_MAX, JUDGE_AGENT, Origin, Registry, load_registry};
+use infiagent_agents::{AgentDef, DEFAULT_K_MAX, Origin, Registry, Role, load_registry};
 use infiagent_engine::{Config, QualityScores, summarize};
 use serde_json::{Value, json};
 
@@ -142,10 +142,10 @@ struct Usage {
 }
 
 impl Usage {
-    fn of(runs: &[Run]) -> Usage {
+    fn of(runs: &[Run], registry: &Registry) -> Usage {
         let mut usage = Usage::default();
         for invocation in runs.iter().flat_map(|run| &run.invocations) {
-            if invocation.agent == JUDGE_AGENT {
+            if registry.has_role(&invocation.agent, Role::Judge) {
                 continue;
             }
             usage.total += 1;
@@ -198,7 +198,7 @@ pub fn propose_with(workspace: &Path, settings: &EvolveSettings) -> Result<Propo
     }
     let scores = QualityScores::load(workspace);
     let runs = load_runs(workspace)?;
-    let usage = Usage::of(&runs);
+    let usage = Usage::of(&runs, &checked.registry);
     let mut planner = Planner {
         settings,
         initial: files.clone(),
@@ -304,7 +304,7 @@ impl Planner<'_> {
             let weak = score.q < settings.prune_below_quality
                 && score.verdicts >= settings.prune_min_verdicts
                 && share < settings.prune_max_share;
-            if name == JUDGE_AGENT || !weak {
+            if agent.is_judge() || !weak {
                 continue;
             }
             let reason = format!(
@@ -361,7 +361,7 @@ impl Planner<'_> {
             let Some(agent) = self.registry().get(&name).cloned() else {
                 continue;
             };
-            if name == JUDGE_AGENT {
+            if agent.is_judge() {
                 continue;
             }
             let tasks = usage.tasks.get(&name).cloned().unwrap_or_default();
@@ -369,7 +369,7 @@ impl Planner<'_> {
                 .registry()
                 .child_agents(&name)
                 .into_iter()
-                .filter(|child| child.name != JUDGE_AGENT)
+                .filter(|child| !child.is_judge())
                 .map(|child| child.name.clone())
                 .collect();
             let draft = if let Some(split) = self.task_groups(&tasks) {

@@ -1,6 +1,6 @@
 //! A new pyramid for a new domain: a meta prompt asks the model for one agent file
 //! per agent; the reply is staged, loaded with the real loader and checked with the
-//! DAG rules (with the built-in `judge_agent`), and the problems, with file:line:col,
+//! DAG rules (with the built-in judge), and the problems, with file:line:col,
 //! go back to the model for a corrected set, a bounded number of times. Only a valid
 //! set is written, never over existing files unless asked.
 
@@ -8,9 +8,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use infiagent_agents::{
-    AgentDef, DEFAULT_K_MAX, JUDGE_AGENT, Registry, check_pyramid, load_registry,
-};
+use infiagent_agents::{AgentDef, DEFAULT_K_MAX, Registry, Role, check_pyramid, load_registry};
 use infiagent_model::{ChatModel, ChatRequest, Message, ModelError};
 use infiagent_tools::BASIC_TOOL_NAMES;
 use regex::Regex;
@@ -317,7 +315,7 @@ fn check_draft(
         .cloned()
         .collect();
     let mut alone = drafted.clone();
-    if let Some(judge) = checked.registry.get(JUDGE_AGENT) {
+    if let Some(judge) = checked.registry.with_role(Role::Judge) {
         alone.push(judge.clone());
     }
     let mut found = check_pyramid(&Registry::new(alone), BASIC_TOOL_NAMES, k_max);
@@ -331,9 +329,9 @@ fn check_draft(
         let new_here = paths.contains(&problem.path) || !baseline.contains(problem);
         new_here && !shown_alone.contains(&(problem.path.clone(), problem.position))
     }));
-    if let Some(judge) = drafted.iter().find(|agent| agent.name == JUDGE_AGENT) {
+    if let Some(judge) = drafted.iter().find(|agent| agent.is_judge()) {
         problems.push(format!(
-            "{}:{}:{}: error: do not define judge_agent; the built-in judge is used",
+            "{}:{}:{}: error: do not define a judge; the built-in judge is used",
             judge.path.display(),
             judge.positions.name.line,
             judge.positions.name.col

@@ -5,12 +5,15 @@
 //! only the fields used here are read, and a line that does not parse (a run cut
 //! short mid-line) is skipped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use infiagent_agents::JUDGE_AGENT;
-use infiagent_engine::{FinalOutput, Status, TRAJECTORY_FILE};
-use infiagent_model::{Message, ToolSpec};
+use infiagent_agents::{Role, load_registry};
+use infiagent_model::Message;
+pub use infiagent_protocol::Conversation;
+use infiagent_protocol::{
+    FinalOutput, Record, RecordLine, RunOutcome, Status, TRAJECTORY_FILE, TaskMessage,
+};
 use serde::Deserialize;
 
 use crate::EvolveError;
@@ -58,15 +61,6 @@ pub struct Invocation {
     pub conversation: Option<Conversation>,
 }
 
-/// What one invocation said and was told, in order, and the tools it was offered.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Conversation {
-    /// The tools offered, with their schemas.
-    pub tools: Vec<ToolSpec>,
-    /// Every message after the system prompt, the task first.
-    pub messages: Vec<Message>,
-}
-
 impl Invocation {
     /// Ended with `success`, and the last audit (if any) agreed.
     pub fn judged_successful(&self) -> bool {
@@ -82,74 +76,8 @@ impl Invocation {
     }
 }
 
-/// The records this module reads; every other kind is skipped.
-#[derive(Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-enum Record {
-    RunStart {
-        #[serde(default)]
-        agent: String,
-        #[serde(default)]
-        task: String,
-        #[serde(default)]
-        routing: Option<RoutingRecord>,
-    },
-    RoutingModelPick {
-        picked: String,
-    },
-    AgentStart {
-        frame: u64,
-        #[serde(default)]
-        parent: Option<u64>,
-        agent: String,
-        #[serde(default)]
-        model: String,
-        #[serde(default)]
-        system: String,
-        #[serde(default)]
-        task: Option<Message>,
-    },
-    ContextCompressed {
-        frame: u64,
-        #[serde(default)]
-        messages: Option<Vec<Message>>,
-    },
-    ToolCall {
-        frame: u64,
-        tool: String,
-        #[serde(default)]
-        arguments: String,
-    },
-    AgentEnd {
-        frame: u64,
-        final_output: FinalOutput,
-        #[serde(default)]
-        conversation: Option<ConversationRecord>,
-    },
-    RunEnd {
-        outcome: OutcomeRecord,
-    },
-    #[serde(other)]
-    Other,
-}
-
-#[derive(Deserialize)]
-struct RoutingRecord {
-    choice: CandidateRecord,
-}
-
-#[derive(Deserialize)]
-struct CandidateRecord {
-    agent: String,
-}
-
-#[derive(Deserialize)]
-struct ConversationRecord {
-    tools: Vec<ToolSpec>,
-    messages: Vec<Message>,
-}
-
-/// `run.json`, or the `run_end` record's outcome.
+/// `run.json` (an interrupted run's says `"end": "interrupted"`, which no
+/// `run_end` record holds).
 #[derive(Deserialize)]
 struct OutcomeRecord {
     #[serde(default)]
@@ -202,35 +130,46 @@ pub fn load_run(dir: &Path) -> Result<Run, EvolveError> {
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let records = text
-        .lines()
-        .filter(|line| !line.trim().is_empty())
-        .filter_map(|line| match serde_json::from_str::<Record>(line) {
-            Ok(record) => Some(record),
-            Err(err) => {
-                tracing::debug!(path = %path.display(), %err, "skipping a trajectory line");
-                None
-            }
-        });
-    let mut builder = RunBuilder::new(id);
-    for record in records {
-        builder.add(record);
+    let mut builder = RunBuilder::new(id, judges_of(dir));
+    for line in RecordLine::parse_all(&text) {
+        builder.add(line.record);
     }
     let outcome = std::fs::read_to_string(dir.join("run.json"))
         .ok()
         .and_then(|text| serde_json::from_str::<OutcomeRecord>(&text).ok());
     if let Some(outcome) = outcome {
-        builder.outcome = Some(outcome);
+        builder.outcome = Some(Ended {
+            succeeded: outcome.succeeded(),
+            agent: outcome.agent,
+        });
     }
     Ok(builder.finish())
 }
 
+/// The names of the judge in the workspace a run folder belongs to
+/// (`<workspace>/.infiagent/runs/<id>`), or of the built-in judge: records written
+/// before agent roles name their judge only by name.
+fn judges_of(run_dir: &Path) -> BTreeSet<String> {
+    let workspace = run_dir
+        .parent()
+        .filter(|runs| runs.ends_with(RUNS_DIR))
+        .and_then(|runs| runs.parent()?.parent());
+    let (registry, _) = load_registry(workspace);
+    registry
+        .agents()
+        .filter(|agent| agent.is_judge())
+        .map(|agent| agent.name.clone())
+        .collect()
+}
+
 struct RunBuilder {
     id: String,
+    /// Names of agents that are the judge.
+    judges: BTreeSet<String>,
     task: String,
     agent: String,
     routed_to: Option<String>,
-    outcome: Option<OutcomeRecord>,
+    outcome: Option<Ended>,
     invocations: BTreeMap<u64, Invocation>,
     /// Messages compression took out, by frame, in order.
     compressed: BTreeMap<u64, Vec<Message>>,
@@ -242,10 +181,26 @@ struct RunBuilder {
     judge_frames: Vec<(u64, u64)>,
 }
 
+/// How a run ended, as its record or its `run.json` says.
+struct Ended {
+    agent: String,
+    succeeded: bool,
+}
+
+impl From<RunOutcome> for Ended {
+    fn from(outcome: RunOutcome) -> Ended {
+        Ended {
+            succeeded: outcome.succeeded(),
+            agent: outcome.agent,
+        }
+    }
+}
+
 impl RunBuilder {
-    fn new(id: String) -> RunBuilder {
+    fn new(id: String, judges: BTreeSet<String>) -> RunBuilder {
         RunBuilder {
             id,
+            judges,
             task: String::new(),
             agent: String::new(),
             routed_to: None,
@@ -264,12 +219,13 @@ impl RunBuilder {
                 agent,
                 task,
                 routing,
+                ..
             } => {
                 self.routed_to = routing.map(|routing| routing.choice.agent);
                 self.agent = agent;
                 self.task = task;
             }
-            Record::RoutingModelPick { picked } => {
+            Record::RoutingModelPick { picked, .. } => {
                 self.routed_to = Some(picked.clone());
                 self.agent = picked;
             }
@@ -280,14 +236,19 @@ impl RunBuilder {
                 model,
                 system,
                 task,
+                role,
+                ..
             } => {
-                if agent == JUDGE_AGENT
+                if role == Some(Role::Judge) {
+                    self.judges.insert(agent.clone());
+                }
+                if self.judges.contains(&agent)
                     && let Some(parent) = parent
                 {
                     self.judge_frames.push((parent, frame));
                 }
                 let task = match task {
-                    Some(Message::User { content }) => task_text(&content),
+                    Some(Message::User { content }) => TaskMessage::parse(&content).task,
                     _ => String::new(),
                 };
                 self.invocations.insert(
@@ -305,7 +266,9 @@ impl RunBuilder {
                     },
                 );
             }
-            Record::ContextCompressed { frame, messages } => match messages {
+            Record::ContextCompressed {
+                frame, messages, ..
+            } => match messages {
                 Some(messages) => self.compressed.entry(frame).or_default().extend(messages),
                 None => self.incomplete.push(frame),
             },
@@ -313,30 +276,27 @@ impl RunBuilder {
                 frame,
                 tool,
                 arguments,
-            } => {
-                if tool == JUDGE_AGENT {
-                    let task = serde_json::from_str::<serde_json::Value>(&arguments)
-                        .ok()
-                        .and_then(|arguments| arguments["task"].as_str().map(str::to_string))
-                        .unwrap_or_default();
-                    self.judge_calls.entry(frame).or_default().push(task);
-                }
+                ..
+            } if self.judges.contains(&tool) => {
+                let task = serde_json::from_str::<serde_json::Value>(&arguments)
+                    .ok()
+                    .and_then(|arguments| arguments["task"].as_str().map(str::to_string))
+                    .unwrap_or_default();
+                self.judge_calls.entry(frame).or_default().push(task);
             }
             Record::AgentEnd {
                 frame,
                 final_output,
                 conversation,
+                ..
             } => {
                 if let Some(invocation) = self.invocations.get_mut(&frame) {
                     invocation.output = Some(final_output);
-                    invocation.conversation = conversation.map(|conversation| Conversation {
-                        tools: conversation.tools,
-                        messages: conversation.messages,
-                    });
+                    invocation.conversation = conversation;
                 }
             }
-            Record::RunEnd { outcome } => self.outcome = Some(outcome),
-            Record::Other => {}
+            Record::RunEnd { outcome } => self.outcome = Some(outcome.into()),
+            _ => {}
         }
     }
 
@@ -379,7 +339,7 @@ impl RunBuilder {
         }
         let (succeeded, agent) = match &self.outcome {
             Some(outcome) => (
-                outcome.succeeded(),
+                outcome.succeeded,
                 if outcome.agent.is_empty() {
                     self.agent.clone()
                 } else {
@@ -397,16 +357,6 @@ impl RunBuilder {
             invocations: self.invocations.into_values().collect(),
         }
     }
-}
-
-/// The task of a task message: the text under `## Task`, without the file list.
-fn task_text(content: &str) -> String {
-    let body = content.strip_prefix("## Task\n").unwrap_or(content);
-    let body = match body.find("\n## Files\n") {
-        Some(end) => &body[..end],
-        None => body,
-    };
-    body.trim().to_string()
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use infiagent_build::{BuildEvent, BuildHandle, BuildOptions, BuildPlan, BuildReport};
-use infiagent_engine::{Autonomy, RunEvent, Totals};
+use infiagent_engine::Autonomy;
+use infiagent_protocol::{RunEvent, RunState, RunStatus, Totals};
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::request::WorkDoneProgressCreate;
 use tower_lsp_server::ls_types::{
@@ -20,8 +21,8 @@ use tower_lsp_server::ls_types::{
 
 use crate::editor::LspEditor;
 use crate::runs::{
-    RunState, RunStatus, humantime_now, offer_review, prepare_engine, send_progress, send_status,
-    show_in_editor, update_entry,
+    humantime_now, offer_review, prepare_engine, send_progress, send_status, show_in_editor,
+    update_entry,
 };
 use crate::state::{State, lock};
 
@@ -70,7 +71,7 @@ fn prepare(state: &Arc<State>, summary: &str) -> Result<String, String> {
     let token = ProgressToken::String(format!("infiagent/run/{id}"));
     let status = RunStatus {
         run_id: id.clone(),
-        agent: infiagent_build::BUILDER_AGENT.into(),
+        agent: handle.builder.clone(),
         title: format!("build {} scripts of {summary}", scripts.len()),
         state: RunState::Running,
         stack: Vec::new(),
@@ -206,13 +207,7 @@ async fn watch(
     }
     let report = completion.wait().await;
     if let Some(editor) = review {
-        offer_review(
-            &state,
-            &status.run_id,
-            infiagent_build::BUILDER_AGENT,
-            editor.take_staged(),
-        )
-        .await;
+        offer_review(&state, &status.run_id, &status.agent, editor.take_staged()).await;
     }
     (status.state, status.message) = end_state(&report);
     status.stack = Vec::new();

@@ -6,7 +6,8 @@ use std::path::Path;
 use infiagent_engine::build_order::is_design_summary;
 use serde_json::json;
 use tower_lsp_server::ls_types::{
-    CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, Command, DiagnosticSeverity,
+    CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, Command, Diagnostic,
+    DiagnosticSeverity,
 };
 
 use crate::commands::{self, design_script};
@@ -38,12 +39,27 @@ pub(crate) fn kinds() -> Vec<CodeActionKind> {
     ]
 }
 
-/// The actions for a position in a file at `path` (relative `relative`).
+/// Whether the judge reported any of `params`' diagnostics (they get a repair).
+pub(crate) fn has_verdicts(params: &CodeActionParams) -> bool {
+    params.context.diagnostics.iter().any(is_verdict)
+}
+
+fn is_verdict(diagnostic: &Diagnostic) -> bool {
+    diagnostic.source.as_deref() == Some(SOURCE)
+        && matches!(
+            diagnostic.severity,
+            Some(DiagnosticSeverity::ERROR | DiagnosticSeverity::WARNING)
+        )
+}
+
+/// The actions for a position in a file at `path` (relative `relative`); `editor`
+/// is the agent that repairs (`role: editor`), named in the repair's title.
 pub(crate) fn actions(
     root: &Path,
     path: &Path,
     relative: &str,
     params: &CodeActionParams,
+    editor: Option<&str>,
 ) -> Vec<CodeActionOrCommand> {
     let uri = json!(params.text_document.uri);
     let mut actions = Vec::new();
@@ -114,19 +130,18 @@ pub(crate) fn actions(
             json!({"uri": uri, "range": params.range}),
         );
     }
+    let repair_title = match editor {
+        Some(editor) => format!("Repair with {editor}"),
+        None => "Repair".to_string(),
+    };
     for diagnostic in &params.context.diagnostics {
-        let from_judge = diagnostic.source.as_deref() == Some(SOURCE)
-            && matches!(
-                diagnostic.severity,
-                Some(DiagnosticSeverity::ERROR | DiagnosticSeverity::WARNING)
-            );
-        if from_judge && !is_agent_file {
+        if is_verdict(diagnostic) && !is_agent_file {
             actions.push(CodeAction {
-                title: "Repair with code_editor_agent".into(),
+                title: repair_title.clone(),
                 kind: Some(CodeActionKind::QUICKFIX),
                 diagnostics: Some(vec![diagnostic.clone()]),
                 command: Some(Command {
-                    title: "Repair with code_editor_agent".into(),
+                    title: repair_title.clone(),
                     command: commands::REPAIR.into(),
                     arguments: Some(vec![json!({"uri": uri, "diagnostic": diagnostic})]),
                 }),

@@ -4,9 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use infiagent_agents::{GraphFormat, JUDGE_AGENT, load_registry, render_graph};
+use infiagent_agents::{GraphFormat, Role, load_registry, render_graph};
 use infiagent_engine::build_order::is_design_summary;
-use infiagent_engine::{FileRef, QualityScores, summarize};
+use infiagent_engine::{QualityScores, summarize};
+use infiagent_protocol::FileRef;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -16,7 +17,7 @@ use tower_lsp_server::ls_types::{Diagnostic, Range, Uri};
 use crate::builds;
 use crate::documents::{char_index, file_path, relative_to};
 use crate::evolution;
-use crate::runs::{self, RunSpec};
+use crate::runs::{self, AgentPick, RunSpec};
 use crate::state::{State, lock};
 
 /// Every command the server offers.
@@ -60,10 +61,6 @@ pub const EVOLVE: &str = "infiagent.evolve";
 /// A pyramid for a new domain, drafted by the model and checked:
 /// `{domain?, uri?, range?, force?}`.
 pub const GENERATE_PYRAMID: &str = "infiagent.generatePyramid";
-
-const PLANNER: &str = "project_planner_agent";
-const BUILDER: &str = "code_builder_agent";
-const EDITOR: &str = "code_editor_agent";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -271,7 +268,7 @@ fn run_spec(state: &State, args: RunArgs) -> jsonrpc::Result<RunSpec> {
         }
     };
     Ok(RunSpec {
-        agent: args.agent,
+        agent: args.agent.map_or(AgentPick::Routed, AgentPick::Named),
         title: summarize(&task, 60),
         task,
         files,
@@ -289,7 +286,7 @@ fn plan_spec(state: &State, args: FileArgs) -> jsonrpc::Result<RunSpec> {
         ));
     }
     Ok(RunSpec {
-        agent: Some(PLANNER.into()),
+        agent: AgentPick::Role(Role::Planner),
         title: format!("plan {relative}"),
         task,
         files: vec![FileRef {
@@ -317,7 +314,7 @@ fn build_spec(state: &State, args: FileArgs) -> jsonrpc::Result<RunSpec> {
         });
     }
     Ok(RunSpec {
-        agent: Some(BUILDER.into()),
+        agent: AgentPick::Role(Role::Builder),
         title: format!("build {script}"),
         task: format!("Build {script} from its design."),
         files,
@@ -331,7 +328,7 @@ fn judge_spec(state: &State, args: FileArgs) -> jsonrpc::Result<RunSpec> {
         .filter(|instruction| !instruction.trim().is_empty())
         .unwrap_or_else(|| "It must be correct, complete and, if it is a script with an entry point, run without errors.".into());
     Ok(RunSpec {
-        agent: Some(JUDGE_AGENT.into()),
+        agent: AgentPick::Role(Role::Judge),
         title: format!("judge {relative}"),
         task: format!("Verify {relative}. {instruction}"),
         files: vec![FileRef {
@@ -345,7 +342,7 @@ fn repair_spec(state: &State, args: RepairArgs) -> jsonrpc::Result<RunSpec> {
     let (_, relative) = relative(state, &args.uri)?;
     let line = args.diagnostic.range.start.line + 1;
     Ok(RunSpec {
-        agent: Some(EDITOR.into()),
+        agent: AgentPick::Role(Role::Editor),
         title: format!("repair {relative}:{line}"),
         task: format!(
             "Repair this problem the judge found in {relative} at line {line}: {}\nFix it with the smallest change and check that the file still works.",

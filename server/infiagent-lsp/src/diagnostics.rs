@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use infiagent_agents::{Origin, Problem, Registry, check_pyramid, load_registry, parse_agent};
-use infiagent_engine::{FinalOutput, Severity, Status};
+use infiagent_protocol::{FinalOutput, Severity, Status};
 use infiagent_tools::BASIC_TOOL_NAMES;
 use serde_json::json;
 use tower_lsp_server::ls_types::{

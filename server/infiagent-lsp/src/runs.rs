@@ -5,14 +5,16 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
-use infiagent_agents::load_registry;
+use infiagent_agents::{Role, load_registry};
 use infiagent_engine::{
-    ActiveCalls, Autonomy, Config, Engine, FileRef, ModelPool, RunEnd, RunEvent, RunHandle,
-    RunOutcome, RunRequest, SUMMARY_FILE, Status, Totals,
+    Autonomy, Config, Engine, EngineError, RunHandle, RunRequest, SUMMARY_FILE,
 };
-use serde::{Deserialize, Serialize};
+use infiagent_protocol::{
+    ActiveCalls, FileRef, RunEnd, RunEvent, RunOutcome, RunState, RunStatus, Status, Totals,
+};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use tower_lsp_server::jsonrpc;
@@ -40,33 +42,6 @@ pub(crate) enum RunStatusNotification {}
 impl Notification for RunStatusNotification {
     type Params = RunStatus;
     const METHOD: &'static str = "infiagent/runStatus";
-}
-
-/// Where a run is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum RunState {
-    Running,
-    Succeeded,
-    Failed,
-    Cancelled,
-}
-
-/// A run's structured state, for extensions (`infiagent/runStatus`, `infiagent.runs`).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct RunStatus {
-    pub run_id: String,
-    pub agent: String,
-    pub title: String,
-    pub state: RunState,
-    pub stack: Vec<String>,
-    pub totals: Totals,
-    pub message: String,
-    pub started_at: String,
-    pub record: String,
-    /// The run's retrospective summary (Markdown), once it has ended.
-    pub summary: Option<String>,
 }
 
 /// The runs of this session, oldest first.
@@ -139,10 +114,20 @@ impl Runs {
 
 /// What to run.
 pub(crate) struct RunSpec {
-    pub agent: Option<String>,
+    pub agent: AgentPick,
     pub title: String,
     pub task: String,
     pub files: Vec<FileRef>,
+}
+
+/// Which agent a run goes to.
+pub(crate) enum AgentPick {
+    /// The one the router picks for the task.
+    Routed,
+    /// The one the user named.
+    Named(String),
+    /// The one that takes a role (workflows: plan, build, judge, repair).
+    Role(Role),
 }
 
 /// The configuration in effect, from the file, the environment and the editor.
@@ -173,34 +158,85 @@ pub(crate) async fn start_run(state: &Arc<State>, spec: RunSpec) -> jsonrpc::Res
     }
 }
 
-/// An engine for the open workspace with the configuration in effect, and the
-/// editor its runs use.
+/// The name of the agent that takes `role`: from the engine in use, else from the
+/// agent files.
+pub(crate) fn agent_with_role(state: &State, role: Role) -> Option<String> {
+    if let Some(engine) = &lock(&state.engine).engine {
+        return engine
+            .registry()
+            .with_role(role)
+            .map(|agent| agent.name.clone());
+    }
+    let root = state.root()?;
+    let (registry, _) = load_registry(Some(&root));
+    registry.with_role(role).map(|agent| agent.name.clone())
+}
+
+/// The workspace's engine with the configuration in effect, and the editor its
+/// runs use.
 pub(crate) fn prepare_engine(state: &Arc<State>) -> Result<(Engine, Arc<LspEditor>), String> {
+    let engine = workspace_engine(state)?;
+    let editor = Arc::new(LspEditor::new(state.clone(), engine.config().run.autonomy));
+    Ok((engine, editor))
+}
+
+/// The engine in use, or a new one opened from the settings and the agent files
+/// (and kept, unless they changed meanwhile). Opening one reads the disk; using it
+/// does not.
+fn workspace_engine(state: &State) -> Result<Engine, String> {
+    let generation = {
+        let mut slot = lock(&state.engine);
+        if let Some(engine) = &mut slot.engine {
+            if engine.index().is_none()
+                && let Some(index) = state.index.get()
+            {
+                *engine = engine.clone().with_index(index.clone());
+            }
+            return Ok(engine.clone());
+        }
+        slot.generation
+    };
     let root = state.root().ok_or("no workspace folder is open")?;
     let config = effective_config(state)?;
-    let models = ModelPool::from_config(&config).map_err(|err| {
-        format!("{err}\n(Set infiagent.model.base_url, .name and .api_key_env in the editor settings, or [model] in .infiagent/config.toml.)")
+    let mut engine = Engine::open(&root, config).map_err(|err| match err {
+        EngineError::Models(err) => format!("{err}\n(Set infiagent.model.base_url, .name and .api_key_env in the editor settings, or [model] in .infiagent/config.toml.)"),
+        EngineError::InvalidAgentFiles { problems } => format!(
+            "an agent file is invalid: {} (see `infiagent agents check`)",
+            problems.first().map(ToString::to_string).unwrap_or_default()
+        ),
+        other => other.to_string(),
     })?;
-    let (registry, problems) = load_registry(Some(&root));
-    if let Some(problem) = problems.first() {
-        return Err(format!(
-            "an agent file is invalid: {problem} (see `infiagent agents check`)"
-        ));
+    if !state.recovered.swap(true, Ordering::SeqCst) {
+        engine.recover();
     }
-    let editor = Arc::new(LspEditor::new(state.clone(), config.run.autonomy));
-    let mut engine = Engine::new(&root, config, registry, models).map_err(|err| err.to_string())?;
     if let Some(index) = state.index.get() {
         engine = engine.with_index(index.clone());
     }
-    Ok((engine, editor))
+    let mut slot = lock(&state.engine);
+    if slot.generation == generation {
+        slot.engine = Some(engine.clone());
+    }
+    Ok(engine)
 }
 
 fn prepare(state: &Arc<State>, spec: RunSpec) -> Result<String, String> {
     let (engine, editor) = prepare_engine(state)?;
     let autonomy = engine.config().run.autonomy;
+    let agent = match spec.agent {
+        AgentPick::Routed => None,
+        AgentPick::Named(name) => Some(name),
+        AgentPick::Role(role) => Some(
+            engine
+                .registry()
+                .require_role(role)
+                .map_err(|err| err.to_string())?
+                .name
+                .clone(),
+        ),
+    };
     let handle = engine
         .start(RunRequest {
-            agent: spec.agent,
+            agent,
             task: spec.task,
             files: spec.files,
             editor: editor.clone(),

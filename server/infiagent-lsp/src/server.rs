@@ -22,6 +22,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use crate::state::{ClientSupport, State, lock};
 use crate::{code_actions, commands, diagnostics, documents, index, runs};
+use infiagent_agents::Role;
 
 /// The language server.
 pub struct Server {
@@ -57,6 +58,7 @@ impl Server {
                 if let Ok(mut values) = state.client.configuration(items).await {
                     let value = values.pop().filter(|value| !value.is_null());
                     lock(&state.settings).workspace_configuration = value;
+                    state.invalidate_engine();
                 }
             }
             check_model_settings(&state).await;
@@ -94,6 +96,13 @@ async fn check_model_settings(state: &State) {
         Some(_) => {}
         None => state.model_warning_shown.store(false, Ordering::SeqCst),
     }
+}
+
+/// Whether a workspace file is one the engine is opened from: the configuration
+/// or an agent file.
+fn shapes_the_engine(relative: &str) -> bool {
+    relative == ".infiagent/config.toml"
+        || (relative.starts_with(".infiagent/agents/") && relative.ends_with(".md"))
 }
 
 impl LanguageServer for Server {
@@ -180,6 +189,15 @@ impl LanguageServer for Server {
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        if let Some(root) = self.state.root()
+            && params.changes.iter().any(|change| {
+                documents::file_path(&change.uri)
+                    .and_then(|path| documents::relative_to(&root, &path))
+                    .is_some_and(|relative| shapes_the_engine(&relative))
+            })
+        {
+            self.state.invalidate_engine();
+        }
         index::files_changed(&self.state, &params.changes);
     }
 
@@ -235,7 +253,15 @@ impl LanguageServer for Server {
         self.after_text_change(&uri, &path).await;
     }
 
-    async fn did_save(&self, _: DidSaveTextDocumentParams) {}
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        let saved = documents::file_path(&params.text_document.uri);
+        if let (Some(root), Some(path)) = (self.state.root(), saved)
+            && documents::relative_to(&root, &path)
+                .is_some_and(|relative| shapes_the_engine(&relative))
+        {
+            self.state.invalidate_engine();
+        }
+    }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let closed = lock(&self.state.documents).close(&params.text_document.uri);
@@ -248,6 +274,7 @@ impl LanguageServer for Server {
         match params.settings.get("infiagent") {
             Some(section) if !section.is_null() => {
                 lock(&self.state.settings).workspace_configuration = Some(section.clone());
+                self.state.invalidate_engine();
                 self.state
                     .model_warning_shown
                     .store(false, Ordering::SeqCst);
@@ -276,8 +303,15 @@ impl LanguageServer for Server {
         let Some(relative) = documents::relative_to(&root, &path) else {
             return Ok(None);
         };
+        let editor = code_actions::has_verdicts(&params)
+            .then(|| runs::agent_with_role(&self.state, Role::Editor))
+            .flatten();
         Ok(Some(code_actions::actions(
-            &root, &path, &relative, &params,
+            &root,
+            &path,
+            &relative,
+            &params,
+            editor.as_deref(),
         )))
     }
 

@@ -1,12 +1,17 @@
 //! The server's shared state. Every lock is a short synchronous scope: none is
 //! held across an `.await`.
+//!
+//! Lock order: the `Mutex`es of [`State`] are taken one at a time; where a scope
+//! needs two, it takes `documents` before `index` (the index is re-described
+//! from a document while the document is borrowed), and nothing is taken while
+//! `engine` is held.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use infiagent_engine::SharedIndex;
+use infiagent_engine::{Engine, SharedIndex};
 
 use tower_lsp_server::Client;
 
@@ -39,6 +44,19 @@ pub(crate) struct State {
     pub model_warning_shown: AtomicBool,
     /// The workspace's memory index, once scanned; runs share it.
     pub index: OnceLock<SharedIndex>,
+    /// The workspace's engine, opened on the first run and kept until the
+    /// configuration or an agent file changes.
+    pub engine: Mutex<EngineSlot>,
+    /// The workspace's interrupted runs were recovered (once per server).
+    pub recovered: AtomicBool,
+}
+
+/// The engine in use and the generation of the settings and agent files it was
+/// opened from: an engine opened while they changed is not kept.
+#[derive(Default)]
+pub(crate) struct EngineSlot {
+    pub generation: u64,
+    pub engine: Option<Engine>,
 }
 
 impl State {
@@ -54,7 +72,16 @@ impl State {
             always_allowed: Mutex::new(BTreeSet::new()),
             model_warning_shown: AtomicBool::new(false),
             index: OnceLock::new(),
+            engine: Mutex::new(EngineSlot::default()),
+            recovered: AtomicBool::new(false),
         }
+    }
+
+    /// Drops the engine in use: the configuration or an agent file changed.
+    pub fn invalidate_engine(&self) {
+        let mut slot = lock(&self.engine);
+        slot.generation += 1;
+        slot.engine = None;
     }
 
     pub fn root(&self) -> Option<PathBuf> {

@@ -46,10 +46,16 @@ impl Endpoint {
     }
 }
 
+/// How long an idle connection is kept for the next call. Agents call their model
+/// again within seconds; a connection idle longer costs a task and a socket in a
+/// server that holds its models between runs, for little gain.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
+
 /// A client for one model; timeouts other than connecting are applied per call.
 pub(crate) fn build_client() -> Result<reqwest::Client, ModelError> {
     reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .build()
         .map_err(|error| ModelError::Config(format!("could not set up the HTTP client: {error}")))
 }

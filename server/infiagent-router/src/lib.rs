@@ -33,13 +33,14 @@
 #![deny(missing_docs)]
 
 mod explain;
+pub use explain::explain;
 mod index;
 mod query;
 mod synonyms;
 mod tokenize;
 
 use infiagent_agents::Registry;
-use serde::Serialize;
+pub use infiagent_protocol::{Candidate, Routing};
 
 use crate::index::{Index, Scored, TUNING};
 use crate::query::{QueryTerm, query_terms};
@@ -64,36 +65,6 @@ pub enum RouterError {
 pub struct Router {
     index: Index,
     thesaurus: Thesaurus,
-}
-
-/// Where a request goes, and why.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Routing {
-    /// The best agent.
-    pub choice: Candidate,
-    /// The second best, if any agent besides the choice is a candidate.
-    pub runner_up: Option<Candidate>,
-    /// The best few agents (at most [`MAX_CANDIDATES`]), best first; the first is the
-    /// choice. Only agents the request says something about, unless it says nothing
-    /// about any: then the first few agents from the top of the pyramid.
-    pub candidates: Vec<Candidate>,
-    /// Whether the runner-up scores within [`CLOSE_MARGIN`] of the choice (or nothing
-    /// in the request matched): a model pick among the candidates could help.
-    pub close: bool,
-}
-
-/// One agent a request could go to.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Candidate {
-    /// The agent's name.
-    pub agent: String,
-    /// The agent's level in the pyramid.
-    pub level: i32,
-    /// How well the request fits the agent (0 when nothing matched; no upper bound).
-    pub score: f64,
-    /// The request's words (and pairs of words) the agent's texts contain, the
-    /// strongest first.
-    pub matched: Vec<String>,
 }
 
 impl Router {
@@ -243,7 +214,7 @@ mod tests {
             routing.choice.agent,
             expected_agent,
             "{request:?}:\n{}",
-            routing.explain()
+            explain(&routing)
         );
     }
 
@@ -360,26 +331,26 @@ mod tests {
     #[test]
     fn explains_a_clear_choice() {
         let routing = small_router().route("please fix the crash in report.py");
-        insta::assert_snapshot!(routing.explain());
+        insta::assert_snapshot!(explain(&routing));
     }
 
     #[test]
     fn explains_synonyms_and_negations() {
         let routing = small_router().route("inspect parser.py, don't change it");
-        insta::assert_snapshot!(routing.explain());
+        insta::assert_snapshot!(explain(&routing));
     }
 
     #[test]
     fn explains_a_close_call() {
         let router = Router::new(&registry(TRIPLETS)).expect("agents");
         let routing = router.route("sort this list");
-        insta::assert_snapshot!(routing.explain());
+        insta::assert_snapshot!(explain(&routing));
     }
 
     #[test]
     fn explains_a_request_without_evidence() {
         let routing = small_router().route("hello there");
-        insta::assert_snapshot!(routing.explain());
+        insta::assert_snapshot!(explain(&routing));
     }
 
     #[test]
@@ -410,7 +381,7 @@ mod tests {
             prop_assert!(routing.choice.score >= 0.0 && routing.choice.score.is_finite());
             prop_assert!(!routing.candidates.is_empty());
             prop_assert!(routing.candidates.len() <= MAX_CANDIDATES);
-            prop_assert!(!routing.explain().is_empty());
+            prop_assert!(!explain(&routing).is_empty());
         }
 
         #[test]

@@ -58,7 +58,7 @@ fn built_in_agents_are_routed_accurately() {
         let routing = router.route(labeled.request);
         let right = routing.choice.agent == labeled.expected;
         if !right {
-            let explanation = routing.explain().replace('\n', "\n    ");
+            let explanation = infiagent_router::explain(&routing).replace('\n', "\n    ");
             misses.push(format!(
                 "  {:?} (expected {})\n    {}",
                 labeled.request,

@@ -6,6 +6,8 @@ use serde::Deserialize;
 use serde_saphyr::{Location, MessageFormatter, Spanned, UserMessageFormatter};
 
 use super::front_matter;
+use infiagent_protocol::Role;
+
 use super::{AgentDef, Audit, FieldPositions, Origin};
 use crate::{Position, Problem, suggest};
 
@@ -73,6 +75,11 @@ const FIELDS: &[FieldSpec] = &[
         presence: Presence::Optional,
         expected: "a list of example requests",
     },
+    FieldSpec {
+        key: "role",
+        presence: Presence::Optional,
+        expected: "one of `lead`, `planner`, `builder`, `editor`, `judge`",
+    },
 ];
 
 /// The front matter as YAML gives it. Every field is optional here so that all missing
@@ -89,6 +96,7 @@ struct FrontMatter {
     audit: Option<AuditField>,
     candidates: Option<Vec<Spanned<String>>>,
     examples: Option<Vec<String>>,
+    role: Option<Role>,
 }
 
 /// The values `audit:` accepts.
@@ -192,6 +200,7 @@ pub(super) fn parse(path: &Path, text: &str, origin: Origin) -> Result<AgentDef,
             audit: fields.audit,
             candidates: fields.candidates,
             examples: fields.examples,
+            role: fields.role,
             prompt: prompt.to_owned(),
             origin,
             path: path.to_path_buf(),
@@ -302,6 +311,7 @@ struct Fields {
     audit: Audit,
     candidates: Vec<String>,
     examples: Vec<String>,
+    role: Option<Role>,
     positions: FieldPositions,
 }
 
@@ -395,6 +405,7 @@ fn check_fields(
             .map(|candidate| candidate.value)
             .collect(),
         examples: front_matter.examples.unwrap_or_default(),
+        role: front_matter.role,
         positions,
     })
 }
@@ -491,7 +502,7 @@ fn trim_blank_lines(body: &str) -> &str {
 mod tests {
     use std::path::Path;
 
-    use crate::{AgentDef, Audit, FieldPositions, Origin, Position, parse_agent};
+    use crate::{AgentDef, Audit, FieldPositions, Origin, Position, Role, parse_agent};
 
     fn position(line: u32, col: u32) -> Position {
         Position { line, col }
@@ -533,6 +544,7 @@ audit: judge
 candidates: [fast, strong]
 examples:
   - build train.py from its design
+role: builder
 ---
 
 Build {task_id}.
@@ -559,6 +571,7 @@ Then stop.
                 audit: Audit::Judge,
                 candidates: vec!["fast".to_owned(), "strong".to_owned()],
                 examples: vec!["build train.py from its design".to_owned()],
+                role: Some(Role::Builder),
                 prompt: "Build {task_id}.\n\nThen stop.".to_owned(),
                 origin: Origin::Builtin,
                 path: "agents/a.md".into(),
@@ -660,8 +673,8 @@ Then stop.
             "---\nname: a\nlevel: 1\ndescription: d\ntoolz: [a]\nmodle: strong\n---\nBody.\n",
             r"
 x.md:1:1: error: missing field 'tools': it must be a list of tool names, like `[file_read, judge_agent]`; every agent needs name, level, description and tools
-x.md:5:1: error: unknown field 'toolz' (did you mean 'tools'?); the fields are name, level, description, tools, model, max_steps, audit, candidates, examples
-x.md:6:1: error: unknown field 'modle' (did you mean 'model'?); the fields are name, level, description, tools, model, max_steps, audit, candidates, examples
+x.md:5:1: error: unknown field 'toolz' (did you mean 'tools'?); the fields are name, level, description, tools, model, max_steps, audit, candidates, examples, role
+x.md:6:1: error: unknown field 'modle' (did you mean 'model'?); the fields are name, level, description, tools, model, max_steps, audit, candidates, examples, role
 ",
         );
     }
@@ -670,7 +683,7 @@ x.md:6:1: error: unknown field 'modle' (did you mean 'model'?); the fields are n
     fn an_unknown_field_the_line_scan_cannot_see_is_still_reported() {
         check(
             "---\nname: a\nlevel: 1\ndescription: d\ntools: [a]\n\"notes\": x\n---\nBody.\n",
-            "x.md:6:1: error: unknown field 'notes'; the fields are name, level, description, tools, model, max_steps, audit, candidates, examples",
+            "x.md:6:1: error: unknown field 'notes'; the fields are name, level, description, tools, model, max_steps, audit, candidates, examples, role",
         );
     }
 
@@ -782,7 +795,7 @@ x.md:7:1: error: the system prompt is empty: write the agent's instructions in M
             "---\nname: a\nlevel: high\ndescription: d\ntools: [a]\nnotes: x\n---\n",
             r"
 x.md:3:8: error: 'level' must be an integer: -1 for the judge, 1 for functional agents, higher for the agents that call them
-x.md:6:1: error: unknown field 'notes'; the fields are name, level, description, tools, model, max_steps, audit, candidates, examples
+x.md:6:1: error: unknown field 'notes'; the fields are name, level, description, tools, model, max_steps, audit, candidates, examples, role
 x.md:7:1: error: the system prompt is empty: write the agent's instructions in Markdown below the closing `---`
 ",
         );

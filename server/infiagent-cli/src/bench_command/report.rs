@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use infiagent_engine::{RunEnd, RunOutcome, Totals};
+use infiagent_protocol::{RunEnd, RunOutcome, Totals};
 use serde::Serialize;
 
 use super::check::{CheckOutcome, Verdict};
@@ -76,8 +76,8 @@ impl ProblemResult {
     ) -> ProblemResult {
         let (run_status, run_error) = match &run.end {
             RunEnd::Finished { output } => match output.status {
-                infiagent_engine::Status::Success => (RunStatus::Success, String::new()),
-                infiagent_engine::Status::Error => {
+                infiagent_protocol::Status::Success => (RunStatus::Success, String::new()),
+                infiagent_protocol::Status::Error => {
                     (RunStatus::Error, output.error_information.clone())
                 }
             },

@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use infiagent_agents::load_registry;
-use infiagent_engine::{Autonomy, Config, Engine, ModelPool, RunOutcome, RunRequest};
+use infiagent_engine::{Autonomy, Config, Engine, ModelPool, RunRequest};
 use infiagent_model::{ChatModel, ChatRequest, ChatResponse, Message, ModelError, ToolCall};
+use infiagent_protocol::RunOutcome;
 use infiagent_tools::{Approval, HeadlessEditor};
 use serde_json::{Value, json};
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use infiagent_model::Usage;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::output::FinalOutput;
 
@@ -32,7 +32,7 @@ pub struct Frame {
 }
 
 /// Tokens, money and calls so far.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Totals {
     /// Prompt tokens.
     pub prompt_tokens: u64,
@@ -154,7 +154,7 @@ pub enum RunEvent {
 }
 
 /// How one candidate did.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CandidateScore {
     /// The candidate model (its name under `[models]`).
     pub model: String,
@@ -167,7 +167,7 @@ pub struct CandidateScore {
 }
 
 /// How one candidate ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CandidateStatus {
     /// It succeeded and the judge agreed.

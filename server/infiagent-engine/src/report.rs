@@ -1,0 +1,209 @@
+//! Lifecycle facts of a run, each reported once: [`RunShared::report`] writes the
+//! trajectory record, updates the journal the summary is written from, and sends
+//! the event front-ends read, from one value.
+
+use std::time::Duration;
+
+use infiagent_model::{ChatResponse, Message, ToolCall, ToolSpec, Usage};
+use infiagent_protocol::{
+    CandidateScore, Conversation, FinalOutput, FrameId, ModelReply, Record, RunEvent, Totals,
+};
+use infiagent_tools::ToolOutput;
+
+use crate::merge::MergeReport;
+use crate::run::RunShared;
+
+/// Something that happened in a run that the record, the journal or the events
+/// must know.
+pub(crate) enum Fact<'a> {
+    /// A model call returned and was accounted.
+    ModelCalled {
+        frame: FrameId,
+        step: u32,
+        latency: Duration,
+        usage: Usage,
+        cost_usd: f64,
+        response: &'a ChatResponse,
+        totals: Totals,
+    },
+    /// A tool (or agent) call ended.
+    ToolFinished {
+        frame: FrameId,
+        agent: &'a str,
+        call: &'a ToolCall,
+        output: &'a ToolOutput,
+        duration: Duration,
+    },
+    /// The judge gave a verdict (possibly overruled by the runtime's evidence).
+    Verdict {
+        frame: FrameId,
+        audited_agent: Option<String>,
+        verdict: &'a FinalOutput,
+        /// What the judge said, when the runtime overruled it.
+        overruled: Option<&'a FinalOutput>,
+        /// The workspace files it concerns; `None` when the verdict is on a
+        /// candidate's copy (the winner's is reported once merged).
+        files: Option<Vec<String>>,
+    },
+    /// An agent ended with its final output.
+    AgentEnded {
+        frame: FrameId,
+        agent: &'a str,
+        output: &'a FinalOutput,
+        changed_paths: Vec<String>,
+        tools: &'a [ToolSpec],
+        messages: &'a [Message],
+    },
+    /// An agent with candidates had them judged, and the winner merged.
+    CandidatesJudged {
+        agent: &'a str,
+        caller_frame: Option<FrameId>,
+        scores: Vec<CandidateScore>,
+        winner: Option<String>,
+        merge: &'a MergeReport,
+    },
+}
+
+impl RunShared {
+    /// Records `fact`, updates the journal, and sends its event.
+    pub(crate) async fn report(&self, fact: Fact<'_>) {
+        let event = match fact {
+            Fact::ModelCalled {
+                frame,
+                step,
+                latency,
+                usage,
+                cost_usd,
+                response,
+                totals,
+            } => {
+                self.trajectory.record(Record::ModelCall {
+                    frame,
+                    step,
+                    latency_ms: millis(latency),
+                    usage,
+                    cost_usd,
+                    response: ModelReply {
+                        content: response.content.clone(),
+                        tool_calls: response.tool_calls.clone(),
+                        finish_reason: response.finish_reason.clone(),
+                    },
+                });
+                Some(RunEvent::ModelCalled {
+                    frame,
+                    usage,
+                    cost_usd,
+                    latency,
+                    totals,
+                })
+            }
+            Fact::ToolFinished {
+                frame,
+                agent,
+                call,
+                output,
+                duration,
+            } => {
+                self.trajectory.record(Record::ToolCall {
+                    frame,
+                    agent: agent.to_string(),
+                    call_id: call.id.clone(),
+                    tool: call.name.clone(),
+                    arguments: call.arguments.clone(),
+                    is_error: output.is_error,
+                    result: output.content.clone(),
+                    changed_paths: output.changed_paths.clone(),
+                    duration_ms: millis(duration),
+                });
+                Some(RunEvent::ToolFinished {
+                    frame,
+                    tool: call.name.clone(),
+                    is_error: output.is_error,
+                    changed_paths: output.changed_paths.clone(),
+                })
+            }
+            Fact::Verdict {
+                frame,
+                audited_agent,
+                verdict,
+                overruled,
+                files,
+            } => {
+                if let Some(judge_said) = overruled {
+                    self.trajectory.record(Record::VerdictOverruled {
+                        frame,
+                        judge_said: judge_said.clone(),
+                        verdict: verdict.clone(),
+                    });
+                }
+                self.journal(|journal| {
+                    journal.verdict(audited_agent.clone(), verdict, overruled.is_some());
+                });
+                files.map(|files| RunEvent::Verdict {
+                    frame,
+                    audited_agent,
+                    files,
+                    verdict: verdict.clone(),
+                    overruled: overruled.is_some(),
+                })
+            }
+            Fact::AgentEnded {
+                frame,
+                agent,
+                output,
+                changed_paths,
+                tools,
+                messages,
+            } => {
+                self.trajectory.record(Record::AgentEnd {
+                    frame,
+                    agent: agent.to_string(),
+                    final_output: output.clone(),
+                    changed_paths,
+                    conversation: Some(Conversation {
+                        tools: tools.to_vec(),
+                        messages: messages.to_vec(),
+                    }),
+                });
+                self.journal(|journal| journal.agent_finished(agent, output.status));
+                Some(RunEvent::AgentFinished {
+                    frame,
+                    output: output.clone(),
+                })
+            }
+            Fact::CandidatesJudged {
+                agent,
+                caller_frame,
+                scores,
+                winner,
+                merge,
+            } => {
+                self.trajectory.record(Record::CandidatesJudged {
+                    agent: agent.to_string(),
+                    caller_frame,
+                    scores: scores.clone(),
+                    winner: winner.clone(),
+                    merged: merge.applied.clone(),
+                    not_merged: merge.skipped.clone(),
+                });
+                self.journal(|journal| {
+                    journal.candidates(agent, &scores, winner.as_deref(), merge);
+                });
+                Some(RunEvent::CandidatesJudged {
+                    frame: caller_frame,
+                    agent: agent.to_string(),
+                    scores,
+                    winner,
+                    merged: merge.applied.clone(),
+                })
+            }
+        };
+        if let Some(event) = event {
+            self.emit(event).await;
+        }
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}

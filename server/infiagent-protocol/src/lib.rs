@@ -1,0 +1,35 @@
+//! The types every front-end and the run record share.
+//!
+//! What an agent ends with ([`FinalOutput`], with the judge's [`Finding`]s), what
+//! a run reports while it works ([`RunEvent`]), how it ends ([`RunOutcome`]), its
+//! record on disk ([`Record`], one a line of `trajectory.jsonl`), where the router
+//! sends a request ([`Routing`]), what each agent is for ([`Role`]), the task message every agent is given
+//! ([`task_message`], [`TaskMessage`]) and the names of the tools the runtime
+//! itself answers.
+//!
+//! Architecture invariant: this crate holds data and its one reader and writer,
+//! nothing that runs; it depends on no other crate of the project but the model's
+//! message types.
+#![deny(missing_docs)]
+
+mod events;
+mod outcome;
+mod output;
+mod record;
+mod role;
+mod routing;
+mod task;
+
+pub use events::{ActiveCalls, CandidateScore, CandidateStatus, Frame, FrameId, RunEvent, Totals};
+pub use outcome::{RunEnd, RunOutcome, RunState, RunStatus};
+pub use output::{FinalOutput, Finding, Findings, Severity, Status, final_output_schema};
+pub use record::{Conversation, ModelReply, RECORD_VERSION, Record, RecordLine, TRAJECTORY_FILE};
+pub use role::{Role, UnknownRole};
+pub use routing::{Candidate, Routing};
+pub use task::{FILES_HEADER, FileRef, TASK_HEADER, TaskMessage, task_message};
+
+/// Name of the tool every agent finishes with.
+pub const FINAL_OUTPUT: &str = "final_output";
+
+/// How the model is told that a basic tool call failed (tool messages carry no flag).
+pub const TOOL_ERROR_PREFIX: &str = "Tool error: ";

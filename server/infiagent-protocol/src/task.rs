@@ -1,0 +1,112 @@
+//! The task message: the first user message of every agent, `## Task` then
+//! `## Files`. [`task_message`] writes it and [`TaskMessage::parse`] reads it back
+//! (the run record, the scripted model); nothing else knows its headers.
+
+use serde::{Deserialize, Serialize};
+
+/// The header of the task.
+pub const TASK_HEADER: &str = "## Task";
+/// The header of the file list.
+pub const FILES_HEADER: &str = "## Files";
+
+/// A file handed to an agent: where it is and what it holds (the paper's `(addr, desc)`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRef {
+    /// Workspace-relative path.
+    pub path: String,
+    /// What it holds.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// The first user message: the task and its files.
+pub fn task_message(task: &str, files: &[FileRef]) -> String {
+    let mut text = format!("{TASK_HEADER}\n{}\n", task.trim());
+    if !files.is_empty() {
+        text.push_str(&format!("\n{FILES_HEADER}\n"));
+        for file in files {
+            if file.description.trim().is_empty() {
+                text.push_str(&format!("- `{}`\n", file.path));
+            } else {
+                text.push_str(&format!("- `{}`: {}\n", file.path, file.description.trim()));
+            }
+        }
+    }
+    text
+}
+
+/// A task message read back.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaskMessage {
+    /// The text under `## Task`, trimmed (the whole message when it has no header).
+    pub task: String,
+    /// The files under `## Files`, in order.
+    pub files: Vec<FileRef>,
+}
+
+impl TaskMessage {
+    /// Reads a message [`task_message`] wrote; anything else is taken as a bare task.
+    pub fn parse(content: &str) -> TaskMessage {
+        let files_start = format!("\n{FILES_HEADER}\n");
+        let (task, files) = match content.find(&files_start) {
+            Some(at) => (&content[..at], &content[at + files_start.len()..]),
+            None => (content, ""),
+        };
+        let task = task.strip_prefix(TASK_HEADER).unwrap_or(task).trim();
+        let files = files
+            .lines()
+            .take_while(|line| !line.starts_with('#'))
+            .filter_map(|line| line.strip_prefix("- `"))
+            .filter_map(|rest| {
+                let (path, after) = rest.split_once('`')?;
+                let description = after.strip_prefix(':').unwrap_or(after).trim();
+                Some(FileRef {
+                    path: path.to_string(),
+                    description: description.to_string(),
+                })
+            })
+            .collect();
+        TaskMessage {
+            task: task.to_string(),
+            files,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, description: &str) -> FileRef {
+        FileRef {
+            path: path.into(),
+            description: description.into(),
+        }
+    }
+
+    #[test]
+    fn task_message_lists_files() {
+        let text = task_message(" Build it ", &[file("a.md", "design"), file("b.md", "")]);
+        assert_eq!(
+            text,
+            "## Task\nBuild it\n\n## Files\n- `a.md`: design\n- `b.md`\n"
+        );
+    }
+
+    #[test]
+    fn parse_reads_what_was_written() {
+        let files = [file("a.md", "design: the plan"), file("b.md", "")];
+        let parsed = TaskMessage::parse(&task_message("Build it\nin two lines", &files));
+        assert_eq!(parsed.task, "Build it\nin two lines");
+        assert_eq!(parsed.files, files);
+        assert_eq!(
+            TaskMessage::parse("just words"),
+            TaskMessage {
+                task: "just words".into(),
+                files: Vec::new()
+            }
+        );
+        assert_eq!(TaskMessage::parse("## Task\nt\n").task, "t");
+    }
+}
