@@ -23,7 +23,7 @@ mod schedule;
 
 pub use infiagent_engine::build_order as order;
 pub use order::{BuildOrder, BuildOrderError, BuildOrderProblem, BuildStep, DESIGN_SUMMARY};
-pub use plan::{BuildPlan, PlanError, design_candidates};
+pub use plan::{BuildPlan, PlanError};
 pub use report::{BuildReport, ScriptReport, ScriptStatus};
 pub use schedule::{
     BuildCompletion, BuildError, BuildEvent, BuildHandle, BuildOptions, build_task, start,

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use infiagent_engine::build_order::{BuildOrder, BuildOrderError, DESIGN_SUMMARY};
+use infiagent_engine::build_order::{
+    BuildOrder, BuildOrderError, DESIGN_SUMMARY, design_candidates,
+};
 
 /// Why a plan cannot be built. Each message says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -145,30 +147,6 @@ impl BuildPlan {
     }
 }
 
-/// The design file names a script may have, the usual one first:
-/// `project_design_x.md` for `x.py`, `project_design_app.js.md` (then
-/// `project_design_app.md`) for `app.js`. Folders in the script's name are not
-/// part of its design's name.
-pub fn design_candidates(script: &str) -> Vec<String> {
-    let file_name = script.rsplit('/').next().unwrap_or(script);
-    let stem = file_name
-        .rsplit_once('.')
-        .map_or(file_name, |(stem, _)| stem);
-    let usual = if file_name.ends_with(".py") && !stem.contains('.') {
-        stem
-    } else {
-        file_name
-    };
-    let mut names = Vec::new();
-    for name in [usual, file_name, stem] {
-        let name = format!("project_design_{name}.md");
-        if !names.contains(&name) {
-            names.push(name);
-        }
-    }
-    names
-}
-
 fn slashed(path: &Path) -> String {
     path.components()
         .map(|component| component.as_os_str().to_string_lossy())
@@ -179,26 +157,6 @@ fn slashed(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn check_candidates(script: &str, expected: &[&str]) {
-        assert_eq!(design_candidates(script), expected, "{script}");
-    }
-
-    #[test]
-    fn design_names_follow_the_planner() {
-        check_candidates(
-            "numstats.py",
-            &[
-                "project_design_numstats.md",
-                "project_design_numstats.py.md",
-            ],
-        );
-        check_candidates(
-            "src/app.js",
-            &["project_design_app.js.md", "project_design_app.md"],
-        );
-        check_candidates("Makefile", &["project_design_Makefile.md"]);
-    }
 
     fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();

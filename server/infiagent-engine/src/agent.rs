@@ -315,7 +315,7 @@ impl AgentLoop {
             date: &shared.date,
         };
         let stack = self.stack();
-        let memory = self.memory_index();
+        let memory = self.memory_index().await;
         let mut system = prompt::system_prompt(&self.def, &placeholders, &memory, &stack);
         self.shared.trajectory.record(Record::AgentStart {
             frame: self.frame,
@@ -342,7 +342,7 @@ impl AgentLoop {
                 })
                 .await;
             if self.memory_is_stale() {
-                let memory = self.memory_index();
+                let memory = self.memory_index().await;
                 system = prompt::system_prompt(&self.def, &placeholders, &memory, &stack);
             }
             self.compress(&entry, step).await?;
@@ -399,7 +399,9 @@ impl AgentLoop {
 
     /// C_LM: the ranked descriptors, cut to the budget (cached until the run
     /// touches more files).
-    fn memory_index(&mut self) -> String {
+    /// C_LM for this agent, ranked and rendered off the async runtime (ranking and
+    /// parsing are CPU work).
+    async fn memory_index(&mut self) -> String {
         if !self.memory_is_stale()
             && let Some((_, text)) = &self.memory
         {
@@ -407,23 +409,24 @@ impl AgentLoop {
         }
         let touched = self.shared.touched_paths();
         let touched_count = touched.len();
-        let text = self
-            .shared
-            .index()
-            .map(|index| {
-                context::memory_index(
-                    index,
-                    &self.invocation.task,
-                    self.invocation
-                        .files
-                        .iter()
-                        .map(|file| file.path.clone())
-                        .collect(),
-                    touched,
-                    self.shared.config.context.budget_tokens,
-                )
-            })
-            .unwrap_or_default();
+        let text = match self.shared.index().cloned() {
+            Some(index) => {
+                let task = self.invocation.task.clone();
+                let mentioned = self
+                    .invocation
+                    .files
+                    .iter()
+                    .map(|file| file.path.clone())
+                    .collect();
+                let budget = self.shared.config.context.budget_tokens;
+                tokio::task::spawn_blocking(move || {
+                    context::memory_index(&index, &task, mentioned, touched, budget)
+                })
+                .await
+                .unwrap_or_default()
+            }
+            None => String::new(),
+        };
         self.memory = Some((touched_count, text.clone()));
         text
     }
@@ -709,11 +712,14 @@ impl AgentLoop {
             candidate: None,
         };
         let result = run_agent(self.shared.clone(), invocation).await?;
-        self.shared.quality.record(
-            &self.def.name,
-            &self.model_name,
-            result.output.status == Status::Success,
-        );
+        self.shared
+            .quality
+            .record(
+                &self.def.name,
+                &self.model_name,
+                result.output.status == Status::Success,
+            )
+            .await;
         Ok(result.verdict.unwrap_or_else(|| Verdict {
             score: candidates::score(&result.output),
             output: result.output,
@@ -765,7 +771,7 @@ impl AgentLoop {
                 output.content = format!("{TOOL_ERROR_PREFIX}{}", output.content);
             }
             if site.is_workspace() {
-                self.shared.note_changed(&output.changed_paths);
+                self.shared.note_changed(&output.changed_paths).await;
             }
             if site.tools.cancel.is_cancelled() {
                 return Err(site.abort_reason(&self.shared));

@@ -290,6 +290,71 @@ impl BuildOrder {
     }
 }
 
+/// The design file names a script may have, the usual one first:
+/// `project_design_x.md` for `x.py`, `project_design_app.js.md` (then
+/// `project_design_app.md`) for `app.js`. Folders in the script's name are not
+/// part of its design's name.
+pub fn design_candidates(script: &str) -> Vec<String> {
+    let file_name = script.rsplit('/').next().unwrap_or(script);
+    let stem = file_name
+        .rsplit_once('.')
+        .map_or(file_name, |(stem, _)| stem);
+    let usual = if file_name.ends_with(".py") && !stem.contains('.') {
+        stem
+    } else {
+        file_name
+    };
+    let mut names = Vec::new();
+    for name in [usual, file_name, stem] {
+        let name = format!("project_design_{name}.md");
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// The script the design file at `path` (`…/project_design_<name>.md`) is for:
+/// the script of `order` whose design it is; else the file its first heading
+/// names (`# Design: textstats.py`) when that is `<name>` with an extension; else
+/// `<name>` as written (`app.js`, `Makefile`). No extension is guessed, whatever
+/// the language. `None` for the summary and for files that are not designs.
+pub fn script_for_design(
+    path: &str,
+    order: Option<&BuildOrder>,
+    design_text: Option<&str>,
+) -> Option<String> {
+    let file_name = path.rsplit('/').next()?;
+    let name = file_name
+        .strip_prefix("project_design_")?
+        .strip_suffix(".md")?;
+    if name.is_empty() || file_name == DESIGN_SUMMARY_NAME {
+        return None;
+    }
+    let planned = order.and_then(|order| {
+        order.steps().iter().find(|step| {
+            design_candidates(&step.script)
+                .iter()
+                .any(|design| design == file_name)
+        })
+    });
+    if let Some(step) = planned {
+        return Some(step.script.clone());
+    }
+    let headed = design_text
+        .and_then(|text| text.lines().find_map(heading_text))
+        .and_then(|heading| {
+            heading
+                .split(|c: char| c.is_whitespace() || c == '`' || c == ':')
+                .find(|word| {
+                    word.strip_prefix(name)
+                        .and_then(|rest| rest.strip_prefix('.'))
+                        .is_some_and(|extension| !extension.is_empty())
+                })
+        });
+    Some(headed.unwrap_or(name).to_string())
+}
+
 /// True for a summary design's path (`…/project_design_summary.md`).
 pub fn is_design_summary(path: &str) -> bool {
     path.rsplit('/').next() == Some(DESIGN_SUMMARY_NAME)
@@ -565,5 +630,77 @@ mod tests {
         assert!(is_design_summary(DESIGN_SUMMARY));
         assert!(is_design_summary("project_design_summary.md"));
         assert!(!is_design_summary("project_designs/project_design_a.md"));
+    }
+
+    fn check_candidates(script: &str, expected: &[&str]) {
+        assert_eq!(design_candidates(script), expected, "{script}");
+    }
+
+    #[test]
+    fn design_names_follow_the_planner() {
+        check_candidates(
+            "numstats.py",
+            &[
+                "project_design_numstats.md",
+                "project_design_numstats.py.md",
+            ],
+        );
+        check_candidates(
+            "src/app.js",
+            &["project_design_app.js.md", "project_design_app.md"],
+        );
+        check_candidates("Makefile", &["project_design_Makefile.md"]);
+    }
+
+    #[test]
+    fn designs_map_to_their_scripts_in_any_language() {
+        let order = BuildOrder::parse(
+            Path::new(DESIGN_SUMMARY),
+            "## Build order\n- train.py — depends on: none\n- src/app.ts — depends on: none\n- Makefile — depends on: train.py\n",
+        )
+        .unwrap();
+        for (design, script) in [
+            ("project_designs/project_design_train.md", "train.py"),
+            ("project_designs/project_design_app.ts.md", "src/app.ts"),
+            ("project_designs/project_design_Makefile.md", "Makefile"),
+        ] {
+            assert_eq!(
+                script_for_design(design, Some(&order), None).as_deref(),
+                Some(script),
+                "{design}"
+            );
+        }
+        assert_eq!(
+            script_for_design("project_designs/project_design_Makefile.md", None, None).as_deref(),
+            Some("Makefile")
+        );
+        assert_eq!(
+            script_for_design("project_designs/project_design_main.rs.md", None, None).as_deref(),
+            Some("main.rs")
+        );
+        let headed = |text| {
+            script_for_design(
+                "project_designs/project_design_textstats.md",
+                None,
+                Some(text),
+            )
+        };
+        assert_eq!(
+            headed("# Design: `textstats.py`\n").as_deref(),
+            Some("textstats.py")
+        );
+        assert_eq!(headed("# Design\nstats.py\n").as_deref(), Some("textstats"));
+        assert_eq!(
+            script_for_design(
+                "project_designs/project_design_summary.md",
+                Some(&order),
+                None
+            ),
+            None
+        );
+        assert_eq!(
+            script_for_design("project_designs/notes.md", None, None),
+            None
+        );
     }
 }

@@ -218,7 +218,7 @@ pub(crate) async fn run(
         .zip(results)
         .map(|(entrant, result)| outcome(&entrant.model, result))
         .collect();
-    record_unjudged(&shared, &def.name, &outcomes);
+    record_unjudged(&shared, &def.name, &outcomes).await;
     let order = ranking(&outcomes);
     let best = order.first().copied();
     let winner = best.filter(|index| outcomes[*index].score.status == CandidateStatus::Success);
@@ -343,7 +343,7 @@ fn outcome(model: &str, result: Result<AgentResult, Abort>) -> Outcome {
 
 /// Candidates the judge did not see (an error, a stop) still count as failures
 /// in the quality scores; the judged ones were counted by the audit.
-fn record_unjudged(shared: &RunShared, agent: &str, outcomes: &[Outcome]) {
+async fn record_unjudged(shared: &RunShared, agent: &str, outcomes: &[Outcome]) {
     for outcome in outcomes {
         let judged = outcome
             .result
@@ -358,7 +358,7 @@ fn record_unjudged(shared: &RunShared, agent: &str, outcomes: &[Outcome]) {
             .get(Some(model))
             .map(|entry| entry.model.name().to_string())
             .unwrap_or_else(|_| model.clone());
-        shared.quality.record(agent, &model_name, false);
+        shared.quality.record(agent, &model_name, false).await;
     }
 }
 
@@ -413,7 +413,7 @@ async fn merge_winner(
     )
     .await;
     if base.is_workspace() {
-        shared.note_changed(&report.applied);
+        shared.note_changed(&report.applied).await;
     }
     report
 }

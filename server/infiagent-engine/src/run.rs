@@ -577,26 +577,34 @@ impl RunShared {
             .unwrap_or_default()
     }
 
-    /// Records files a tool changed and re-describes them in the index.
-    pub fn note_changed(&self, paths: &[String]) {
+    /// Records files a tool changed and re-describes them in the index, off the
+    /// async runtime (reading and parsing them is blocking work).
+    pub async fn note_changed(&self, paths: &[String]) {
         if paths.is_empty() {
             return;
         }
         if let Ok(mut touched) = self.touched.lock() {
             touched.extend(paths.iter().cloned());
         }
-        let Some(index) = self.index.get() else {
+        let Some(index) = self.index.get().cloned() else {
             return;
         };
-        let root = self.tool_context.sandbox.root();
-        let mut index = index
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for path in paths {
-            match std::fs::read_to_string(root.join(path)) {
-                Ok(text) => index.update(path, &text),
-                Err(_) => index.remove(path),
+        let root = self.tool_context.sandbox.root().to_path_buf();
+        let paths = paths.to_vec();
+        let described = tokio::task::spawn_blocking(move || {
+            let mut index = index
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for path in paths {
+                match std::fs::read_to_string(root.join(&path)) {
+                    Ok(text) => index.update(&path, &text),
+                    Err(_) => index.remove(&path),
+                }
             }
+        })
+        .await;
+        if let Err(err) = described {
+            tracing::warn!(%err, "changed files were not re-described in the index");
         }
     }
 

@@ -78,7 +78,7 @@ pub(crate) fn actions(
         };
     let is_agent_file = agent_file_display_path(root, path).is_some();
     let is_markdown = relative.ends_with(".md");
-    if let Some(script) = design_script(relative) {
+    if let Some(script) = design_script(path, relative) {
         offer(
             format!("Build {script} from this design"),
             BUILD_KIND,

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use infiagent_agents::{GraphFormat, Role, load_registry, render_graph};
-use infiagent_engine::build_order::is_design_summary;
+use infiagent_engine::build_order::{
+    BuildOrder, DESIGN_SUMMARY_NAME, is_design_summary, script_for_design,
+};
 use infiagent_engine::{QualityScores, summarize};
 use infiagent_protocol::FileRef;
 use serde::Deserialize;
@@ -298,7 +300,7 @@ fn plan_spec(state: &State, args: FileArgs) -> jsonrpc::Result<RunSpec> {
 
 fn build_spec(state: &State, args: FileArgs) -> jsonrpc::Result<RunSpec> {
     let (path, relative) = relative(state, &args.uri)?;
-    let script = design_script(&relative).ok_or_else(|| {
+    let script = design_script(&path, &relative).ok_or_else(|| {
         invalid(format!(
             "{relative} is not a design file: infiagent.build takes project_designs/project_design_<script>.md, or project_designs/project_design_summary.md to build every script"
         ))
@@ -355,17 +357,19 @@ fn repair_spec(state: &State, args: RepairArgs) -> jsonrpc::Result<RunSpec> {
     })
 }
 
-/// `x.py` for `project_designs/project_design_x.md` (not the summary).
-pub(crate) fn design_script(relative: &str) -> Option<String> {
-    let name = relative.strip_prefix("project_designs/")?;
-    let stem = name.strip_prefix("project_design_")?.strip_suffix(".md")?;
-    (stem != "summary" && !stem.is_empty() && !stem.contains('/')).then(|| {
-        if stem.contains('.') {
-            stem.to_string()
-        } else {
-            format!("{stem}.py")
-        }
-    })
+/// The script the design file at `path` (`project_designs/…` relative to the
+/// workspace: `relative`) is for, as the build order of the summary design beside
+/// it says, or the design's heading (see [`script_for_design`]).
+pub(crate) fn design_script(path: &Path, relative: &str) -> Option<String> {
+    if !relative.starts_with("project_designs/") {
+        return None;
+    }
+    let summary = path.with_file_name(DESIGN_SUMMARY_NAME);
+    let order = std::fs::read_to_string(&summary)
+        .ok()
+        .and_then(|text| BuildOrder::parse(Path::new(relative), &text).ok());
+    let design = std::fs::read_to_string(path).ok();
+    script_for_design(relative, order.as_ref(), design.as_deref())
 }
 
 fn agents_json(state: &State) -> Value {
@@ -386,19 +390,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn design_scripts() {
+    fn design_scripts_follow_the_summary_beside_them() {
+        let root = tempfile::tempdir().unwrap();
+        let designs = root.path().join("project_designs");
+        std::fs::create_dir_all(&designs).unwrap();
+        std::fs::write(
+            designs.join(DESIGN_SUMMARY_NAME),
+            "## Build order\n- train.py — depends on: none\n- Makefile — depends on: train.py\n",
+        )
+        .unwrap();
+        let script = |relative: &str| design_script(&root.path().join(relative), relative);
         assert_eq!(
-            design_script("project_designs/project_design_train.md").as_deref(),
+            script("project_designs/project_design_train.md").as_deref(),
             Some("train.py")
         );
         assert_eq!(
-            design_script("project_designs/project_design_app.js.md").as_deref(),
-            Some("app.js")
+            script("project_designs/project_design_Makefile.md").as_deref(),
+            Some("Makefile")
         );
         assert_eq!(
-            design_script("project_designs/project_design_summary.md"),
-            None
+            script("project_designs/project_design_app.js.md").as_deref(),
+            Some("app.js")
         );
-        assert_eq!(design_script("docs/project_design_train.md"), None);
+        assert_eq!(script("project_designs/project_design_summary.md"), None);
+        assert_eq!(script("docs/project_design_train.md"), None);
     }
 }

@@ -517,6 +517,11 @@ async fn code_actions_by_kind_of_file() {
     ] {
         std::fs::write(root.join(file), "x\n").unwrap();
     }
+    std::fs::write(
+        root.join("project_designs/project_design_summary.md"),
+        "## Build order\n- train.py — depends on: none\n",
+    )
+    .unwrap();
     let mut client = Client::start(root, json!({}), Answers::default()).await;
     let mut titles = Vec::new();
     let judge_diagnostic = json!({"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 1}},
