@@ -12,18 +12,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use infiagent_build::{BuildEvent, BuildHandle, BuildOptions, BuildPlan, BuildReport};
 use infiagent_engine::Autonomy;
 use infiagent_protocol::{RunEvent, RunState, RunStatus, Totals};
-use tower_lsp_server::jsonrpc;
-use tower_lsp_server::ls_types::request::WorkDoneProgressCreate;
-use tower_lsp_server::ls_types::{
-    MessageType, ProgressToken, WorkDoneProgress, WorkDoneProgressBegin,
-    WorkDoneProgressCreateParams, WorkDoneProgressEnd, WorkDoneProgressReport,
-};
+use tower_lsp_server::ls_types::{MessageType, ProgressToken};
 
+use crate::command::Error;
 use crate::editor::LspEditor;
-use crate::runs::{
-    humantime_now, offer_review, prepare_engine, send_progress, send_status, show_in_editor,
-    update_entry,
-};
+use crate::progress::RunProgress;
+use crate::runs::{humantime_now, offer_review, prepare_engine, show_in_editor, shown};
 use crate::state::{State, lock};
 
 /// Builds of this session, for unique ids.
@@ -31,26 +25,16 @@ static BUILDS: AtomicU64 = AtomicU64::new(1);
 
 /// Starts building the plan of `summary` (workspace-relative) and returns the
 /// build's id at once; it is listed and cancelled like a run.
-pub(crate) async fn start_build(state: &Arc<State>, summary: &str) -> jsonrpc::Result<String> {
-    match prepare(state, summary) {
-        Ok(id) => Ok(id),
-        Err(message) => {
-            state
-                .client
-                .show_message(MessageType::ERROR, format!("InfiAgent: {message}"))
-                .await;
-            Err(jsonrpc::Error {
-                code: jsonrpc::ErrorCode::InvalidRequest,
-                message: message.into(),
-                data: None,
-            })
-        }
-    }
+pub(crate) async fn start_build(state: &Arc<State>, summary: &str) -> Result<String, Error> {
+    let prepared = prepare(state, summary);
+    shown(state, prepared).await
 }
 
-fn prepare(state: &Arc<State>, summary: &str) -> Result<String, String> {
-    let root = state.root().ok_or("no workspace folder is open")?;
-    let plan = BuildPlan::load(&root, Path::new(summary)).map_err(|err| err.to_string())?;
+fn prepare(state: &Arc<State>, summary: &str) -> Result<String, Error> {
+    let root = state
+        .root()
+        .ok_or_else(|| Error::cannot_run("no workspace folder is open"))?;
+    let plan = BuildPlan::load(&root, Path::new(summary)).map_err(Error::cannot_run)?;
     let (engine, editor) = prepare_engine(state)?;
     let autonomy = engine.config().run.autonomy;
     let scripts = plan.scripts();
@@ -62,7 +46,7 @@ fn prepare(state: &Arc<State>, summary: &str) -> Result<String, String> {
             editor: editor.clone(),
         },
     )
-    .map_err(|err| err.to_string())?;
+    .map_err(Error::cannot_run)?;
     let stamp: String = humantime_now()
         .chars()
         .filter(char::is_ascii_digit)
@@ -128,7 +112,7 @@ async fn watch(
     state: Arc<State>,
     handle: BuildHandle,
     token: ProgressToken,
-    mut status: RunStatus,
+    status: RunStatus,
     total: usize,
     review: Option<Arc<LspEditor>>,
 ) {
@@ -137,34 +121,21 @@ async fn watch(
         completion,
         ..
     } = handle;
-    let progress = state.support().work_done_progress
-        && state
-            .client
-            .send_request::<WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
-                token: token.clone(),
-            })
-            .await
-            .is_ok();
     let mut tally = Tally {
         total,
         done: 0,
         in_flight: Vec::new(),
         totals: Totals::default(),
     };
-    if progress {
-        send_progress(
-            &state,
-            &token,
-            WorkDoneProgress::Begin(WorkDoneProgressBegin {
-                title: format!("InfiAgent: Build: {total} scripts"),
-                cancellable: Some(true),
-                message: Some(tally.message()),
-                percentage: Some(0),
-            }),
-        )
-        .await;
-    }
-    send_status(&state, &status).await;
+    let title = format!("InfiAgent: Build: {total} scripts");
+    let mut progress = RunProgress::begin(
+        state.clone(),
+        token,
+        status,
+        (title, tally.message()),
+        Some(0),
+    )
+    .await;
     while let Some(event) = events.recv().await {
         match &event {
             BuildEvent::Started { script, .. } => tally.in_flight.push(script.clone()),
@@ -187,44 +158,23 @@ async fn watch(
             }
             BuildEvent::Skipped(_) => tally.done += 1,
         }
+        let status = &mut progress.status;
         status.stack = tally.in_flight.clone();
         status.totals = tally.totals;
         status.message = tally.message();
-        if progress {
-            send_progress(
-                &state,
-                &token,
-                WorkDoneProgress::Report(WorkDoneProgressReport {
-                    cancellable: Some(true),
-                    message: Some(status.message.clone()),
-                    percentage: Some(tally.percentage()),
-                }),
-            )
-            .await;
-        }
-        update_entry(&state, &status);
-        send_status(&state, &status).await;
+        progress.report(Some(tally.percentage())).await;
     }
     let report = completion.wait().await;
     if let Some(editor) = review {
+        let status = &progress.status;
         offer_review(&state, &status.run_id, &status.agent, editor.take_staged()).await;
     }
+    let status = &mut progress.status;
     (status.state, status.message) = end_state(&report);
     status.stack = Vec::new();
     status.totals = report.totals;
-    if progress {
-        send_progress(
-            &state,
-            &token,
-            WorkDoneProgress::End(WorkDoneProgressEnd {
-                message: Some(status.message.clone()),
-            }),
-        )
-        .await;
-    }
-    update_entry(&state, &status);
-    send_status(&state, &status).await;
-    let kind = match status.state {
+    progress.end().await;
+    let kind = match progress.status.state {
         RunState::Succeeded | RunState::Cancelled | RunState::Running => MessageType::INFO,
         RunState::Failed => MessageType::WARNING,
     };

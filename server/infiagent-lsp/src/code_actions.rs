@@ -10,7 +10,8 @@ use tower_lsp_server::ls_types::{
     DiagnosticSeverity,
 };
 
-use crate::commands::{self, design_script};
+use crate::command::Command as ServerCommand;
+use crate::commands::design_script;
 use crate::diagnostics::{SOURCE, agent_file_display_path};
 
 /// Kind of "Plan project from this requirement".
@@ -64,13 +65,13 @@ pub(crate) fn actions(
     let uri = json!(params.text_document.uri);
     let mut actions = Vec::new();
     let mut offer =
-        |title: String, kind: &'static str, command: &str, argument: serde_json::Value| {
+        |title: String, kind: &'static str, command: ServerCommand, argument: serde_json::Value| {
             actions.push(CodeAction {
                 title: title.clone(),
                 kind: Some(CodeActionKind::new(kind)),
                 command: Some(Command {
                     title,
-                    command: command.into(),
+                    command: command.name().into(),
                     arguments: Some(vec![argument]),
                 }),
                 ..CodeAction::default()
@@ -82,21 +83,21 @@ pub(crate) fn actions(
         offer(
             format!("Build {script} from this design"),
             BUILD_KIND,
-            commands::BUILD,
+            ServerCommand::Build,
             json!({"uri": uri}),
         );
     } else if is_design_summary(relative) {
         offer(
             "Build all scripts in build order".into(),
             BUILD_KIND,
-            commands::BUILD,
+            ServerCommand::Build,
             json!({"uri": uri}),
         );
     } else if is_markdown && !is_agent_file && !relative.starts_with("project_designs/") {
         offer(
             "Plan project from this requirement".into(),
             PLAN_KIND,
-            commands::PLAN,
+            ServerCommand::Plan,
             json!({"uri": uri, "range": params.range}),
         );
     }
@@ -104,7 +105,7 @@ pub(crate) fn actions(
         offer(
             "Judge this file".into(),
             JUDGE_KIND,
-            commands::JUDGE,
+            ServerCommand::Judge,
             json!({"uri": uri}),
         );
     }
@@ -112,13 +113,13 @@ pub(crate) fn actions(
         offer(
             "Evolve the pyramid (propose changes)".into(),
             EVOLVE_KIND,
-            commands::EVOLVE,
+            ServerCommand::Evolve,
             json!({"review": true}),
         );
         offer(
             "Generate a pyramid for a new domain…".into(),
             GENERATE_KIND,
-            commands::GENERATE_PYRAMID,
+            ServerCommand::GeneratePyramid,
             json!({"uri": uri, "range": params.range}),
         );
     }
@@ -126,7 +127,7 @@ pub(crate) fn actions(
         offer(
             "Run task on selection…".into(),
             RUN_KIND,
-            commands::RUN,
+            ServerCommand::Run,
             json!({"uri": uri, "range": params.range}),
         );
     }
@@ -142,7 +143,7 @@ pub(crate) fn actions(
                 diagnostics: Some(vec![diagnostic.clone()]),
                 command: Some(Command {
                     title: repair_title.clone(),
-                    command: commands::REPAIR.into(),
+                    command: ServerCommand::Repair.name().into(),
                     arguments: Some(vec![json!({"uri": uri, "diagnostic": diagnostic})]),
                 }),
                 is_preferred: Some(true),

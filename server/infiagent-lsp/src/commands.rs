@@ -17,52 +17,11 @@ use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::{Diagnostic, Range, Uri};
 
 use crate::builds;
+use crate::command::{Command, Error};
 use crate::documents::{char_index, file_path, relative_to};
 use crate::evolution;
 use crate::runs::{self, AgentPick, RunSpec};
 use crate::state::{State, lock};
-
-/// Every command the server offers.
-pub const COMMANDS: &[&str] = &[
-    RUN,
-    PLAN,
-    BUILD,
-    JUDGE,
-    REPAIR,
-    CANCEL,
-    RUNS,
-    HEALTH,
-    AGENTS,
-    EVOLVE,
-    GENERATE_PYRAMID,
-];
-
-/// Free text, routed to an agent: `{task, agent?, files?, uri?, range?}` or a string.
-pub const RUN: &str = "infiagent.run";
-/// Plan a project from a requirement: `{uri, range?}`.
-pub const PLAN: &str = "infiagent.plan";
-/// Build a script from its design file, or every script of the summary design's
-/// build order: `{uri}`.
-pub const BUILD: &str = "infiagent.build";
-/// Judge a file: `{uri, instruction?}`.
-pub const JUDGE: &str = "infiagent.judge";
-/// Repair what a judge diagnostic reports: `{uri, diagnostic}`.
-pub const REPAIR: &str = "infiagent.repair";
-/// Cancel a run: `{runId}`.
-pub const CANCEL: &str = "infiagent.cancel";
-/// The session's runs with their state.
-pub const RUNS: &str = "infiagent.runs";
-/// The server's load: runs in flight and the runtime's live tasks.
-pub const HEALTH: &str = "infiagent.health";
-/// The pyramid as JSON.
-pub const AGENTS: &str = "infiagent.agents";
-/// Proposals to evolve the pyramid (prune, split, router examples) with their
-/// diffs: `{}`; `{"apply": true}` writes them; `{"review": true}` shows them and
-/// asks the user.
-pub const EVOLVE: &str = "infiagent.evolve";
-/// A pyramid for a new domain, drafted by the model and checked:
-/// `{domain?, uri?, range?, force?}`.
-pub const GENERATE_PYRAMID: &str = "infiagent.generatePyramid";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -102,14 +61,12 @@ pub(crate) async fn execute(
     command: &str,
     arguments: Vec<Value>,
 ) -> jsonrpc::Result<Option<Value>> {
+    let command: Command = command.parse()?;
     let spec = match command {
-        RUN => run_spec(state, parse_run(&arguments)?)?,
-        PLAN => plan_spec(
-            state,
-            parse(command, &arguments, "{\"uri\": string, \"range\"?: Range}")?,
-        )?,
-        BUILD => {
-            let args: FileArgs = parse(command, &arguments, "{\"uri\": string}")?;
+        Command::Run => run_spec(state, parse_run(&arguments)?)?,
+        Command::Plan => plan_spec(state, parse(command, &arguments)?)?,
+        Command::Build => {
+            let args: FileArgs = parse(command, &arguments)?;
             let (_, relative_path) = relative(state, &args.uri)?;
             if is_design_summary(&relative_path) {
                 let build_id = builds::start_build(state, &relative_path).await?;
@@ -117,75 +74,44 @@ pub(crate) async fn execute(
             }
             build_spec(state, args)?
         }
-        JUDGE => judge_spec(
-            state,
-            parse(
-                command,
-                &arguments,
-                "{\"uri\": string, \"instruction\"?: string}",
-            )?,
-        )?,
-        REPAIR => repair_spec(
-            state,
-            parse(
-                command,
-                &arguments,
-                "{\"uri\": string, \"diagnostic\": Diagnostic}",
-            )?,
-        )?,
-        CANCEL => {
-            let args: CancelArgs = parse(command, &arguments, "{\"runId\": string}")?;
+        Command::Judge => judge_spec(state, parse(command, &arguments)?)?,
+        Command::Repair => repair_spec(state, parse(command, &arguments)?)?,
+        Command::Cancel => {
+            let args: CancelArgs = parse(command, &arguments)?;
             let found = lock(&state.runs).cancel(&args.run_id);
             if !found {
-                return Err(invalid(format!(
-                    "no run '{}' (see infiagent.runs)",
-                    args.run_id
-                )));
+                return Err(
+                    invalid(format!("no run '{}' (see infiagent.runs)", args.run_id)).into(),
+                );
             }
             return Ok(Some(json!({"runId": args.run_id, "cancelled": true})));
         }
-        RUNS => return Ok(Some(runs::runs_json(state))),
-        HEALTH => return Ok(Some(runs::health_json(state))),
-        AGENTS => return Ok(Some(agents_json(state))),
-        EVOLVE => {
+        Command::Runs => return Ok(Some(runs::runs_json(state))),
+        Command::Health => return Ok(Some(runs::health_json(state))),
+        Command::Agents => return Ok(Some(agents_json(state))),
+        Command::Evolve => {
             let args = match arguments.as_slice() {
                 [] => evolution::EvolveArgs::default(),
-                _ => parse(
-                    command,
-                    &arguments,
-                    "{\"apply\"?: boolean, \"review\"?: boolean}",
-                )?,
+                _ => parse(command, &arguments)?,
             };
             return evolution::evolve(state, args).await.map(Some);
         }
-        GENERATE_PYRAMID => {
-            let args = parse(
-                command,
-                &arguments,
-                "{\"domain\"?: string, \"uri\"?: string, \"range\"?: Range, \"force\"?: boolean}",
-            )?;
+        Command::GeneratePyramid => {
+            let args = parse(command, &arguments)?;
             return evolution::generate(state, args).await.map(Some);
-        }
-        other => {
-            return Err(invalid(format!(
-                "unknown command '{other}'; the commands are {}",
-                COMMANDS.join(", ")
-            )));
         }
     };
     let run_id = runs::start_run(state, spec).await?;
     Ok(Some(json!({"runId": run_id})))
 }
 
-pub(crate) fn invalid(message: String) -> jsonrpc::Error {
-    jsonrpc::Error::invalid_params(message)
+/// Arguments that do not fit.
+pub(crate) fn invalid(message: String) -> Error {
+    Error::InvalidArguments(message)
 }
 
-fn parse<T: DeserializeOwned>(
-    command: &str,
-    arguments: &[Value],
-    expected: &str,
-) -> jsonrpc::Result<T> {
+fn parse<T: DeserializeOwned>(command: Command, arguments: &[Value]) -> Result<T, Error> {
+    let expected = command.arguments();
     let [argument] = arguments else {
         return Err(invalid(format!(
             "{command} takes one argument, {expected}; got {} arguments",
@@ -196,7 +122,7 @@ fn parse<T: DeserializeOwned>(
         .map_err(|err| invalid(format!("{command} expects {expected}: {err}")))
 }
 
-fn parse_run(arguments: &[Value]) -> jsonrpc::Result<RunArgs> {
+fn parse_run(arguments: &[Value]) -> Result<RunArgs, Error> {
     if let [Value::String(task)] = arguments {
         return Ok(RunArgs {
             task: Some(task.clone()),
@@ -206,15 +132,11 @@ fn parse_run(arguments: &[Value]) -> jsonrpc::Result<RunArgs> {
             range: None,
         });
     }
-    parse(
-        RUN,
-        arguments,
-        "a task string, or {\"task\"?: string, \"agent\"?: string, \"files\"?: [{path, description}], \"uri\"?: string, \"range\"?: Range}",
-    )
+    parse(Command::Run, arguments)
 }
 
 /// The workspace-relative path of a document URI, checked to be inside the workspace.
-pub(crate) fn relative(state: &State, uri: &Uri) -> jsonrpc::Result<(PathBuf, String)> {
+pub(crate) fn relative(state: &State, uri: &Uri) -> Result<(PathBuf, String), Error> {
     let root = state
         .root()
         .ok_or_else(|| invalid("no workspace folder is open".into()))?;
@@ -248,7 +170,7 @@ pub(crate) fn selected_text(
     Some(text.slice(start..end).to_string())
 }
 
-fn run_spec(state: &State, args: RunArgs) -> jsonrpc::Result<RunSpec> {
+fn run_spec(state: &State, args: RunArgs) -> Result<RunSpec, Error> {
     let mut files = args.files;
     let mut selection = None;
     if let Some(uri) = &args.uri {
@@ -277,7 +199,7 @@ fn run_spec(state: &State, args: RunArgs) -> jsonrpc::Result<RunSpec> {
     })
 }
 
-fn plan_spec(state: &State, args: FileArgs) -> jsonrpc::Result<RunSpec> {
+fn plan_spec(state: &State, args: FileArgs) -> Result<RunSpec, Error> {
     let (path, relative) = relative(state, &args.uri)?;
     let mut task = format!(
         "Plan the project described in {relative}: one design file per script in project_designs/, and project_designs/project_design_summary.md with the build order."
@@ -298,7 +220,7 @@ fn plan_spec(state: &State, args: FileArgs) -> jsonrpc::Result<RunSpec> {
     })
 }
 
-fn build_spec(state: &State, args: FileArgs) -> jsonrpc::Result<RunSpec> {
+fn build_spec(state: &State, args: FileArgs) -> Result<RunSpec, Error> {
     let (path, relative) = relative(state, &args.uri)?;
     let script = design_script(&path, &relative).ok_or_else(|| {
         invalid(format!(
@@ -323,7 +245,7 @@ fn build_spec(state: &State, args: FileArgs) -> jsonrpc::Result<RunSpec> {
     })
 }
 
-fn judge_spec(state: &State, args: FileArgs) -> jsonrpc::Result<RunSpec> {
+fn judge_spec(state: &State, args: FileArgs) -> Result<RunSpec, Error> {
     let (_, relative) = relative(state, &args.uri)?;
     let instruction = args
         .instruction
@@ -340,7 +262,7 @@ fn judge_spec(state: &State, args: FileArgs) -> jsonrpc::Result<RunSpec> {
     })
 }
 
-fn repair_spec(state: &State, args: RepairArgs) -> jsonrpc::Result<RunSpec> {
+fn repair_spec(state: &State, args: RepairArgs) -> Result<RunSpec, Error> {
     let (_, relative) = relative(state, &args.uri)?;
     let line = args.diagnostic.range.start.line + 1;
     Ok(RunSpec {

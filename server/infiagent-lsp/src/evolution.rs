@@ -25,6 +25,7 @@ use tower_lsp_server::ls_types::{
     Uri, WorkspaceEdit,
 };
 
+use crate::command::Error;
 use crate::commands::{invalid, relative, selected_text};
 use crate::documents::full_range;
 use crate::runs::effective_config;
@@ -200,7 +201,7 @@ async fn review(state: &Arc<State>, root: &Path) {
 pub(crate) async fn generate(state: &Arc<State>, args: GenerateArgs) -> jsonrpc::Result<Value> {
     let root = root(state)?;
     let domain = domain(state, &args)?;
-    let config = effective_config(state).map_err(invalid)?;
+    let config = effective_config(state)?;
     let models = ModelPool::from_config(&config).map_err(|err| invalid(err.to_string()))?;
     let entry = models.get(None).map_err(|err| invalid(err.to_string()))?;
     let options = GenerateOptions {
@@ -272,7 +273,7 @@ pub(crate) async fn generate(state: &Arc<State>, args: GenerateArgs) -> jsonrpc:
 }
 
 /// The domain: given, else the selection, else the description of the agent file.
-fn domain(state: &State, args: &GenerateArgs) -> jsonrpc::Result<String> {
+fn domain(state: &State, args: &GenerateArgs) -> Result<String, Error> {
     if let Some(domain) = args
         .domain
         .as_ref()

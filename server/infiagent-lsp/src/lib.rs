@@ -18,12 +18,14 @@
 
 mod builds;
 mod code_actions;
+mod command;
 mod commands;
 mod diagnostics;
 mod documents;
 mod editor;
 mod evolution;
 mod index;
+mod progress;
 mod runs;
 mod server;
 mod settings;
@@ -34,7 +36,7 @@ mod tests;
 
 use tower_lsp_server::{ClientSocket, LspService};
 
-pub use commands::COMMANDS;
+pub use command::{COMMANDS, Command};
 pub use server::Server;
 
 /// Requests and notifications handled at once (document changes stay ordered).

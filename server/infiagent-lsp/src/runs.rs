@@ -17,20 +17,18 @@ use infiagent_protocol::{
 };
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
-use tower_lsp_server::jsonrpc;
-use tower_lsp_server::ls_types::notification::{Notification, Progress};
-use tower_lsp_server::ls_types::request::WorkDoneProgressCreate;
+use tower_lsp_server::ls_types::notification::Notification;
 use tower_lsp_server::ls_types::{
     AnnotatedTextEdit, ChangeAnnotation, CreateFile, CreateFileOptions, DocumentChangeOperation,
-    DocumentChanges, MessageType, OneOf, OptionalVersionedTextDocumentIdentifier, ProgressParams,
-    ProgressParamsValue, ProgressToken, ResourceOp, TextDocumentEdit, TextEdit, Uri,
-    WorkDoneProgress, WorkDoneProgressBegin, WorkDoneProgressCreateParams, WorkDoneProgressEnd,
-    WorkDoneProgressReport, WorkspaceEdit,
+    DocumentChanges, MessageType, OneOf, OptionalVersionedTextDocumentIdentifier, ProgressToken,
+    ResourceOp, TextDocumentEdit, TextEdit, Uri, WorkspaceEdit,
 };
 
+use crate::command::Error;
 use crate::diagnostics;
 use crate::documents::full_range;
 use crate::editor::LspEditor;
+use crate::progress::RunProgress;
 use crate::state::{State, lock};
 
 /// Progress reports at most this often (agent starts and ends always report).
@@ -131,31 +129,30 @@ pub(crate) enum AgentPick {
 }
 
 /// The configuration in effect, from the file, the environment and the editor.
-pub(crate) fn effective_config(state: &State) -> Result<Config, String> {
+pub(crate) fn effective_config(state: &State) -> Result<Config, Error> {
     let root = state
         .root()
-        .ok_or_else(|| "no workspace folder is open".to_string())?;
+        .ok_or_else(|| Error::cannot_run("no workspace folder is open"))?;
     let settings = lock(&state.settings).clone();
-    settings.effective(&root).map_err(|err| err.to_string())
+    settings.effective(&root).map_err(Error::cannot_run)
 }
 
 /// Starts a run and returns its id at once; the run reports on its own task.
-pub(crate) async fn start_run(state: &Arc<State>, spec: RunSpec) -> jsonrpc::Result<String> {
+pub(crate) async fn start_run(state: &Arc<State>, spec: RunSpec) -> Result<String, Error> {
     let prepared = prepare(state, spec);
-    match prepared {
-        Ok(started) => Ok(started),
-        Err(message) => {
-            state
-                .client
-                .show_message(MessageType::ERROR, format!("InfiAgent: {message}"))
-                .await;
-            Err(jsonrpc::Error {
-                code: jsonrpc::ErrorCode::InvalidRequest,
-                message: message.into(),
-                data: None,
-            })
-        }
+    shown(state, prepared).await
+}
+
+/// `result`, its error also shown to the user: a command that cannot run says why
+/// where the user looks.
+pub(crate) async fn shown<T>(state: &State, result: Result<T, Error>) -> Result<T, Error> {
+    if let Err(err) = &result {
+        state
+            .client
+            .show_message(MessageType::ERROR, format!("InfiAgent: {err}"))
+            .await;
     }
+    result
 }
 
 /// The name of the agent that takes `role`: from the engine in use, else from the
@@ -174,7 +171,7 @@ pub(crate) fn agent_with_role(state: &State, role: Role) -> Option<String> {
 
 /// The workspace's engine with the configuration in effect, and the editor its
 /// runs use.
-pub(crate) fn prepare_engine(state: &Arc<State>) -> Result<(Engine, Arc<LspEditor>), String> {
+pub(crate) fn prepare_engine(state: &Arc<State>) -> Result<(Engine, Arc<LspEditor>), Error> {
     let engine = workspace_engine(state)?;
     let editor = Arc::new(LspEditor::new(state.clone(), engine.config().run.autonomy));
     Ok((engine, editor))
@@ -183,7 +180,7 @@ pub(crate) fn prepare_engine(state: &Arc<State>) -> Result<(Engine, Arc<LspEdito
 /// The engine in use, or a new one opened from the settings and the agent files
 /// (and kept, unless they changed meanwhile). Opening one reads the disk; using it
 /// does not.
-fn workspace_engine(state: &State) -> Result<Engine, String> {
+fn workspace_engine(state: &State) -> Result<Engine, Error> {
     let generation = {
         let mut slot = lock(&state.engine);
         if let Some(engine) = &mut slot.engine {
@@ -196,7 +193,9 @@ fn workspace_engine(state: &State) -> Result<Engine, String> {
         }
         slot.generation
     };
-    let root = state.root().ok_or("no workspace folder is open")?;
+    let root = state
+        .root()
+        .ok_or_else(|| Error::cannot_run("no workspace folder is open"))?;
     let config = effective_config(state)?;
     let mut engine = Engine::open(&root, config).map_err(|err| match err {
         EngineError::Models(err) => format!("{err}\n(Set infiagent.model.base_url, .name and .api_key_env in the editor settings, or [model] in .infiagent/config.toml.)"),
@@ -205,7 +204,8 @@ fn workspace_engine(state: &State) -> Result<Engine, String> {
             problems.first().map(ToString::to_string).unwrap_or_default()
         ),
         other => other.to_string(),
-    })?;
+    })
+    .map_err(Error::CannotRun)?;
     if !state.recovered.swap(true, Ordering::SeqCst) {
         engine.recover();
     }
@@ -219,7 +219,7 @@ fn workspace_engine(state: &State) -> Result<Engine, String> {
     Ok(engine)
 }
 
-fn prepare(state: &Arc<State>, spec: RunSpec) -> Result<String, String> {
+fn prepare(state: &Arc<State>, spec: RunSpec) -> Result<String, Error> {
     let (engine, editor) = prepare_engine(state)?;
     let autonomy = engine.config().run.autonomy;
     let agent = match spec.agent {
@@ -229,7 +229,7 @@ fn prepare(state: &Arc<State>, spec: RunSpec) -> Result<String, String> {
             engine
                 .registry()
                 .require_role(role)
-                .map_err(|err| err.to_string())?
+                .map_err(Error::cannot_run)?
                 .name
                 .clone(),
         ),
@@ -241,7 +241,7 @@ fn prepare(state: &Arc<State>, spec: RunSpec) -> Result<String, String> {
             files: spec.files,
             editor: editor.clone(),
         })
-        .map_err(|err| err.to_string())?;
+        .map_err(Error::cannot_run)?;
     let run_id = handle.id.clone();
     let token = ProgressToken::String(format!("infiagent/run/{run_id}"));
     let status = RunStatus {
@@ -277,7 +277,7 @@ async fn watch(
     state: Arc<State>,
     handle: RunHandle,
     token: ProgressToken,
-    mut status: RunStatus,
+    status: RunStatus,
     editor: Arc<LspEditor>,
     autonomy: Autonomy,
 ) {
@@ -287,28 +287,10 @@ async fn watch(
         dir,
         ..
     } = handle;
-    let progress = state.support().work_done_progress
-        && state
-            .client
-            .send_request::<WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
-                token: token.clone(),
-            })
-            .await
-            .is_ok();
-    if progress {
-        send_progress(
-            &state,
-            &token,
-            WorkDoneProgress::Begin(WorkDoneProgressBegin {
-                title: format!("InfiAgent: {}", status.title),
-                cancellable: Some(true),
-                message: Some(format!("starting {}", status.agent)),
-                percentage: None,
-            }),
-        )
-        .await;
-    }
-    send_status(&state, &status).await;
+    let title = format!("InfiAgent: {}", status.title);
+    let message = format!("starting {}", status.agent);
+    let mut progress =
+        RunProgress::begin(state.clone(), token, status, (title, message), None).await;
     let mut calls = ActiveCalls::default();
     let mut last_report = Instant::now() - REPORT_INTERVAL;
     while let Some(event) = events.recv().await {
@@ -317,26 +299,14 @@ async fn watch(
             event,
             RunEvent::AgentStarted { .. } | RunEvent::AgentFinished { .. }
         );
-        show_in_editor(&state, &status.run_id, &event).await;
+        show_in_editor(&state, &progress.status.run_id, &event).await;
         if always_report || last_report.elapsed() >= REPORT_INTERVAL {
             last_report = Instant::now();
+            let status = &mut progress.status;
             status.stack = calls.stacks();
             status.totals = calls.totals();
-            status.message = report_message(&status);
-            if progress {
-                send_progress(
-                    &state,
-                    &token,
-                    WorkDoneProgress::Report(WorkDoneProgressReport {
-                        cancellable: Some(true),
-                        message: Some(status.message.clone()),
-                        percentage: None,
-                    }),
-                )
-                .await;
-            }
-            update_entry(&state, &status);
-            send_status(&state, &status).await;
+            status.message = report_message(status);
+            progress.report(None).await;
         }
     }
     let outcome = completion.wait().await;
@@ -349,24 +319,15 @@ async fn watch(
         )
         .await;
     }
+    let status = &mut progress.status;
     status.stack = Vec::new();
     status.totals = outcome.totals;
     (status.state, status.message) = end_state(&outcome);
     status.record = dir.display().to_string();
     let summary = dir.join(SUMMARY_FILE);
     status.summary = summary.is_file().then(|| summary.display().to_string());
-    if progress {
-        send_progress(
-            &state,
-            &token,
-            WorkDoneProgress::End(WorkDoneProgressEnd {
-                message: Some(status.message.clone()),
-            }),
-        )
-        .await;
-    }
-    update_entry(&state, &status);
-    send_status(&state, &status).await;
+    progress.end().await;
+    let status = &progress.status;
     let (kind, summary_note) = match (&status.state, &status.summary) {
         (RunState::Failed, Some(path)) => (MessageType::WARNING, format!(" (summary: {path})")),
         (RunState::Failed, None) => (MessageType::WARNING, String::new()),
@@ -444,20 +405,6 @@ pub(crate) fn update_entry(state: &State, status: &RunStatus) {
     {
         entry.status = status.clone();
     }
-}
-
-pub(crate) async fn send_progress(
-    state: &State,
-    token: &ProgressToken,
-    progress: WorkDoneProgress,
-) {
-    state
-        .client
-        .send_notification::<Progress>(ProgressParams {
-            token: token.clone(),
-            value: ProgressParamsValue::WorkDone(progress),
-        })
-        .await;
 }
 
 pub(crate) async fn send_status(state: &State, status: &RunStatus) {

@@ -69,7 +69,7 @@ impl Server {
 /// Shows once what to set when the model configuration cannot work.
 async fn check_model_settings(state: &State) {
     let problem = match runs::effective_config(state) {
-        Err(message) => Some(message),
+        Err(err) => Some(err.to_string()),
         Ok(config) => config
             .model_settings(None)
             .map_err(|err| err.to_string())
@@ -171,7 +171,7 @@ impl LanguageServer for Server {
                     },
                 )),
                 execute_command_provider: Some(ExecuteCommandOptions {
-                    commands: commands::COMMANDS
+                    commands: crate::COMMANDS
                         .iter()
                         .map(|command| command.to_string())
                         .collect(),
