@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use infiagent_model::{Message, ToolSpec};
+use infiagent_model::{Message, Redactor, ToolSpec};
 
 /// File name of the trajectory inside a run's directory.
 pub const TRAJECTORY_FILE: &str = "trajectory.jsonl";
@@ -31,7 +31,7 @@ pub(crate) fn conversation(tools: &[ToolSpec], messages: &[Message]) -> serde_js
 pub struct Trajectory {
     path: PathBuf,
     writer: Mutex<Option<BufWriter<File>>>,
-    secrets: Vec<String>,
+    redactor: Redactor,
     started: Instant,
 }
 
@@ -44,10 +44,7 @@ impl Trajectory {
         Ok(Trajectory {
             path,
             writer: Mutex::new(Some(BufWriter::new(file))),
-            secrets: secrets
-                .into_iter()
-                .filter(|secret| secret.len() >= 8)
-                .collect(),
+            redactor: Redactor::for_values(secrets),
             started: Instant::now(),
         })
     }
@@ -73,13 +70,8 @@ impl Trajectory {
     }
 
     /// Replaces every secret in `text`.
-    pub fn redact(&self, mut text: String) -> String {
-        for secret in &self.secrets {
-            if text.contains(secret.as_str()) {
-                text = text.replace(secret.as_str(), "[redacted]");
-            }
-        }
-        text
+    pub fn redact(&self, text: String) -> String {
+        self.redactor.redact(&text)
     }
 }
 
@@ -100,7 +92,7 @@ mod tests {
             .map(|line| serde_json::from_str(line).unwrap())
             .collect();
         assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0]["text"], "key [redacted] x");
+        assert_eq!(lines[0]["text"], "key [REDACTED] x");
         assert!(lines[1]["t_ms"].is_u64());
     }
 

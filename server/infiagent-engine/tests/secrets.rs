@@ -230,7 +230,7 @@ mod with_the_key_in_the_environment {
         };
         assert!(
             reason.contains("HTTP 401 (the API key was refused")
-                && reason.contains("invalid key in header: Bearer <redacted>"),
+                && reason.contains("invalid key in header: Bearer [REDACTED]"),
             "the echo should be there, scrubbed: {reason}"
         );
         assert_clean("the abort reason", reason);
@@ -251,7 +251,7 @@ mod with_the_key_in_the_environment {
             })
             .await
             .unwrap_err();
-        assert!(error.to_string().contains("Bearer <redacted>"), "{error}");
+        assert!(error.to_string().contains("Bearer [REDACTED]"), "{error}");
         assert_clean("the model error", &format!("{error} {error:?}"));
     }
 
@@ -259,7 +259,7 @@ mod with_the_key_in_the_environment {
         let dataset = infiagent_evolve::export_dataset(
             workspace,
             &infiagent_evolve::ExportOptions::default(),
-            &infiagent_evolve::Redactor::with_secrets(Vec::new()),
+            &infiagent_model::Redactor::with_secrets(Vec::new()),
         )
         .unwrap();
         assert!(

@@ -7,7 +7,8 @@ mod support;
 
 use std::path::Path;
 
-use infiagent_evolve::{Dataset, ExportOptions, Redactor, export_dataset};
+use infiagent_evolve::{Dataset, ExportOptions, export_dataset};
+use infiagent_model::Redactor;
 use serde_json::json;
 use support::{ScriptedModel, call, finish};
 

@@ -14,6 +14,7 @@
 mod anthropic;
 mod error;
 mod openai;
+mod redact;
 mod retry;
 mod transport;
 
@@ -23,6 +24,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use error::ModelError;
+pub use redact::{REDACTED, Redactor};
 pub use retry::RetryPolicy;
 
 /// A tool the model may call, described by a JSON schema.

@@ -113,7 +113,7 @@ async fn with_the_key_in_the_environment() {
     let notice = read_clean_until_the_notice(&mut client).await;
     let shown = notice["params"]["message"].as_str().unwrap();
     assert!(
-        shown.contains("HTTP 401") && shown.contains("Bearer <redacted>"),
+        shown.contains("HTTP 401") && shown.contains("Bearer [REDACTED]"),
         "the echo should be shown, scrubbed: {shown}"
     );
     client.finish().await;

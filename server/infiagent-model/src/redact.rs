@@ -1,5 +1,11 @@
-//! Secrets out of exported text: known key shapes, credentials in assignments and
-//! headers, and the values of the process's key-like environment variables.
+//! Secrets out of text: exact values (API keys, the values of the process's key-like
+//! environment variables) and, for text that leaves the machine, known key shapes and
+//! credentials in assignments and headers.
+//!
+//! One marker, [`REDACTED`], wherever a secret was: in model errors, run records and
+//! exported datasets.
+
+use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
 
@@ -9,15 +15,22 @@ pub const REDACTED: &str = "[REDACTED]";
 /// Environment variable name endings whose values are secrets.
 const SECRET_VARIABLE_SUFFIXES: &[&str] = &["_KEY", "_TOKEN", "_SECRET"];
 
-/// Values shorter than this are not treated as secrets when taken from the
-/// environment (`FOO_KEY=1` would redact every `1`).
-const SHORTEST_ENVIRONMENT_SECRET: usize = 8;
+/// Values shorter than this are not treated as secrets (`FOO_KEY=1` would redact
+/// every `1`).
+const SHORTEST_SECRET: usize = 8;
 
 /// Replaces secrets in text by [`REDACTED`].
-#[derive(Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Redactor {
     /// Exact values to replace, longest first.
     literals: Vec<String>,
+    /// The shapes of secrets to replace as well, when asked for.
+    patterns: Option<&'static Patterns>,
+}
+
+/// The shapes of secrets, compiled once.
+#[derive(Debug)]
+struct Patterns {
     /// Whole matches to replace.
     tokens: Regex,
     /// `Bearer <token>`: the token goes.
@@ -31,7 +44,7 @@ pub struct Redactor {
 
 impl Redactor {
     /// A redactor for the patterns and the values of `SECRET_VARIABLE_SUFFIXES`
-    /// variables in this process's environment.
+    /// variables in this process's environment (for text that leaves the machine).
     pub fn from_environment() -> Redactor {
         Redactor::from_variables(std::env::vars())
     }
@@ -53,15 +66,73 @@ impl Redactor {
 
     /// A redactor for the patterns and these exact values.
     pub fn with_secrets(secrets: Vec<String>) -> Redactor {
+        Redactor {
+            patterns: Some(&PATTERNS),
+            ..Redactor::for_values(secrets)
+        }
+    }
+
+    /// A redactor for these exact values only (values shorter than
+    /// `SHORTEST_SECRET` are kept: they would replace ordinary words).
+    pub fn for_values(secrets: impl IntoIterator<Item = String>) -> Redactor {
         let mut literals: Vec<String> = secrets
             .into_iter()
             .map(|secret| secret.trim().to_string())
-            .filter(|secret| secret.chars().count() >= SHORTEST_ENVIRONMENT_SECRET)
+            .filter(|secret| secret.chars().count() >= SHORTEST_SECRET)
             .collect();
         literals.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
         literals.dedup();
         Redactor {
             literals,
+            patterns: None,
+        }
+    }
+
+    /// `text` with every secret replaced.
+    pub fn redact(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for literal in &self.literals {
+            if text.contains(literal.as_str()) {
+                text = text.replace(literal.as_str(), REDACTED);
+            }
+        }
+        match self.patterns {
+            Some(patterns) => patterns.redact(&text),
+            None => text,
+        }
+    }
+
+    /// Redacts every string inside a JSON value (keys stay).
+    pub fn redact_json(&self, value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(text) => {
+                let redacted = self.redact(text);
+                if redacted != *text {
+                    *text = redacted;
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    self.redact_json(item);
+                }
+            }
+            serde_json::Value::Object(fields) => {
+                for field in fields.values_mut() {
+                    self.redact_json(field);
+                }
+            }
+            serde_json::Value::Null | serde_json::Value::Bool(_) | serde_json::Value::Number(_) => {
+            }
+        }
+    }
+}
+
+/// The patterns, compiled on first use.
+static PATTERNS: LazyLock<Patterns> = LazyLock::new(Patterns::compile);
+
+impl Patterns {
+    fn compile() -> Patterns {
+        Patterns {
             tokens: compiled(concat!(
                 r"sk-ant-[A-Za-z0-9_\-]{8,}",
                 r"|sk-[A-Za-z0-9_\-]{16,}",
@@ -83,15 +154,9 @@ impl Redactor {
         }
     }
 
-    /// `text` with every secret replaced.
-    pub fn redact(&self, text: &str) -> String {
-        let mut text = text.to_string();
-        for literal in &self.literals {
-            if text.contains(literal.as_str()) {
-                text = text.replace(literal.as_str(), REDACTED);
-            }
-        }
-        let text = self.tokens.replace_all(&text, REDACTED);
+    /// `text` with every secret of a known shape replaced.
+    fn redact(&self, text: &str) -> String {
+        let text = self.tokens.replace_all(text, REDACTED);
         let text = self.bearer.replace_all(&text, |captures: &Captures<'_>| {
             format!("{}{REDACTED}", &captures[1])
         });
@@ -118,30 +183,6 @@ impl Redactor {
                 }
             });
         text.into_owned()
-    }
-
-    /// Redacts every string inside a JSON value (keys stay).
-    pub fn redact_json(&self, value: &mut serde_json::Value) {
-        match value {
-            serde_json::Value::String(text) => {
-                let redacted = self.redact(text);
-                if redacted != *text {
-                    *text = redacted;
-                }
-            }
-            serde_json::Value::Array(items) => {
-                for item in items {
-                    self.redact_json(item);
-                }
-            }
-            serde_json::Value::Object(fields) => {
-                for field in fields.values_mut() {
-                    self.redact_json(field);
-                }
-            }
-            serde_json::Value::Null | serde_json::Value::Bool(_) | serde_json::Value::Number(_) => {
-            }
-        }
     }
 }
 
