@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-mod front_matter;
+pub mod front_matter;
 mod parse;
 
 use crate::{Position, Problem};

@@ -23,6 +23,7 @@ mod suggest;
 
 pub use builtin::BUILTIN_AGENTS;
 pub use check::check_pyramid;
+pub use definition::front_matter;
 pub use definition::{AgentDef, Audit, FieldPositions, Origin, parse_agent};
 pub use graph::{GraphFormat, render_graph};
 pub use registry::{Registry, load_registry};
