@@ -3,14 +3,13 @@
 //! the wrong agent and that succeeded when re-run on another. Then hand-made
 //! workspaces for what the runs do not show: a change the DAG rules refuse, a
 //! pyramid already broken, applying.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
+use crate::support;
 
 use std::path::Path;
 
 use infiagent_evolve::{EvolveError, EvolveSettings, propose, propose_with};
-use support::{ScriptedModel, finish};
+use infiagent_test_support::model::{ScriptedModel, finish};
+use infiagent_test_support::workspace;
 
 fn agent(name: &str, level: i32, description: &str, tools: &str, extra: &str) -> (String, String) {
     (
@@ -105,7 +104,7 @@ const DATA_TASKS: &[&str] = &[
 const MISROUTED: &str = "speed up how loader.py reads the csv columns";
 
 fn model() -> std::sync::Arc<ScriptedModel> {
-    ScriptedModel::new(|turn| match turn.agent {
+    std::sync::Arc::new(ScriptedModel::new(|turn| match turn.agent {
         "judge_agent" if turn.task.contains("carried out by `weak_agent`") => {
             finish("verdict", "error", "the summary misses the totals")
         }
@@ -115,7 +114,7 @@ fn model() -> std::sync::Arc<ScriptedModel> {
             finish("refuse", "error", "changing code is not my job")
         }
         _ => finish("done", "success", "done"),
-    })
+    }))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,7 +124,7 @@ async fn proposals_from_engine_runs() {
         .iter()
         .map(|(file, text)| (file.as_str(), text.as_str()))
         .collect();
-    let workspace = support::workspace(&named, CONFIG, &[("loader.py", "print('load')\n")]);
+    let workspace = workspace::with_agents(&named, CONFIG, &[("loader.py", "print('load')\n")]);
     let root = workspace.path();
     let model = model();
     let weak = support::run(
@@ -168,14 +167,14 @@ fn without_run_ids(text: &str) -> String {
 
 #[test]
 fn proposals_from_the_recorded_fixture() {
-    let workspace = support::fixture_workspace("pyramid");
+    let workspace = workspace::evolve_fixture("pyramid");
     let proposal = propose(workspace.path()).unwrap();
     insta::assert_snapshot!("pyramid_proposal", without_run_ids(&proposal.render()));
 }
 
 #[test]
 fn applying_writes_what_was_shown_and_the_result_checks_clean() {
-    let workspace = support::fixture_workspace("pyramid");
+    let workspace = workspace::evolve_fixture("pyramid");
     let proposal = propose(workspace.path()).unwrap();
     let written = proposal.apply(workspace.path()).unwrap();
     let mut shown: Vec<String> = written

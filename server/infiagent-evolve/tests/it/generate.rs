@@ -1,50 +1,12 @@
 //! `agents generate` with a model that replies from a list: valid at once; invalid
 //! (an upward call and a cycle) then repaired; invalid every time.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::path::Path;
-use std::sync::Mutex;
 
 use infiagent_evolve::{
     EvolveError, GenerateError, GenerateOptions, Overwrite, draft_pyramid, write_pyramid,
 };
-use infiagent_model::{ChatModel, ChatRequest, ChatResponse, Message, ModelError};
-
-/// Replies from a list (the last repeats) and keeps every request.
-struct ListedModel {
-    replies: Vec<String>,
-    requests: Mutex<Vec<ChatRequest>>,
-}
-
-impl ListedModel {
-    fn new(replies: &[&str]) -> ListedModel {
-        ListedModel {
-            replies: replies.iter().map(|reply| reply.to_string()).collect(),
-            requests: Mutex::new(Vec::new()),
-        }
-    }
-
-    fn requests(&self) -> Vec<ChatRequest> {
-        self.requests.lock().unwrap().clone()
-    }
-}
-
-#[async_trait::async_trait]
-impl ChatModel for ListedModel {
-    fn name(&self) -> &str {
-        "listed"
-    }
-
-    async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, ModelError> {
-        let mut requests = self.requests.lock().unwrap();
-        requests.push(request.clone());
-        let index = (requests.len() - 1).min(self.replies.len() - 1);
-        Ok(ChatResponse {
-            content: Some(self.replies[index].clone()),
-            ..ChatResponse::default()
-        })
-    }
-}
+use infiagent_model::Message;
+use infiagent_test_support::model::ScriptedModel;
 
 const LEAD: &str = "=== FILE: cookbook_lead_agent.md ===
 ---
@@ -115,7 +77,7 @@ fn agents_dir(workspace: &Path) -> Vec<String> {
 #[tokio::test]
 async fn a_valid_pyramid_is_written() {
     let workspace = tempfile::tempdir().unwrap();
-    let model = ListedModel::new(&[&reply("file_read, file_write, judge_agent")]);
+    let model = ScriptedModel::replying(&[&reply("file_read, file_write, judge_agent")]);
     let pyramid = draft_pyramid(
         &model,
         workspace.path(),
@@ -165,7 +127,7 @@ async fn a_valid_pyramid_is_written() {
 async fn an_invalid_pyramid_is_sent_back_and_repaired() {
     let workspace = tempfile::tempdir().unwrap();
     // The writer calls its own parent: a call up a level, and a cycle.
-    let model = ListedModel::new(&[
+    let model = ScriptedModel::replying(&[
         &reply("file_read, file_write, cookbook_lead_agent"),
         &reply("file_read, file_write, judge_agent"),
     ]);
@@ -197,7 +159,7 @@ async fn an_invalid_pyramid_is_sent_back_and_repaired() {
 #[tokio::test]
 async fn a_pyramid_invalid_every_time_fails_with_the_last_problems() {
     let workspace = tempfile::tempdir().unwrap();
-    let model = ListedModel::new(&[
+    let model = ScriptedModel::replying(&[
         &reply("file_read, cookbook_lead_agent"),
         "I could not do it.",
         &format!("{LEAD}{NUTRITION}=== FILE: ../escape.md ===\nx\n=== END FILE ===\n"),

@@ -1,16 +1,15 @@
 //! `dataset export` on real engine runs: a lead delegates to an audited writer
 //! whose first output the judge rejects, whose context is compressed on the way,
 //! and whose files hold secrets; a second run fails.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
+use crate::support;
 
 use std::path::Path;
 
 use infiagent_evolve::{Dataset, ExportOptions, export_dataset};
 use infiagent_model::Redactor;
+use infiagent_test_support::model::{ScriptedModel, call, finish};
+use infiagent_test_support::workspace;
 use serde_json::json;
-use support::{ScriptedModel, call, finish};
 
 const LEAD: &str = "---\nname: lead_agent\nlevel: 2\ndescription: Has notes written from a source file.\ntools: [file_read, writer_agent]\n---\nYou lead. Have writer_agent write the notes, then report them.\n";
 const WRITER: &str = "---\nname: writer_agent\nlevel: 1\ndescription: Writes notes files from a source file.\ntools: [file_read, file_write]\naudit: judge\n---\nYou write notes files: read the source, write the notes, report them.\n";
@@ -29,7 +28,7 @@ fn source() -> String {
 }
 
 fn notes_model() -> std::sync::Arc<ScriptedModel> {
-    ScriptedModel::new(|turn| match (turn.agent, turn.call) {
+    std::sync::Arc::new(ScriptedModel::new(|turn| match (turn.agent, turn.call) {
         ("lead_agent", 1) => call(
             "lead-1",
             "writer_agent",
@@ -63,7 +62,7 @@ fn notes_model() -> std::sync::Arc<ScriptedModel> {
         ),
         ("judge_agent", _) => finish("j-2", "success", "notes.txt has one line per point"),
         (other, _) => panic!("no script for {other}"),
-    })
+    }))
 }
 
 fn export(workspace: &Path, options: &ExportOptions) -> Dataset {
@@ -83,7 +82,7 @@ fn shown(dataset: &Dataset) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_of_engine_runs() {
-    let workspace = support::workspace(
+    let workspace = workspace::with_agents(
         &[
             ("lead_agent.md", LEAD),
             ("writer_agent.md", WRITER),
@@ -117,7 +116,7 @@ async fn export_of_engine_runs() {
     assert!(!text.contains("abcdefgh12345678"), "{text}");
     // The writer's context was compressed during the run; its example is whole.
     let trajectory =
-        std::fs::read_to_string(support::run_dirs(workspace.path())[0].join("trajectory.jsonl"))
+        std::fs::read_to_string(workspace::run_dirs(workspace.path())[0].join("trajectory.jsonl"))
             .unwrap();
     assert!(trajectory.contains("\"kind\":\"context_compressed\""));
     insta::assert_snapshot!("notes_export", text);
@@ -125,7 +124,7 @@ async fn export_of_engine_runs() {
 
 #[test]
 fn export_of_the_recorded_fixture() {
-    let workspace = support::fixture_workspace("notes");
+    let workspace = workspace::evolve_fixture("notes");
     let dataset = export(workspace.path(), &ExportOptions::default());
     insta::assert_snapshot!("notes_export", shown(&dataset));
 
@@ -158,7 +157,7 @@ fn export_of_the_recorded_fixture() {
 
 #[test]
 fn filters_and_duplicates() {
-    let workspace = support::fixture_workspace("notes");
+    let workspace = workspace::evolve_fixture("notes");
     let check = |options: ExportOptions, expected: &str| {
         let dataset = export(workspace.path(), &options);
         let agents: Vec<String> = dataset
@@ -193,8 +192,8 @@ fn filters_and_duplicates() {
         },
         "[] / 0 example(s) from 5 invocation(s) in 2 run(s); left out: 2 not judged successful, 3 below the quality bar, 0 of other agents, 0 without a recorded conversation, 0 duplicate(s)",
     );
-    let first_run = support::run_dirs(workspace.path())[0].clone();
-    support::copy(
+    let first_run = workspace::run_dirs(workspace.path())[0].clone();
+    workspace::copy(
         &first_run,
         &first_run.with_file_name("99999999-000000-copy"),
     );
@@ -204,7 +203,7 @@ fn filters_and_duplicates() {
 
 #[test]
 fn secrets_from_the_environment_are_redacted() {
-    let workspace = support::fixture_workspace("notes");
+    let workspace = workspace::evolve_fixture("notes");
     // A phrase of the notes stands for the value of a key variable.
     let redactor = Redactor::with_secrets(vec!["one line per point".into()]);
     let dataset = export_dataset(workspace.path(), &ExportOptions::default(), &redactor).unwrap();

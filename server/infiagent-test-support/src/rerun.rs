@@ -1,0 +1,35 @@
+//! Running one test of this test binary again, in a child process with a variable
+//! set: a test cannot set a variable in its own process (`set_var` is unsafe).
+
+use std::process::Command;
+
+/// What the child process printed.
+#[derive(Debug)]
+pub struct Rerun {
+    /// Its standard output.
+    pub stdout: String,
+    /// Its standard error.
+    pub stderr: String,
+}
+
+/// Runs test `test` (its full name as the test binary lists it) of the current test
+/// binary, alone, with `variable=value` in its environment, and checks that it ran
+/// and passed. The test itself does its checks only when it finds the variable.
+pub fn rerun_with_variable(test: &str, variable: &str, value: &str) -> Rerun {
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture", "--test-threads", "1"])
+        .env(variable, value)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        output.status.success(),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("test {test} ... ok")) && stdout.contains("1 passed"),
+        "the checks did not run: {stdout}"
+    );
+    Rerun { stdout, stderr }
+}
