@@ -6,62 +6,17 @@
 //! Prints p50, p99 and max. Run with `cargo bench -p infiagent-cli --bench lsp_latency`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{ChildStdin, Command};
-use tokio::sync::{mpsc, oneshot};
+use infiagent_test_support::lsp::StdioClient;
+use serde_json::json;
+use tokio::process::Command;
 
 const RUNS_IN_FLIGHT: usize = 8;
 const MODEL_LATENCY: Duration = Duration::from_millis(200);
 const SAMPLES: usize = 1000;
-
-type Pending = Arc<Mutex<HashMap<i64, oneshot::Sender<Value>>>>;
-
-struct Lsp {
-    stdin: Arc<tokio::sync::Mutex<ChildStdin>>,
-    pending: Pending,
-    next_id: i64,
-    notifications: mpsc::UnboundedReceiver<Value>,
-}
-
-async fn write(stdin: &tokio::sync::Mutex<ChildStdin>, message: &Value) {
-    let body = message.to_string();
-    let mut stdin = stdin.lock().await;
-    stdin
-        .write_all(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes())
-        .await
-        .unwrap();
-    stdin.flush().await.unwrap();
-}
-
-impl Lsp {
-    async fn request(&mut self, method: &str, params: Value) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        let (sender, receiver) = oneshot::channel();
-        self.pending.lock().unwrap().insert(id, sender);
-        write(
-            &self.stdin,
-            &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
-        )
-        .await;
-        receiver.await.unwrap()
-    }
-
-    async fn notify(&mut self, method: &str, params: Value) {
-        write(
-            &self.stdin,
-            &json!({"jsonrpc": "2.0", "method": method, "params": params}),
-        )
-        .await;
-    }
-}
 
 fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
@@ -100,58 +55,7 @@ async fn main() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let stdin = Arc::new(tokio::sync::Mutex::new(child.stdin.take().unwrap()));
-    let pending: Pending = Arc::new(Mutex::new(HashMap::new()));
-    let (sender, notifications) = mpsc::unbounded_channel();
-    let reader_pending = pending.clone();
-    let reader_stdin = stdin.clone();
-    let stdout = child.stdout.take().unwrap();
-    tokio::spawn(async move {
-        let mut reader = BufReader::new(stdout);
-        loop {
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).await.unwrap() == 0 {
-                    return;
-                }
-                match line.trim_end() {
-                    "" => break,
-                    header => {
-                        if let Some(value) = header.strip_prefix("Content-Length: ") {
-                            length = value.parse().unwrap();
-                        }
-                    }
-                }
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).await.unwrap();
-            let message: Value = serde_json::from_slice(&body).unwrap();
-            if message.get("method").is_some() && message.get("id").is_some() {
-                // A server request (progress creation): accept it.
-                write(
-                    &reader_stdin,
-                    &json!({"jsonrpc": "2.0", "id": message["id"], "result": null}),
-                )
-                .await;
-            } else if let Some(id) = message["id"]
-                .as_i64()
-                .filter(|_| message.get("method").is_none())
-            {
-                if let Some(sender) = reader_pending.lock().unwrap().remove(&id) {
-                    let _ = sender.send(message);
-                }
-            } else {
-                let _ = sender.send(message);
-            }
-        }
-    });
-    let mut lsp = Lsp {
-        stdin,
-        pending,
-        next_id: 1,
-        notifications,
-    };
+    let mut lsp = StdioClient::start(&mut child);
     let root_uri = format!("file://{}", root.display());
     lsp.request(
         "initialize",
@@ -175,7 +79,7 @@ async fn main() {
                 json!({"command": "infiagent.plan", "arguments": [{"uri": requirement}]}),
             )
             .await;
-        assert!(started["result"]["runId"].is_string(), "{started}");
+        assert!(started["runId"].is_string(), "{started}");
     }
     let code_action = json!({"textDocument": {"uri": requirement},
         "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},

@@ -3,7 +3,8 @@
 //! - [`model`]: an in-process [`infiagent_model::ChatModel`] that replies from a
 //!   script and records every request.
 //! - [`openai`]: a fake OpenAI-compatible chat endpoint on loopback (wiremock) and
-//!   the replies and request readers tests need.
+//!   the replies and request readers tests need; [`fault_server`]: a misbehaving
+//!   one (axum) for the faults of the transport: cut, hanging and flooding bodies.
 //! - [`workspace`]: temporary workspaces with files, agents and a configuration,
 //!   and the recorded fixtures of `infiagent-evolve`.
 //! - [`lsp`]: LSP framing and a client for a language server over stdio.
@@ -15,6 +16,7 @@
 #![deny(missing_docs)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod fault_server;
 pub mod lsp;
 pub mod model;
 pub mod openai;

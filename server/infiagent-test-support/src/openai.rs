@@ -39,6 +39,22 @@ pub async fn serve_answering(
     .await
 }
 
+/// Starts an endpoint refusing every key (401), its body quoting the request's
+/// `Authorization` header as some servers do.
+pub async fn serve_refusing_keys() -> MockServer {
+    serve(|request: &Request| {
+        let authorization = request
+            .headers
+            .get("authorization")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        ResponseTemplate::new(401).set_body_string(format!(
+            r#"{{"error":"invalid key in header: {authorization}"}}"#
+        ))
+    })
+    .await
+}
+
 /// Replies in order; the last reply repeats.
 struct Sequence {
     replies: Vec<ResponseTemplate>,

@@ -12,12 +12,18 @@ pub struct Rerun {
     pub stderr: String,
 }
 
-/// Runs test `test` (its full name as the test binary lists it) of the current test
-/// binary, alone, with `variable=value` in its environment, and checks that it ran
-/// and passed. The test itself does its checks only when it finds the variable.
-pub fn rerun_with_variable(test: &str, variable: &str, value: &str) -> Rerun {
+/// Runs test `name` of module `module` (the caller's `module_path!()`) of the
+/// current test binary, alone, with `variable=value` in its environment, and checks
+/// that it ran and passed. The test itself does its checks only when it finds the
+/// variable.
+pub fn rerun_with_variable(module: &str, name: &str, variable: &str, value: &str) -> Rerun {
+    // The test binary lists its tests by path without the crate's name.
+    let test = match module.split_once("::") {
+        Some((_, path)) => format!("{path}::{name}"),
+        None => name.to_string(),
+    };
     let output = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", test, "--nocapture", "--test-threads", "1"])
+        .args(["--exact", &test, "--nocapture", "--test-threads", "1"])
         .env(variable, value)
         .output()
         .unwrap();

@@ -1,6 +1,7 @@
 //! `dataset export` on real engine runs: a lead delegates to an audited writer
 //! whose first output the judge rejects, whose context is compressed on the way,
 //! and whose files hold secrets; a second run fails.
+
 use crate::support;
 
 use std::path::Path;

@@ -3,6 +3,7 @@
 //! the wrong agent and that succeeded when re-run on another. Then hand-made
 //! workspaces for what the runs do not show: a change the DAG rules refuse, a
 //! pyramid already broken, applying.
+
 use crate::support;
 
 use std::path::Path;

@@ -1,5 +1,6 @@
 //! `agents generate` with a model that replies from a list: valid at once; invalid
 //! (an upward call and a cycle) then repaired; invalid every time.
+
 use std::path::Path;
 
 use infiagent_evolve::{

@@ -1,4 +1,5 @@
 //! The integration tests of `infiagent-evolve`, one binary: dataset export, evolution and generation on real engine runs.
+
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod dataset;

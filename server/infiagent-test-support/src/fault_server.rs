@@ -1,7 +1,6 @@
 //! A misbehaving model server on loopback (axum): each request gets the next
 //! [`Reply`] of a script (the last one repeats), and every request is recorded
 //! with the time it arrived.
-#![allow(dead_code)] // Each test binary uses part of the support.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

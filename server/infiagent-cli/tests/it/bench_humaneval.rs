@@ -5,7 +5,6 @@
 //! HumanEval/1, none for HumanEval/2. The score means nothing; the harness is
 //! what is tested: workspaces, the sandboxed checks, the counts, the output,
 //! Ctrl-C.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
@@ -14,6 +13,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::support::{async_command, text};
 
 /// Tokens the fake reports for every reply.
 const PROMPT_TOKENS: u64 = 1000;
@@ -126,7 +127,7 @@ fn settings() -> tempfile::TempDir {
 }
 
 fn bench(settings: &Path, base_url: &str, extra: &[&str]) -> tokio::process::Command {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_infiagent"));
+    let mut command = async_command();
     command
         .args(["bench", "humaneval", "--workspace"])
         .arg(settings)
@@ -134,16 +135,8 @@ fn bench(settings: &Path, base_url: &str, extra: &[&str]) -> tokio::process::Com
         .arg(fixture())
         .args(["--base-url", base_url, "--model", "fake-model"])
         .args(["--autonomy", "auto"])
-        .args(extra)
-        .env_remove("INFIAGENT_MODEL")
-        .env_remove("INFIAGENT_BASE_URL")
-        .env_remove("INFIAGENT_PROVIDER")
-        .env_remove("INFIAGENT_API_KEY_ENV");
+        .args(extra);
     command
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn assert_exit(output: &Output, code: i32) {
@@ -370,12 +363,11 @@ async fn without_the_package_it_says_how_to_install_it() {
     .unwrap();
     std::fs::set_permissions(&python, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let settings = settings();
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_infiagent"))
+    let output = async_command()
         .args(["bench", "humaneval", "--workspace"])
         .arg(settings.path())
         .args(["--base-url", "http://127.0.0.1:9/v1", "--model", "m"])
         .env("PATH", bin.path())
-        .env_remove("INFIAGENT_MODEL")
         .output()
         .await
         .unwrap();

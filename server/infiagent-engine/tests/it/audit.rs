@@ -1,16 +1,15 @@
 //! The execution-level audit: the runtime calls the judge, hands it hard
 //! evidence, overrules a verdict that contradicts it, sends rejections back for
 //! repair, and keeps quality scores; every run ends with a summary.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use std::path::Path;
 
 use infiagent_agents::{BUILTIN_AGENTS, Origin, Registry, parse_agent};
 use infiagent_engine::{QualityScores, RunEnd, Status};
+use infiagent_test_support::openai::{bodies, finish, serve_in_order, tool_calls};
 use serde_json::json;
-use support::{bodies, engine_with, finish, serve, start, tool_calls};
+
+use crate::support::{engine_with, start};
 
 const AUDITED_AGENT: &str = "---
 name: solo_agent
@@ -40,7 +39,7 @@ fn verdict(status: &str, text: &str) -> wiremock::ResponseTemplate {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejection_then_overrule_then_pass() {
-    let server = serve(vec![
+    let server = serve_in_order(vec![
         // The agent claims a file it never wrote; the judge's model says error.
         finish("success", "Wrote `hello.py`: prints hello"),
         verdict("error", "hello.py is not there"),
@@ -120,7 +119,7 @@ async fn rejection_then_overrule_then_pass() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repairs_are_bounded() {
-    let server = serve(vec![
+    let server = serve_in_order(vec![
         finish("success", "done"),
         verdict("error", "not done"),
         finish("success", "done now"),
@@ -147,7 +146,7 @@ async fn repairs_are_bounded() {
 async fn a_summary_design_whose_build_order_does_not_read_is_overruled() {
     let summary = "# Summary\n\n## Build order\n- a.py — depends on: b.py\n";
     let write = json!({"path": "project_designs/project_design_summary.md", "content": summary});
-    let server = serve(vec![
+    let server = serve_in_order(vec![
         tool_calls(&[("file_write", &write.to_string())]),
         finish(
             "success",

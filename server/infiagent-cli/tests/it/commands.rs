@@ -1,28 +1,12 @@
 //! The `infiagent` binary as a user meets it: checks, listings, configuration
 //! errors, the offline demo, Ctrl-C.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn infiagent(args: &[&str], workspace: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_infiagent"))
-        .args(args)
-        .current_dir(workspace)
-        .env_remove("INFIAGENT_MODEL")
-        .env_remove("INFIAGENT_BASE_URL")
-        .env_remove("INFIAGENT_PROVIDER")
-        .env_remove("INFIAGENT_API_KEY_ENV")
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::support::{async_command, command, infiagent, text};
 
 fn write_agent(workspace: &Path, file: &str, content: &str) {
     let dir = workspace.join(".infiagent/agents");
@@ -220,7 +204,7 @@ fn demo_runs_offline_end_to_end() {
 fn start_lsp_demo(dir: &Path) -> (std::process::Child, String, String) {
     use std::io::BufRead;
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_infiagent"))
+    let mut child = command()
         .args(["demo", "--lsp"])
         .arg(dir)
         .stdout(std::process::Stdio::piped())
@@ -312,7 +296,7 @@ async fn ctrl_c_cancels_the_run_and_kills_its_processes() {
         "sleep 60 &\necho $! > pid.txt\nwait\n",
     )
     .unwrap();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_infiagent"))
+    let mut child = async_command()
         .args(["run", "--agent", "code_builder_agent", "--base-url"])
         .arg(format!("{}/v1", server.uri()))
         .args(["--model", "m", "run long.sh"])

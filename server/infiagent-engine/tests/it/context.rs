@@ -1,13 +1,12 @@
 //! A long run (220 tool steps) stays inside its context budget on every model
 //! call, and sends far fewer tokens than a loop that resends its whole history.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use infiagent_engine::{RunEnd, Status, Summarizer};
 use infiagent_index::count_tokens;
+use infiagent_test_support::openai::{bodies, finish, serve_in_order, tool_calls};
 use serde_json::{Value, json};
-use support::{bodies, engine, finish, serve, start, tool_calls};
+
+use crate::support::{engine, start};
 
 const STEPS: usize = 220;
 const TAU: usize = 3000;
@@ -45,7 +44,7 @@ async fn a_long_run_stays_within_budget() {
         })
         .collect();
     replies.push(finish("success", "read everything"));
-    let server = serve(replies).await;
+    let server = serve_in_order(replies).await;
     let engine = engine(workspace.path(), &server, |config| {
         config.context.tau = TAU;
         config.context.budget_tokens = BUDGET;
@@ -129,7 +128,7 @@ async fn the_model_writes_the_summary_when_asked() {
         .map(|_| tool_calls(&[("file_read", r#"{"path": "big.txt"}"#)]))
         .collect();
     replies.push(finish("success", "done"));
-    let server = serve(replies).await;
+    let server = serve_in_order(replies).await;
     Mock::given(method("POST"))
         .and(body_string_contains("context_summarizer"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({

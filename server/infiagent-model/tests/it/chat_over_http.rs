@@ -1,15 +1,16 @@
 //! Models built with `connect`, talking to a local mock server: streaming,
 //! retries, timeouts and the errors a caller sees.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use infiagent_model::{
-    ChatModel, ChatRequest, ChatResponse, Message, ModelError, ModelSettings, Provider,
-    RetryPolicy, ToolCall, Usage, connect,
+    ChatModel, ChatResponse, ModelError, ModelSettings, Provider, RetryPolicy, ToolCall, Usage,
+    connect,
 };
 use serde_json::json;
+
+use crate::hello;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -37,16 +38,6 @@ fn model(settings: &ModelSettings) -> Arc<dyn ChatModel> {
     connect(settings)
         .map_err(|error| error.to_string())
         .unwrap()
-}
-
-fn hello() -> ChatRequest {
-    ChatRequest {
-        system: "Be brief.".into(),
-        messages: vec![Message::User {
-            content: "hello".into(),
-        }],
-        tools: vec![],
-    }
 }
 
 async fn serve(server: &MockServer, response: ResponseTemplate) {

@@ -2,7 +2,6 @@
 //! its agent writes files. The files hold their old or their new text, never a
 //! part; the next `infiagent run` on the workspace marks the killed run
 //! interrupted and removes the temporary files the kill left behind.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -10,6 +9,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::support::command;
 
 /// Files the agent writes at the same time (so that for a while some write is
 /// always under way), each this big.
@@ -84,14 +85,13 @@ async fn finishing_model() -> MockServer {
 }
 
 fn run_command(workspace: &Path, server: &MockServer) -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_infiagent"));
+    let mut command = command();
     command
         .args(["run", "--agent", "code_builder_agent", "--workspace"])
         .arg(workspace)
         .arg("--base-url")
         .arg(format!("{}/v1", server.uri()))
         .args(["--model", "m", "write the big files"])
-        .env_remove("INFIAGENT_MODEL")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     command

@@ -1,15 +1,14 @@
 //! `infiagent build` through the real binary, against a fake OpenAI-compatible
 //! endpoint on loopback playing the demo's builder and judge: scripts built in
 //! their order with real files and processes, a failure skipping its dependents.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-use support as fake_openai;
 
 use std::path::Path;
 use std::process::Output;
 
+use infiagent_test_support::openai::agent_of;
 use serde_json::Value;
+
+use crate::support::{async_command, scripted_endpoint, text};
 
 /// A plan of four scripts: the demo's two (the second depending on the first),
 /// one the scripted builder cannot build, and one depending on it.
@@ -42,28 +41,20 @@ fn workspace_with_plan() -> tempfile::TempDir {
 }
 
 async fn build(workspace: &Path, base_url: &str, extra: &[&str]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_infiagent"))
+    async_command()
         .args(["build", "--workspace"])
         .arg(workspace)
         .args(["--base-url", base_url, "--model", "fake-model"])
         .args(["--autonomy", "auto", "--jobs", "2"])
         .args(extra)
-        .env_remove("INFIAGENT_MODEL")
-        .env_remove("INFIAGENT_BASE_URL")
-        .env_remove("INFIAGENT_PROVIDER")
-        .env_remove("INFIAGENT_API_KEY_ENV")
         .output()
         .await
         .unwrap()
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn builds_in_order_and_skips_what_depends_on_a_failure() {
-    let server = fake_openai::start().await;
+    let server = scripted_endpoint().await;
     let base_url = format!("{}/v1", server.uri());
     let workspace = workspace_with_plan();
     let root = workspace.path();
@@ -94,8 +85,7 @@ async fn builds_in_order_and_skips_what_depends_on_a_failure() {
         .iter()
         .map(|request| serde_json::from_slice(&request.body).unwrap())
         .collect();
-    let agents: std::collections::BTreeSet<String> =
-        bodies.iter().map(fake_openai::agent_of).collect();
+    let agents: std::collections::BTreeSet<String> = bodies.iter().map(agent_of).collect();
     assert_eq!(
         agents.into_iter().collect::<Vec<_>>(),
         ["code_builder_agent", "judge_agent"]
@@ -213,11 +203,10 @@ async fn ctrl_c_cancels_every_run_of_the_build() {
     .await
     .unwrap();
     let workspace = workspace_with_plan();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_infiagent"))
+    let mut child = async_command()
         .args(["build", "--json", "--jobs", "2", "--workspace"])
         .arg(workspace.path())
         .args(["--base-url", &model.base_url(), "--model", "m"])
-        .env_remove("INFIAGENT_MODEL")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

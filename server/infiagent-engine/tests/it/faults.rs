@@ -3,27 +3,20 @@
 //! happened and what to do, within a bounded time and cost, and leaves the
 //! workspace whole: every file holds its old or its new text, no temporary file
 //! remains, and `run.json` is valid JSON that says how the run ended.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
-// The misbehaving server the model crate's own fault tests use.
-#[path = "../../infiagent-model/tests/support/mod.rs"]
-mod fault_server;
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use fault_server::{BodyEnd, FaultServer, Reply, events, json};
+use crate::support::SOLO_AGENT;
 use infiagent_agents::{Origin, Registry, parse_agent};
 use infiagent_engine::{
     Config, Engine, ModelPool, RUN_FILE, RunEnd, RunOutcome, RunRequest, SUMMARY_FILE, Status,
     TRAJECTORY_FILE,
 };
+use infiagent_test_support::fault_server::{BodyEnd, FaultServer, Reply, events, json};
 use infiagent_tools::{Approval, HeadlessEditor, is_atomic_write_temp};
 use serde_json::{Value, json};
-use support::SOLO_AGENT;
 
 /// Generous for a loaded two-core machine; every case needs far less.
 const PATIENCE: Duration = Duration::from_secs(15);

@@ -1,14 +1,13 @@
 //! Cancelling a run stops its agents and kills the whole process group of a
 //! running script within a second.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use infiagent_engine::RunEnd;
-use support::{engine, serve, start, tool_calls};
+use infiagent_test_support::openai::{serve_in_order, tool_calls};
+
+use crate::support::{engine, start};
 
 const SCRIPT: &str = "#!/bin/bash
 sleep 60 &
@@ -39,7 +38,7 @@ async fn wait_for_pids(path: &Path) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_kills_the_process_group_within_a_second() {
-    let server = serve(vec![tool_calls(&[(
+    let server = serve_in_order(vec![tool_calls(&[(
         "execute_code",
         r#"{"path": "long.sh", "timeout_seconds": 600}"#,
     )])])

@@ -1,21 +1,16 @@
 //! A full run of the built-in pyramid through the real binary, against a fake
 //! OpenAI-compatible endpoint on loopback: lead -> planner -> two builders in
 //! parallel -> judge -> final output, with real files and real processes.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-use support as fake_openai;
 
 use std::path::Path;
 
+use infiagent_test_support::openai::agent_of;
 use serde_json::Value;
+
+use crate::support::{async_command, scripted_endpoint};
 
 const KEY_VAR: &str = "INFIAGENT_TEST_FAKE_KEY";
 const KEY: &str = "sk-test-do-not-log-4f9a2c";
-
-fn infiagent() -> tokio::process::Command {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_infiagent"))
-}
 
 fn read_jsonl(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
@@ -27,7 +22,7 @@ fn read_jsonl(path: &Path) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_build_judge_over_http() {
-    let server = fake_openai::start().await;
+    let server = scripted_endpoint().await;
     let workspace = tempfile::tempdir().unwrap();
     std::fs::write(
         workspace.path().join("requirement.md"),
@@ -35,7 +30,7 @@ async fn plan_build_judge_over_http() {
     )
     .unwrap();
 
-    let output = infiagent()
+    let output = async_command()
         .args(["run", "--json", "--workspace"])
         .arg(workspace.path())
         .args([
@@ -47,7 +42,6 @@ async fn plan_build_judge_over_http() {
         .args(["--api-key-env", KEY_VAR, "--file", "requirement.md"])
         .arg("Build the project described in requirement.md")
         .env(KEY_VAR, KEY)
-        .env_remove("INFIAGENT_MODEL")
         .output()
         .await
         .unwrap();
@@ -97,7 +91,7 @@ async fn plan_build_judge_over_http() {
     }
     let lead: Vec<&Value> = bodies
         .iter()
-        .filter(|body| fake_openai::agent_of(body) == "project_lead_agent")
+        .filter(|body| agent_of(body) == "project_lead_agent")
         .collect();
     assert_eq!(
         lead.len(),
@@ -151,8 +145,7 @@ async fn plan_build_judge_over_http() {
                 == 2
         });
     assert!(parallel, "the builders were not called together");
-    let agents: std::collections::BTreeSet<String> =
-        bodies.iter().map(fake_openai::agent_of).collect();
+    let agents: std::collections::BTreeSet<String> = bodies.iter().map(agent_of).collect();
     assert_eq!(
         agents.into_iter().collect::<Vec<_>>(),
         [

@@ -2,7 +2,6 @@
 //! in its own copy of the workspace (a git worktree or a plain copy); the judge
 //! decides from the evidence gathered in each copy; only the winner's changes are
 //! merged; every copy is removed, also on cancel.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,7 +14,8 @@ use infiagent_engine::{
     CandidateStatus, Config, Engine, FileRef, ModelEntry, ModelPool, QualityScores, RunEnd,
     RunEvent, RunHandle, RunRequest, Status,
 };
-use infiagent_model::{ChatModel, ChatRequest, ChatResponse, Message, ModelError, ToolCall, Usage};
+use infiagent_model::{ChatModel, ChatResponse};
+use infiagent_test_support::model::{ScriptedModel, Turn, call};
 use infiagent_tools::{Approval, HeadlessEditor};
 use serde_json::{Value, json};
 
@@ -42,59 +42,25 @@ const GOOD_SCRIPT: &str = "DATA = \"42\"\n\nif __name__ == \"__main__\":\n    pr
 const FAILING_SCRIPT: &str =
     "def main():\n    raise SystemExit(1)\n\nif __name__ == \"__main__\":\n    main()\n";
 
-/// What a fake model does at one step, from the conversation so far.
-type Step = Box<dyn Fn(&[Message]) -> (String, Value) + Send + Sync>;
+/// What a candidate model does at one step, from what it has seen.
+type Step = Box<dyn Fn(&Turn<'_>) -> ChatResponse + Send + Sync>;
 
 /// A model that answers by steps (the number of its replies so far); past the
 /// last step it waits forever (until the run is cancelled).
-struct StepModel {
-    name: String,
-    steps: Vec<Step>,
+fn step_model(name: &str, steps: Vec<Step>) -> ScriptedModel {
+    ScriptedModel::until(move |turn| steps.get(turn.step).map(|step| step(turn))).named(name)
 }
 
 static CALL_IDS: AtomicU64 = AtomicU64::new(1);
 
 fn reply(tool: &str, arguments: Value) -> ChatResponse {
-    ChatResponse {
-        content: None,
-        tool_calls: vec![ToolCall {
-            id: format!("call_{}", CALL_IDS.fetch_add(1, Ordering::Relaxed)),
-            name: tool.into(),
-            arguments: arguments.to_string(),
-        }],
-        usage: Usage {
-            prompt_tokens: 20,
-            completion_tokens: 5,
-        },
-        finish_reason: Some("tool_calls".into()),
-    }
-}
-
-#[async_trait::async_trait]
-impl ChatModel for StepModel {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, ModelError> {
-        let step = request
-            .messages
-            .iter()
-            .filter(|message| matches!(message, Message::Assistant { .. }))
-            .count();
-        match self.steps.get(step) {
-            Some(step) => {
-                let (tool, arguments) = step(&request.messages);
-                Ok(reply(&tool, arguments))
-            }
-            None => futures::future::pending().await,
-        }
-    }
+    let id = format!("call_{}", CALL_IDS.fetch_add(1, Ordering::Relaxed));
+    call(&id, tool, arguments)
 }
 
 fn step(tool: &str, arguments: Value) -> Step {
     let tool = tool.to_string();
-    Box::new(move |_| (tool.clone(), arguments.clone()))
+    Box::new(move |_| reply(&tool, arguments.clone()))
 }
 
 fn finish(output: &str) -> Step {
@@ -104,22 +70,11 @@ fn finish(output: &str) -> Step {
     )
 }
 
-fn last_tool_result(messages: &[Message]) -> String {
-    messages
-        .iter()
-        .rev()
-        .find_map(|message| match message {
-            Message::Tool { content, .. } => Some(content.clone()),
-            _ => None,
-        })
-        .unwrap_or_default()
-}
-
 /// Candidate A: a script that fails its own run, a note, and it moves `keep.txt` away.
-fn model_a() -> StepModel {
-    StepModel {
-        name: "model_a".into(),
-        steps: vec![
+fn model_a() -> ScriptedModel {
+    step_model(
+        "model_a",
+        vec![
             step(
                 "file_write",
                 json!({"path": "tool.py", "content": FAILING_SCRIPT}),
@@ -134,26 +89,23 @@ fn model_a() -> StepModel {
             ),
             finish("Wrote `tool.py`: prints the data"),
         ],
-    }
+    )
 }
 
 /// Candidate B: reads `data.txt` (untracked in the workspace), writes a correct
 /// script only if it could, and renames `old_name.txt`.
-fn model_b() -> StepModel {
-    StepModel {
-        name: "model_b".into(),
-        steps: vec![
+fn model_b() -> ScriptedModel {
+    step_model(
+        "model_b",
+        vec![
             step("file_read", json!({"path": "data.txt"})),
-            Box::new(|messages| {
-                let script = if last_tool_result(messages).contains("42") {
+            Box::new(|turn| {
+                let script = if turn.latest_result.unwrap_or_default().contains("42") {
                     GOOD_SCRIPT
                 } else {
                     FAILING_SCRIPT
                 };
-                (
-                    "file_write".into(),
-                    json!({"path": "tool.py", "content": script}),
-                )
+                reply("file_write", json!({"path": "tool.py", "content": script}))
             }),
             step(
                 "file_move",
@@ -161,50 +113,35 @@ fn model_b() -> StepModel {
             ),
             finish("Wrote `tool.py`: prints the data (42)"),
         ],
-    }
+    )
 }
 
 /// The default model: the judge, which decides from the runtime's evidence in its
 /// task, and the lead, which calls the builder and passes its answer on.
-struct DefaultModel;
-
-#[async_trait::async_trait]
-impl ChatModel for DefaultModel {
-    fn name(&self) -> &str {
-        "default"
-    }
-
-    async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, ModelError> {
-        let task = match request.messages.first() {
-            Some(Message::User { content }) => content.clone(),
-            _ => String::new(),
-        };
-        if request.system.starts_with("# Agent: judge_agent") {
-            let verdict = if task.contains("FAILED when run") {
+fn default_model() -> ScriptedModel {
+    ScriptedModel::new(|turn| {
+        if turn.agent == "judge_agent" {
+            let verdict = if turn.task.contains("FAILED when run") {
                 json!({"status": "error", "output": "tool.py fails when run", "error_information": "tool.py exits with 1\nscore: 0.1"})
-            } else if task.contains("ran and exited 0") {
+            } else if turn.task.contains("ran and exited 0") {
                 json!({"status": "success", "output": "tool.py runs and prints the data\nscore: 0.9"})
             } else {
                 json!({"status": "error", "output": "", "error_information": "nothing was run"})
             };
-            return Ok(reply("final_output", verdict));
+            return reply("final_output", verdict);
         }
-        let answered = request
-            .messages
-            .iter()
-            .any(|message| matches!(message, Message::Tool { .. }));
-        if answered {
-            let answer = last_tool_result(&request.messages);
-            return Ok(reply(
+        if let Some(answer) = turn.latest_result {
+            return reply(
                 "final_output",
                 json!({"status": "success", "output": format!("The builder answered: {answer}")}),
-            ));
+            );
         }
-        Ok(reply(
+        reply(
             "builder_agent",
             json!({"task": "write tool.py that prints the data", "files": [{"path": "data.txt", "description": "the data"}]}),
-        ))
-    }
+        )
+    })
+    .named("default")
 }
 
 fn entry(model: impl ChatModel + 'static) -> ModelEntry {
@@ -225,9 +162,9 @@ fn registry(builder: &str) -> Registry {
     Registry::new(vec![judge, builder, lead])
 }
 
-fn engine(workspace: &Path, builder: &str, candidates: Vec<(&str, StepModel)>) -> Engine {
+fn engine(workspace: &Path, builder: &str, candidates: Vec<(&str, ScriptedModel)>) -> Engine {
     let pool = ModelPool::with_models(
-        entry(DefaultModel),
+        entry(default_model()),
         candidates
             .into_iter()
             .map(|(name, model)| (name.to_string(), entry(model))),
@@ -510,9 +447,9 @@ async fn in_a_plain_folder_a_parent_gets_the_winners_answer() {
 async fn when_no_candidate_succeeds_nothing_is_merged() {
     let workspace = workspace(true);
     let root = std::fs::canonicalize(workspace.path()).unwrap();
-    let failing_b = StepModel {
-        name: "model_b".into(),
-        steps: vec![
+    let failing_b = step_model(
+        "model_b",
+        vec![
             step(
                 "file_write",
                 json!({"path": "tool.py", "content": FAILING_SCRIPT}),
@@ -522,7 +459,7 @@ async fn when_no_candidate_succeeds_nothing_is_merged() {
                 json!({"status": "error", "output": "", "error_information": "could not make it work"}),
             ),
         ],
-    };
+    );
     let engine = engine(
         &root,
         BUILDER,
@@ -557,12 +494,14 @@ async fn when_no_candidate_succeeds_nothing_is_merged() {
 async fn cancelling_removes_every_copy() {
     let workspace = workspace(true);
     let root = std::fs::canonicalize(workspace.path()).unwrap();
-    let stalling = |name: &str| StepModel {
-        name: name.into(),
-        steps: vec![step(
-            "file_write",
-            json!({"path": "started.txt", "content": "working\n"}),
-        )],
+    let stalling = |name: &str| {
+        step_model(
+            name,
+            vec![step(
+                "file_write",
+                json!({"path": "started.txt", "content": "working\n"}),
+            )],
+        )
     };
     let engine = engine(
         &root,
@@ -620,7 +559,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn a_candidate_model_the_configuration_lacks_is_reported_at_its_entry() {
     let workspace = tempfile::tempdir().unwrap();
     let pool = ModelPool::with_models(
-        entry(DefaultModel),
+        entry(default_model()),
         [("model_a".to_string(), entry(model_a()))],
     );
     let builder = BUILDER.replace("[model_a, model_b]", "[model_a, model_b, model_a]");

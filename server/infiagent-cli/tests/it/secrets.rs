@@ -4,36 +4,25 @@
 //! the workspace (trajectory, `run.json`, `summary.md`, `quality.json`, the index
 //! cache), in no exported training example, and in no error, even when a server
 //! refuses the key and echoes it back.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::process::Command;
+
+use infiagent_test_support::rerun::rerun_with_variable;
 
 const KEY_VAR: &str = "INFIAGENT_TEST_SECRET_KEY";
 const KEY: &str = "sk-test-SECRET-0123456789abcdef";
 
-/// A test cannot set a variable in its own process (`set_var` is unsafe), so the
-/// checks run in a child process of this test binary, started with the key in
+/// The checks run in a child process of this test binary, started with the key in
 /// its environment.
 #[test]
 fn the_key_leaks_nowhere() {
-    let test = "with_the_key_in_the_environment::leaks_nowhere";
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", test, "--nocapture", "--test-threads", "1"])
-        .env(KEY_VAR, KEY)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "stdout: {stdout}\nstderr: {stderr}"
+    let rerun = rerun_with_variable(
+        module_path!(),
+        "with_the_key_in_the_environment::leaks_nowhere",
+        KEY_VAR,
+        KEY,
     );
-    assert!(
-        stdout.contains(&format!("test {test} ... ok")) && stdout.contains("1 passed"),
-        "the checks did not run: {stdout}"
-    );
-    for text in [&stdout, &stderr] {
+    for text in [&rerun.stdout, &rerun.stderr] {
         assert!(!text.contains(KEY), "the key was printed: {text}");
     }
 }
@@ -64,15 +53,14 @@ fn files_containing(dir: &Path, needle: &str) -> (Vec<String>, usize) {
 }
 
 mod with_the_key_in_the_environment {
-    use std::net::SocketAddr;
     use std::path::Path;
     use std::sync::{Arc, Mutex};
 
-    use axum::http::{HeaderMap, StatusCode};
     use infiagent_engine::{
         Autonomy, Config, Engine, FileRef, ModelPool, QUALITY_FILE, RUN_FILE, RunEnd, RunRequest,
         SUMMARY_FILE, TRAJECTORY_FILE,
     };
+    use infiagent_test_support::openai::serve_refusing_keys;
     use infiagent_tools::{Approval, HeadlessEditor};
     use tracing_subscriber::util::SubscriberInitExt;
 
@@ -107,26 +95,6 @@ mod with_the_key_in_the_environment {
                 approval: Approval::Deny,
             }),
         }
-    }
-
-    /// A server that refuses every key, quoting the request's headers.
-    async fn refusing_server() -> SocketAddr {
-        async fn refuse(headers: HeaderMap) -> (StatusCode, String) {
-            let authorization = headers
-                .get("authorization")
-                .and_then(|value| value.to_str().ok())
-                .unwrap_or_default()
-                .to_string();
-            (
-                StatusCode::UNAUTHORIZED,
-                format!(r#"{{"error":"invalid key in header: {authorization}"}}"#),
-            )
-        }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let app = axum::Router::new().fallback(refuse);
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        addr
     }
 
     /// Where the log goes: a buffer the test reads at the end.
@@ -217,8 +185,8 @@ mod with_the_key_in_the_environment {
     }
 
     async fn check_a_refused_key(workspace: &Path) {
-        let addr = refusing_server().await;
-        let engine = engine(workspace, config(format!("http://{addr}/v1")));
+        let server = serve_refusing_keys().await;
+        let engine = engine(workspace, config(format!("{}/v1", server.uri())));
 
         let outcome = engine.start(request()).unwrap().completion.wait().await;
 
@@ -237,7 +205,7 @@ mod with_the_key_in_the_environment {
         assert_clean("the outcome", &format!("{outcome:?}"));
 
         // The model's own errors, shown and debugged.
-        let settings = config(format!("http://{addr}/v1"))
+        let settings = config(format!("{}/v1", server.uri()))
             .model_settings(None)
             .unwrap();
         let error = infiagent_model::connect(&settings)

@@ -4,20 +4,18 @@
 //! live tasks are back near where they started.
 //!
 //! `cargo test -p infiagent-cli --test load -- --nocapture` prints the figures.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use infiagent_test_support::lsp::StdioClient;
+use infiagent_test_support::openai;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{ChildStdin, Command};
-use tokio::sync::{mpsc, oneshot};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use tokio::sync::oneshot;
+
+use crate::support::async_command;
 
 /// Runs started at once.
 const RUNS: usize = 20;
@@ -43,167 +41,45 @@ while time.time() < deadline and not os.path.exists(os.path.join("release", pid)
     time.sleep(0.05)
 "#;
 
-/// A fake OpenAI-compatible model: the builder runs `hold.py`, then finishes; its
-/// judge approves.
-struct HoldThenFinish;
-
-impl Respond for HoldThenFinish {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let body: Value = serde_json::from_slice(&request.body).unwrap();
-        let system = body["messages"][0]["content"].as_str().unwrap_or_default();
-        let ran = body["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|message| message["role"] == "tool");
-        let (name, arguments) = if system.starts_with("# Agent: judge_agent") {
-            (
-                "final_output",
-                json!({"status": "success", "output": "It ran and exited 0.", "error_information": ""}),
-            )
-        } else if ran {
-            (
-                "final_output",
-                json!({"status": "success", "output": "Ran hold.py until it was released.", "error_information": ""}),
-            )
-        } else {
-            (
-                "execute_code",
-                json!({"path": "hold.py", "timeout_seconds": 90}),
-            )
-        };
-        ResponseTemplate::new(200).set_body_json(json!({
-            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null,
-                "tool_calls": [{"id": format!("call_{name}"), "type": "function",
-                    "function": {"name": name, "arguments": arguments.to_string()}}]}}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 5}
-        }))
-    }
-}
-
-type Pending = Arc<Mutex<HashMap<i64, oneshot::Sender<Value>>>>;
-
-/// A small LSP client over the server's stdio: requests by id, server requests
-/// answered, notifications kept in order.
-struct Lsp {
-    stdin: Arc<tokio::sync::Mutex<ChildStdin>>,
-    pending: Pending,
-    next_id: i64,
-    notifications: mpsc::UnboundedReceiver<Value>,
-}
-
-async fn write(stdin: &tokio::sync::Mutex<ChildStdin>, message: &Value) {
-    let body = message.to_string();
-    let mut stdin = stdin.lock().await;
-    stdin
-        .write_all(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes())
-        .await
-        .unwrap();
-    stdin.flush().await.unwrap();
-}
-
-/// The answer to a request from the server.
-fn answer(request: &Value) -> Value {
-    match request["method"].as_str().unwrap_or_default() {
-        "workspace/configuration" => {
-            let items = request["params"]["items"].as_array().map_or(0, Vec::len);
-            Value::Array(vec![Value::Null; items])
-        }
-        "workspace/applyEdit" => json!({"applied": false}),
-        // window/workDoneProgress/create, window/showMessageRequest (no choice),
-        // client/registerCapability.
-        _ => Value::Null,
-    }
-}
-
-impl Lsp {
-    fn start(child: &mut tokio::process::Child) -> Lsp {
-        let stdin = Arc::new(tokio::sync::Mutex::new(child.stdin.take().unwrap()));
-        let pending: Pending = Arc::new(Mutex::new(HashMap::new()));
-        let (sender, notifications) = mpsc::unbounded_channel();
-        let reader_pending = pending.clone();
-        let reader_stdin = stdin.clone();
-        let stdout = child.stdout.take().unwrap();
-        tokio::spawn(async move {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    match line.trim_end() {
-                        "" => break,
-                        header => {
-                            if let Some(value) = header.strip_prefix("Content-Length: ") {
-                                length = value.parse().unwrap();
-                            }
-                        }
-                    }
-                }
-                let mut body = vec![0; length];
-                reader.read_exact(&mut body).await.unwrap();
-                let message: Value = serde_json::from_slice(&body).unwrap();
-                if message.get("method").is_some() && message.get("id").is_some() {
-                    let result = answer(&message);
-                    write(
-                        &reader_stdin,
-                        &json!({"jsonrpc": "2.0", "id": message["id"], "result": result}),
-                    )
-                    .await;
-                } else if let Some(id) = message["id"]
-                    .as_i64()
-                    .filter(|_| message.get("method").is_none())
-                {
-                    if let Some(sender) = reader_pending.lock().unwrap().remove(&id) {
-                        let _ = sender.send(message);
-                    }
-                } else {
-                    let _ = sender.send(message);
-                }
-            }
-        });
-        Lsp {
-            stdin,
-            pending,
-            next_id: 1,
-            notifications,
-        }
-    }
-
-    /// Sends a request; the receiver gets its response.
-    async fn send_request(&mut self, method: &str, params: Value) -> oneshot::Receiver<Value> {
-        let id = self.next_id;
-        self.next_id += 1;
-        let (sender, receiver) = oneshot::channel();
-        self.pending.lock().unwrap().insert(id, sender);
-        write(
-            &self.stdin,
-            &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
+/// A fake OpenAI-compatible model's reply: the builder runs `hold.py`, then
+/// finishes; its judge approves.
+fn hold_then_finish(body: &Value) -> Value {
+    let (name, arguments) = if openai::agent_of(body) == "judge_agent" {
+        (
+            "final_output",
+            json!({"status": "success", "output": "It ran and exited 0.", "error_information": ""}),
         )
-        .await;
-        receiver
-    }
-
-    async fn request(&mut self, method: &str, params: Value) -> Value {
-        let receiver = self.send_request(method, params).await;
-        let response = tokio::time::timeout(Duration::from_secs(10), receiver)
-            .await
-            .unwrap_or_else(|_| panic!("no answer to {method}"))
-            .unwrap();
-        assert!(response.get("error").is_none(), "{method}: {response}");
-        response["result"].clone()
-    }
-
-    async fn notify(&mut self, method: &str, params: Value) {
-        write(
-            &self.stdin,
-            &json!({"jsonrpc": "2.0", "method": method, "params": params}),
+    } else if openai::has_tool_result(body) {
+        (
+            "final_output",
+            json!({"status": "success", "output": "Ran hold.py until it was released.", "error_information": ""}),
         )
-        .await;
-    }
+    } else {
+        (
+            "execute_code",
+            json!({"path": "hold.py", "timeout_seconds": 90}),
+        )
+    };
+    openai::calling(name, &arguments)
+}
 
+/// What the load test asks of the server beyond plain requests.
+trait LoadChecks {
+    /// Runs a command and returns its result.
+    async fn execute(&mut self, command: &str, argument: Value) -> Value;
+    /// What `infiagent.health` answers.
+    async fn health(&mut self) -> Health;
+    /// Reads notifications until every run of `run_ids` has ended; records the
+    /// final state of each in `ended`.
+    async fn wait_for_ends(
+        &mut self,
+        run_ids: &[String],
+        ended: &mut BTreeMap<String, String>,
+        deadline: Instant,
+    );
+}
+
+impl LoadChecks for StdioClient {
     async fn execute(&mut self, command: &str, argument: Value) -> Value {
         self.request(
             "workspace/executeCommand",
@@ -365,7 +241,7 @@ async fn wait_for_started(root: &Path, count: usize, deadline: Instant) -> Vec<S
     }
 }
 
-async fn start_run(lsp: &mut Lsp, index: usize) -> oneshot::Receiver<Value> {
+async fn start_run(lsp: &mut StdioClient, index: usize) -> oneshot::Receiver<Value> {
     lsp.send_request(
         "workspace/executeCommand",
         json!({"command": "infiagent.run", "arguments": [{
@@ -379,22 +255,16 @@ async fn start_run(lsp: &mut Lsp, index: usize) -> oneshot::Receiver<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_runs_cancel_ten_and_leave_nothing_behind() {
     let test_started = Instant::now();
-    let model = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(HoldThenFinish)
-        .mount(&model)
-        .await;
+    let model = openai::serve_answering(hold_then_finish).await;
     let workspace = tempfile::tempdir().unwrap();
     let root = workspace.path().canonicalize().unwrap();
     std::fs::write(root.join("hold.py"), HOLD_SCRIPT).unwrap();
     std::fs::create_dir(root.join("started")).unwrap();
     std::fs::create_dir(root.join("release")).unwrap();
 
-    let mut server = Command::new(env!("CARGO_BIN_EXE_infiagent"))
+    let mut server = async_command()
         .arg("lsp")
         .current_dir(&root)
-        .env_remove("INFIAGENT_MODEL")
-        .env_remove("INFIAGENT_BASE_URL")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -402,7 +272,7 @@ async fn twenty_runs_cancel_ten_and_leave_nothing_behind() {
         .spawn()
         .unwrap();
     let pid = server.id().unwrap();
-    let mut lsp = Lsp::start(&mut server);
+    let mut lsp = StdioClient::start(&mut server);
     let root_uri = format!("file://{}", root.display());
     lsp.request(
         "initialize",
@@ -584,7 +454,7 @@ struct Snapshot {
 /// Waits (up to [`SETTLE`]) until no run is in flight, no child process is left and,
 /// given a baseline, the live tasks and file descriptors are back to it; then
 /// measures.
-async fn settle(lsp: &mut Lsp, pid: u32, baseline: Option<Snapshot>) -> Snapshot {
+async fn settle(lsp: &mut StdioClient, pid: u32, baseline: Option<Snapshot>) -> Snapshot {
     let deadline = Instant::now() + SETTLE;
     loop {
         let health = lsp.health().await;

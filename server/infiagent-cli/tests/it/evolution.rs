@@ -1,60 +1,18 @@
 //! `infiagent dataset export`, `infiagent evolve` and `infiagent agents generate`
 //! as a user meets them, on run records the engine made (the fixtures of
 //! `infiagent-evolve`).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
-fn infiagent(args: &[&str], workspace: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_infiagent"))
-        .args(args)
-        .current_dir(workspace)
-        .env_remove("INFIAGENT_MODEL")
-        .env_remove("INFIAGENT_BASE_URL")
-        .env_remove("INFIAGENT_PROVIDER")
-        .env_remove("INFIAGENT_API_KEY_ENV")
-        .output()
-        .unwrap()
-}
+use infiagent_test_support::openai;
+use infiagent_test_support::workspace::evolve_fixture;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn copy(source: &Path, target: &Path) {
-    if source.is_dir() {
-        std::fs::create_dir_all(target).unwrap();
-        for entry in std::fs::read_dir(source).unwrap() {
-            let entry = entry.unwrap();
-            copy(&entry.path(), &target.join(entry.file_name()));
-        }
-    } else {
-        std::fs::copy(source, target).unwrap();
-    }
-}
-
-/// A workspace holding a fixture of `infiagent-evolve` as its `.infiagent/`.
-fn fixture_workspace(name: &str) -> tempfile::TempDir {
-    let fixture: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "..",
-        "infiagent-evolve",
-        "tests",
-        "fixtures",
-        name,
-        "infiagent",
-    ]
-    .iter()
-    .collect();
-    let workspace = tempfile::tempdir().unwrap();
-    copy(&fixture, &workspace.path().join(".infiagent"));
-    workspace
-}
+use crate::support::{infiagent, text};
 
 #[test]
 fn dataset_export_writes_one_redacted_example_per_judged_invocation() {
-    let workspace = fixture_workspace("notes");
+    let workspace = evolve_fixture("notes");
     let output = infiagent(&["dataset", "export"], workspace.path());
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
@@ -101,7 +59,7 @@ fn dataset_export_writes_one_redacted_example_per_judged_invocation() {
 
 #[test]
 fn evolve_shows_diffs_then_applies_them() {
-    let workspace = fixture_workspace("pyramid");
+    let workspace = evolve_fixture("pyramid");
     let output = infiagent(&["evolve"], workspace.path());
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     let stdout = regex_free_ids(&text(&output.stdout));
@@ -194,24 +152,6 @@ fn regex_free_ids(text: &str) -> String {
         .join(" ")
 }
 
-/// An OpenAI-compatible endpoint on loopback that always replies `content`.
-async fn endpoint_replying(content: &str) -> wiremock::MockServer {
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
-
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "choices": [{"index": 0, "finish_reason": "stop",
-                "message": {"role": "assistant", "content": content}}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-        })))
-        .mount(&server)
-        .await;
-    server
-}
-
 const DRAFTED: &str = "=== FILE: trip_planner_agent.md ===
 ---
 name: trip_planner_agent
@@ -257,7 +197,7 @@ async fn generate(workspace: &Path, base_url: &str, extra: &[&str]) -> Output {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agents_generate_writes_a_checked_pyramid_once() {
-    let server = endpoint_replying(DRAFTED).await;
+    let server = openai::serve(openai::text(DRAFTED)).await;
     let base_url = format!("{}/v1", server.uri());
     let workspace = tempfile::tempdir().unwrap();
     let output = generate(workspace.path(), &base_url, &[]).await;
@@ -284,7 +224,7 @@ async fn agents_generate_writes_a_checked_pyramid_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agents_generate_fails_clearly_and_writes_nothing() {
-    let server = endpoint_replying("Sorry, I cannot help with that.").await;
+    let server = openai::serve(openai::text("Sorry, I cannot help with that.")).await;
     let workspace = tempfile::tempdir().unwrap();
     let output = generate(workspace.path(), &format!("{}/v1", server.uri()), &[]).await;
     assert_eq!(output.status.code(), Some(1));

@@ -1,12 +1,11 @@
 //! Faults of the model and of its replies: each ends as specified, nothing panics.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use std::time::{Duration, Instant};
 
 use infiagent_engine::{RunEnd, Status};
-use support::{bodies, engine, finish, serve, start, tool_calls, tool_messages};
+use infiagent_test_support::openai::{bodies, finish, serve_in_order, tool_calls, tool_messages};
+
+use crate::support::{engine, start};
 use wiremock::ResponseTemplate;
 
 fn finished(end: &RunEnd) -> (Status, String) {
@@ -28,7 +27,7 @@ fn aborted(end: &RunEnd) -> String {
 
 #[tokio::test]
 async fn rate_limited_then_success_honours_retry_after() {
-    let server = serve(vec![
+    let server = serve_in_order(vec![
         ResponseTemplate::new(429)
             .insert_header("retry-after", "1")
             .set_body_string("slow down"),
@@ -51,7 +50,7 @@ async fn rate_limited_then_success_honours_retry_after() {
 
 #[tokio::test]
 async fn server_errors_until_the_retry_limit_abort_the_run() {
-    let server = serve(vec![ResponseTemplate::new(500).set_body_string("boom")]).await;
+    let server = serve_in_order(vec![ResponseTemplate::new(500).set_body_string("boom")]).await;
     let workspace = tempfile::tempdir().unwrap();
     let engine = engine(workspace.path(), &server, |config| {
         config.model.max_retries = Some(2)
@@ -67,7 +66,7 @@ async fn server_errors_until_the_retry_limit_abort_the_run() {
 
 #[tokio::test]
 async fn a_hanging_model_times_out() {
-    let server = serve(vec![
+    let server = serve_in_order(vec![
         finish("success", "late").set_delay(Duration::from_secs(5)),
     ])
     .await;
@@ -84,7 +83,7 @@ async fn a_hanging_model_times_out() {
 
 #[tokio::test]
 async fn invalid_arguments_are_reported_back_and_the_agent_recovers() {
-    let server = serve(vec![
+    let server = serve_in_order(vec![
         tool_calls(&[("file_write", "{\"path\": \"a.txt\", \"content\": ")]),
         tool_calls(&[("file_write", r#"{"path": "a.txt", "content": "hi\n"}"#)]),
         finish("success", "wrote `a.txt`"),
@@ -107,7 +106,7 @@ async fn invalid_arguments_are_reported_back_and_the_agent_recovers() {
 
 #[tokio::test]
 async fn malformed_replies_in_a_row_end_the_agent() {
-    let server = serve(vec![tool_calls(&[("file_write", "{oops")])]).await;
+    let server = serve_in_order(vec![tool_calls(&[("file_write", "{oops")])]).await;
     let workspace = tempfile::tempdir().unwrap();
     let engine = engine(workspace.path(), &server, |_| {});
     let outcome = start(&engine, "anything").completion.wait().await;
@@ -119,7 +118,7 @@ async fn malformed_replies_in_a_row_end_the_agent() {
 
 #[tokio::test]
 async fn unknown_tool_is_reported_to_the_model() {
-    let server = serve(vec![
+    let server = serve_in_order(vec![
         tool_calls(&[("launch_rockets", "{}")]),
         finish("success", "ok"),
     ])
@@ -137,7 +136,7 @@ async fn unknown_tool_is_reported_to_the_model() {
 
 #[tokio::test]
 async fn empty_and_garbage_replies_are_bounded() {
-    let server = serve(vec![
+    let server = serve_in_order(vec![
         ResponseTemplate::new(200).set_body_json(serde_json::json!({"choices": []})),
         ResponseTemplate::new(200).set_body_string("<html>not json</html>"),
         finish("success", "recovered"),
@@ -151,7 +150,7 @@ async fn empty_and_garbage_replies_are_bounded() {
 
 #[tokio::test]
 async fn a_model_that_never_finishes_hits_the_step_limit() {
-    let server = serve(vec![tool_calls(&[("dir_list", "{}")])]).await;
+    let server = serve_in_order(vec![tool_calls(&[("dir_list", "{}")])]).await;
     let workspace = tempfile::tempdir().unwrap();
     let engine = engine(workspace.path(), &server, |config| config.run.max_steps = 4);
     let outcome = start(&engine, "anything").completion.wait().await;
@@ -168,7 +167,7 @@ async fn text_replies_without_tools_are_nudged_or_read_as_final_output() {
             "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}]
         }))
     };
-    let server = serve(vec![
+    let server = serve_in_order(vec![
         text_reply("I think I am done."),
         text_reply("```json\n{\"status\": \"success\", \"output\": \"as JSON text\"}\n```"),
     ])
@@ -182,7 +181,7 @@ async fn text_replies_without_tools_are_nudged_or_read_as_final_output() {
 
 #[tokio::test]
 async fn token_budget_stops_the_run() {
-    let server = serve(vec![tool_calls(&[("dir_list", "{}")])]).await;
+    let server = serve_in_order(vec![tool_calls(&[("dir_list", "{}")])]).await;
     let workspace = tempfile::tempdir().unwrap();
     let engine = engine(workspace.path(), &server, |config| {
         config.run.max_tokens = 250
@@ -197,7 +196,7 @@ async fn token_budget_stops_the_run() {
 
 #[tokio::test]
 async fn cost_budget_stops_the_run() {
-    let server = serve(vec![tool_calls(&[("dir_list", "{}")])]).await;
+    let server = serve_in_order(vec![tool_calls(&[("dir_list", "{}")])]).await;
     let workspace = tempfile::tempdir().unwrap();
     let engine = engine(workspace.path(), &server, |config| {
         config.prices.insert(

@@ -2,17 +2,15 @@
 //! Slow and cut streams, truncated events, 429 storms, garbage and enormous
 //! bodies each end with an error that says what happened and what to do, within
 //! a bounded time and a bounded number of requests.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use std::time::{Duration, Instant};
 
 use infiagent_model::{
-    ChatRequest, DEFAULT_MAX_RESPONSE_BYTES, Message, ModelError, ModelSettings, Provider,
-    RetryPolicy, connect,
+    DEFAULT_MAX_RESPONSE_BYTES, ModelError, ModelSettings, Provider, RetryPolicy, connect,
 };
-use support::{BodyEnd, FaultServer, Reply, events, json};
+use infiagent_test_support::fault_server::{BodyEnd, FaultServer, Reply, events, json};
+
+use crate::hello;
 
 const MIB: usize = 1024 * 1024;
 
@@ -44,16 +42,6 @@ fn streaming(server: &FaultServer, max_retries: u32) -> ModelSettings {
     ModelSettings {
         stream: true,
         ..settings(server, Provider::Openai, max_retries)
-    }
-}
-
-fn hello() -> ChatRequest {
-    ChatRequest {
-        system: "Be brief.".into(),
-        messages: vec![Message::User {
-            content: "hello".into(),
-        }],
-        tools: vec![],
     }
 }
 
