@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Syntax problems point at the right place.
 
 use std::path::Path;

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Scanning a workspace: ignore rules, skipped files, the cache.
 
 use std::fs;

@@ -1,6 +1,6 @@
 //! A workspace in a temp directory, a context for it, and test editors.
+
 // Each test crate uses a part of this module.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The descriptor of a small file of each language, as a snapshot of what an
 //! agent reads, plus the kinds and references behind it.
 

@@ -1,8 +1,7 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The file tools through `call_tool`: file_read, file_write, dir_list, dir_create,
 //! file_move.
 
-mod support;
+use crate::support;
 
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::sync::Arc;

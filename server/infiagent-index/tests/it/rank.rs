@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Ranking files for a task and cutting them to a token budget.
 
 use infiagent_index::{IndexOptions, RankQuery, Ranked, WorkspaceIndex, count_tokens};

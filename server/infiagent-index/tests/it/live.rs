@@ -1,4 +1,3 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! After any sequence of edits, the incrementally parsed document equals a
 //! parse from scratch of the final text: same tree, same descriptor, same problems.
 
