@@ -3,7 +3,7 @@
 //! server holds no child process, and its file descriptors, memory, threads and
 //! live tasks are back near where they started.
 //!
-//! `cargo test -p infiagent-cli --test load -- --nocapture` prints the figures.
+//! `cargo test -p infiagent-cli --test it load:: -- --nocapture` prints the figures.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;

@@ -2,42 +2,12 @@
 //! JSON, no write over unsaved work, open agent files changed through
 //! `workspace/applyEdit`, review with the user, a drafted pyramid written.
 
-use std::path::{Path, PathBuf};
-
+use infiagent_test_support::openai;
+use infiagent_test_support::workspace::evolve_fixture;
 use serde_json::{Value, json};
 
 use super::harness::{Answers, Client, uri};
 use super::options;
-
-/// A workspace holding the recorded runs and agents of `infiagent-evolve`'s
-/// `pyramid` fixture as its `.infiagent/`.
-fn pyramid_workspace() -> tempfile::TempDir {
-    fn copy(source: &Path, target: &Path) {
-        if source.is_dir() {
-            std::fs::create_dir_all(target).unwrap();
-            for entry in std::fs::read_dir(source).unwrap() {
-                let entry = entry.unwrap();
-                copy(&entry.path(), &target.join(entry.file_name()));
-            }
-        } else {
-            std::fs::copy(source, target).unwrap();
-        }
-    }
-    let fixture: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "..",
-        "infiagent-evolve",
-        "tests",
-        "fixtures",
-        "pyramid",
-        "infiagent",
-    ]
-    .iter()
-    .collect();
-    let workspace = tempfile::tempdir().unwrap();
-    copy(&fixture, &workspace.path().join(".infiagent"));
-    workspace
-}
 
 async fn evolve(client: &mut Client, arguments: Value) -> Value {
     client
@@ -51,7 +21,7 @@ async fn evolve(client: &mut Client, arguments: Value) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn evolve_proposes_then_applies_without_clobbering_unsaved_work() {
-    let workspace = pyramid_workspace();
+    let workspace = evolve_fixture("pyramid");
     let root = workspace.path();
     let mut client = Client::start(root, Value::Null, Answers::default()).await;
 
@@ -141,7 +111,7 @@ async fn evolve_proposes_then_applies_without_clobbering_unsaved_work() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agent_files_offer_evolution_and_review_asks_first() {
-    let workspace = pyramid_workspace();
+    let workspace = evolve_fixture("pyramid");
     let root = workspace.path();
     let answers = Answers {
         message_action: Some("Apply".into()),
@@ -216,22 +186,6 @@ async fn agent_files_offer_evolution_and_review_asks_first() {
     client.finish().await;
 }
 
-/// An OpenAI-compatible endpoint on loopback that always replies `content`.
-async fn endpoint_replying(content: &str) -> wiremock::MockServer {
-    use wiremock::matchers::method;
-    use wiremock::{Mock, MockServer, ResponseTemplate};
-
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "choices": [{"index": 0, "finish_reason": "stop",
-                "message": {"role": "assistant", "content": content}}],
-        })))
-        .mount(&server)
-        .await;
-    server
-}
-
 const DRAFTED: &str = "=== FILE: garden_lead_agent.md ===
 ---
 name: garden_lead_agent
@@ -255,7 +209,7 @@ You write planting calendars.
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pyramid_is_generated_from_the_selection() {
-    let server = endpoint_replying(DRAFTED).await;
+    let server = openai::serve(openai::text(DRAFTED)).await;
     let workspace = tempfile::tempdir().unwrap();
     let root = workspace.path();
     std::fs::write(

@@ -7,10 +7,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use infiagent_test_support::lsp::{is_request, read_message, write_message};
 use serde_json::{Value, json};
-use tokio::io::{
-    AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream, ReadHalf, WriteHalf,
-};
+use tokio::io::{BufReader, DuplexStream, WriteHalf};
 use tokio::sync::mpsc;
 use tower_lsp_server::LspService;
 use tower_lsp_server::ls_types::Uri;
@@ -51,33 +50,7 @@ pub struct Client {
 }
 
 async fn send(writer: &Writer, message: &Value) {
-    let body = message.to_string();
-    let mut writer = writer.lock().await;
-    writer
-        .write_all(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes())
-        .await
-        .unwrap();
-    writer.flush().await.unwrap();
-}
-
-async fn read_message(reader: &mut BufReader<ReadHalf<DuplexStream>>) -> Option<Value> {
-    let mut length = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).await.ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(value) = line.strip_prefix("Content-Length: ") {
-            length = value.parse::<usize>().ok();
-        }
-    }
-    let mut body = vec![0; length?];
-    reader.read_exact(&mut body).await.ok()?;
-    serde_json::from_slice(&body).ok()
+    write_message(&mut *writer.lock().await, message).await;
 }
 
 fn answer(request: &Value, answers: &Answers) -> Value {
@@ -128,7 +101,7 @@ impl Client {
         tokio::spawn(async move {
             let mut reader = BufReader::new(client_read);
             while let Some(message) = read_message(&mut reader).await {
-                if message.get("method").is_some() && message.get("id").is_some() {
+                if is_request(&message) {
                     let reply = answer(&message, &reader_answers.lock().unwrap());
                     send(&reader_writer, &reply).await;
                 }

@@ -12,6 +12,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use harness::{Answers, Client, uri};
+use infiagent_test_support::openai;
 use serde_json::{Value, json};
 
 use crate::state::lock;
@@ -41,24 +42,14 @@ fn is_gone(pid: &str) -> bool {
 
 /// A model endpoint that calls one tool once, then always finishes with `final_output`.
 async fn call_then_finish(call: (&str, Value), final_output: Value) -> wiremock::MockServer {
-    use wiremock::matchers::method;
-    use wiremock::{Mock, MockServer, ResponseTemplate};
-
-    let reply = |name: &str, arguments: Value| {
-        ResponseTemplate::new(200).set_body_json(json!({"choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null,
-            "tool_calls": [{"id": format!("call_{name}"), "type": "function", "function": {"name": name, "arguments": arguments.to_string()}}]}}]}))
+    let reply = |name: &str, arguments: &Value| {
+        wiremock::ResponseTemplate::new(200).set_body_json(openai::calling(name, arguments))
     };
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(reply(call.0, call.1))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(reply("final_output", final_output))
-        .mount(&server)
-        .await;
-    server
+    openai::serve_in_order(vec![
+        reply(call.0, &call.1),
+        reply("final_output", &final_output),
+    ])
+    .await
 }
 
 async fn scripted_model() -> infiagent_demo::ScriptedEndpoint {
