@@ -12,13 +12,17 @@ use tokio::io::{
 use tokio::process::{Child, ChildStdin};
 use tokio::sync::{mpsc, oneshot};
 
+/// A message framed as on stdio: `Content-Length` header, blank line, body.
+pub fn frame(message: &Value) -> Vec<u8> {
+    let body = message.to_string();
+    let mut framed = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    framed.extend_from_slice(body.as_bytes());
+    framed
+}
+
 /// Writes one framed message and flushes.
 pub async fn write_message(writer: &mut (impl AsyncWrite + Unpin), message: &Value) {
-    let body = message.to_string();
-    writer
-        .write_all(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes())
-        .await
-        .unwrap();
+    writer.write_all(&frame(message)).await.unwrap();
     writer.flush().await.unwrap();
 }
 
