@@ -57,6 +57,16 @@ pub struct Problem {
     pub message: String,
 }
 
+/// Problems one `Display` line each, as tests show and compare them.
+#[cfg(test)]
+pub(crate) fn problem_lines(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

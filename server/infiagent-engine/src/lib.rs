@@ -47,7 +47,7 @@ pub use events::{ActiveCalls, CandidateScore, CandidateStatus, Frame, FrameId, R
 pub use models::{ModelEntry, ModelPool};
 pub use output::{FinalOutput, Finding, Severity, Status};
 pub use preview::ContextPart;
-pub use prompt::{FileRef, summarize};
+pub use prompt::{FileRef, prompt_agent, summarize};
 pub use quality::{QUALITY_FILE, QualityScores, Score};
 pub use run::{
     Engine, EngineError, RunCompletion, RunEnd, RunHandle, RunOutcome, RunRequest, SharedIndex,

@@ -4,6 +4,21 @@
 use infiagent_agents::AgentDef;
 use serde::{Deserialize, Serialize};
 
+/// What the first line of every agent's system prompt starts with, before the
+/// agent's name.
+const AGENT_HEADER: &str = "# Agent: ";
+
+/// The agent a system prompt is for: the name on its first line
+/// (`# Agent: NAME (level N)`).
+pub fn prompt_agent(system: &str) -> Option<&str> {
+    system
+        .lines()
+        .next()?
+        .strip_prefix(AGENT_HEADER)?
+        .split_whitespace()
+        .next()
+}
+
 /// A file handed to an agent: where it is and what it holds (the paper's `(addr, desc)`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -59,7 +74,7 @@ impl SystemPrompt {
             .replace("{agent_name}", &agent.name)
             .replace("{date}", values.date);
         let agent_part = format!(
-            "# Agent: {} (level {})\n\n{}\n\n",
+            "{AGENT_HEADER}{} (level {})\n\n{}\n\n",
             agent.name,
             agent.level,
             body.trim()

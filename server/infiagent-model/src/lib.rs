@@ -87,6 +87,16 @@ pub struct ChatRequest {
     pub tools: Vec<ToolSpec>,
 }
 
+impl ChatRequest {
+    /// The text of the first user message, if there is one.
+    pub fn first_user_text(&self) -> Option<&str> {
+        self.messages.iter().find_map(|message| match message {
+            Message::User { content } => Some(content.as_str()),
+            _ => None,
+        })
+    }
+}
+
 /// Tokens one call used, as the provider reported them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {

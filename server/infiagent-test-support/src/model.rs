@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use infiagent_engine::prompt_agent;
 use infiagent_model::{ChatModel, ChatRequest, ChatResponse, Message, ModelError, ToolCall, Usage};
 use serde_json::{Value, json};
 
@@ -171,13 +172,7 @@ impl ChatModel for ScriptedModel {
 
 /// The agent a request is for, from its system prompt's first line.
 pub fn agent_of(request: &ChatRequest) -> &str {
-    request
-        .system
-        .lines()
-        .next()
-        .and_then(|line| line.strip_prefix("# Agent: "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_default()
+    prompt_agent(&request.system).unwrap_or_default()
 }
 
 /// A reply calling one tool, with call id `id`.

@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use infiagent_engine::prompt_agent;
 use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -133,9 +134,7 @@ pub fn tool_messages(body: &Value) -> Vec<String> {
 pub fn agent_of(body: &Value) -> String {
     body["messages"][0]["content"]
         .as_str()
-        .and_then(|system| system.lines().next())
-        .and_then(|line| line.strip_prefix("# Agent: "))
-        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(prompt_agent)
         .unwrap_or_default()
         .to_string()
 }

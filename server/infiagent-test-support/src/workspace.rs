@@ -72,6 +72,25 @@ pub fn evolve_fixture(name: &str) -> tempfile::TempDir {
     workspace
 }
 
+/// Every file under `dir`, recursively, sorted; nothing for a folder that does not
+/// exist. Files that go away while it looks (a temporary file renamed) are skipped.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        for entry in std::fs::read_dir(&next).into_iter().flatten().flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => pending.push(path),
+                Ok(_) => found.push(path),
+                Err(_) => {}
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
 /// The run folders of a workspace, in the order of their ids.
 pub fn run_dirs(workspace: &Path) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(workspace.join(".infiagent/runs"))

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use infiagent_agents::load_registry;
 use infiagent_build::{BuildEvent, BuildOptions, BuildPlan, BuildReport, DESIGN_SUMMARY};
 use infiagent_engine::{Autonomy, Config, Engine, ModelPool};
-use infiagent_model::{ChatRequest, ChatResponse, Message};
+use infiagent_model::{ChatRequest, ChatResponse};
 use infiagent_test_support::model::{ScriptedModel, Turn, agent_of, call};
 use infiagent_tools::{Approval, HeadlessEditor};
 use serde_json::json;
@@ -96,14 +96,7 @@ pub fn most_at_once(model: &ScriptedModel) -> usize {
 
 /// The first `.py` name in the task message.
 fn script_of(request: &ChatRequest) -> String {
-    let task = request
-        .messages
-        .iter()
-        .find_map(|message| match message {
-            Message::User { content } => Some(content.as_str()),
-            _ => None,
-        })
-        .unwrap_or_default();
+    let task = request.first_user_text().unwrap_or_default();
     task.split_whitespace()
         .map(|word| word.trim_matches(|c: char| c == '`' || c == '.' || c == ','))
         .find(|word| word.ends_with(".py"))

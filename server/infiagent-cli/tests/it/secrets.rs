@@ -8,9 +8,26 @@
 use std::path::Path;
 
 use infiagent_test_support::rerun::rerun_with_variable;
+use infiagent_test_support::workspace::files_under;
 
 const KEY_VAR: &str = "INFIAGENT_TEST_SECRET_KEY";
 const KEY: &str = "sk-test-SECRET-0123456789abcdef";
+
+/// Every file under `dir` that contains `needle`, and how many files were seen.
+fn files_containing(dir: &Path, needle: &str) -> (Vec<String>, usize) {
+    let files = files_under(dir);
+    let found = files
+        .iter()
+        .filter(|path| {
+            std::fs::read(path)
+                .unwrap()
+                .windows(needle.len())
+                .any(|window| window == needle.as_bytes())
+        })
+        .map(|path| path.display().to_string())
+        .collect();
+    (found, files.len())
+}
 
 /// The checks run in a child process of this test binary, started with the key in
 /// its environment.
@@ -25,31 +42,6 @@ fn the_key_leaks_nowhere() {
     for text in [&rerun.stdout, &rerun.stderr] {
         assert!(!text.contains(KEY), "the key was printed: {text}");
     }
-}
-
-/// Every file under `dir` that contains `needle`, with the file's path.
-fn files_containing(dir: &Path, needle: &str) -> (Vec<String>, usize) {
-    let mut found = Vec::new();
-    let mut seen = 0;
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(next) = pending.pop() {
-        for entry in std::fs::read_dir(&next).unwrap().map(Result::unwrap) {
-            let path = entry.path();
-            if entry.file_type().unwrap().is_dir() {
-                pending.push(path);
-                continue;
-            }
-            seen += 1;
-            let bytes = std::fs::read(&path).unwrap();
-            if bytes
-                .windows(needle.len())
-                .any(|window| window == needle.as_bytes())
-            {
-                found.push(path.display().to_string());
-            }
-        }
-    }
-    (found, seen)
 }
 
 mod with_the_key_in_the_environment {

@@ -16,6 +16,7 @@ use infiagent_engine::{
 };
 use infiagent_model::{ChatModel, ChatResponse};
 use infiagent_test_support::model::{ScriptedModel, Turn, call};
+use infiagent_test_support::workspace::files_under;
 use infiagent_tools::{Approval, HeadlessEditor};
 use serde_json::{Value, json};
 
@@ -518,9 +519,11 @@ async fn cancelling_removes_every_copy() {
     for _ in 0..400 {
         made = copies(&trajectory(&dir));
         let working = made.len() == 2
-            && made
-                .iter()
-                .all(|(_, _, path)| walk(path).iter().any(|file| file.ends_with("started.txt")));
+            && made.iter().all(|(_, _, path)| {
+                files_under(path)
+                    .iter()
+                    .any(|file| file.ends_with("started.txt"))
+            });
         if working {
             break;
         }
@@ -537,22 +540,6 @@ async fn cancelling_removes_every_copy() {
     }
     assert_eq!(worktree_count(&root), 1);
     assert_eq!(read(&root, "started.txt"), None);
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return files;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }
 
 #[test]

@@ -15,6 +15,8 @@ use infiagent_engine::{
     TRAJECTORY_FILE,
 };
 use infiagent_test_support::fault_server::{BodyEnd, FaultServer, Reply, events, json};
+use infiagent_test_support::openai::agent_of;
+use infiagent_test_support::workspace::files_under;
 use infiagent_tools::{Approval, HeadlessEditor, is_atomic_write_temp};
 use serde_json::{Value, json};
 
@@ -150,29 +152,6 @@ fn assert_says(text: &str, parts: &[&str]) {
     }
 }
 
-/// Every file of `dir`, recursively, relative to it.
-fn files_under(dir: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(next) = pending.pop() {
-        for entry in std::fs::read_dir(&next).unwrap().map(Result::unwrap) {
-            let path = entry.path();
-            if entry.file_type().unwrap().is_dir() {
-                pending.push(path);
-            } else {
-                found.push(
-                    path.strip_prefix(dir)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                );
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
 /// The workspace after the run: each file whole, no temporary file, the run's
 /// record readable and saying it ended as `end`.
 fn assert_left_whole(workspace: &Path, outcome: &RunOutcome, end: &str) {
@@ -185,7 +164,7 @@ fn assert_left_whole(workspace: &Path, outcome: &RunOutcome, end: &str) {
         std::fs::read_to_string(workspace.join("other.txt")).unwrap(),
         OTHER
     );
-    for file in files_under(workspace) {
+    for file in relative_files(workspace) {
         let name = Path::new(&file).file_name().unwrap().to_str().unwrap();
         assert!(
             !is_atomic_write_temp(name) && !name.ends_with(".tmp"),
@@ -213,6 +192,19 @@ fn assert_one_call_paid(outcome: &RunOutcome) {
     assert_eq!(outcome.totals.model_calls, 1, "{:?}", outcome.totals);
     assert_eq!(outcome.totals.tokens(), 110);
     assert!(outcome.totals.cost_usd < 0.001, "{:?}", outcome.totals);
+}
+
+/// Every file of `dir`, recursively, relative to it.
+fn relative_files(dir: &Path) -> Vec<String> {
+    files_under(dir)
+        .iter()
+        .map(|path| {
+            path.strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -437,18 +429,6 @@ tools: [file_write]
 You write files.
 ";
 
-/// The agent a request was made for, from its system prompt's first line.
-fn agent_of(body: &[u8]) -> String {
-    let body: Value = serde_json::from_slice(body).unwrap();
-    body["messages"][0]["content"]
-        .as_str()
-        .and_then(|system| system.lines().next())
-        .and_then(|line| line.strip_prefix("# Agent: "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_default()
-        .to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_past_the_depth_limit_is_refused_and_said_why() {
     let task = json!({"task": "write notes.txt"});
@@ -483,7 +463,7 @@ async fn a_call_past_the_depth_limit_is_refused_and_said_why() {
     let received = server.received();
     let agents: Vec<String> = received
         .iter()
-        .map(|request| agent_of(&request.body))
+        .map(|request| agent_of(&serde_json::from_slice(&request.body).unwrap()))
         .collect();
     assert_eq!(
         agents,
