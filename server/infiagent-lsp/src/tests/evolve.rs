@@ -7,7 +7,7 @@ use infiagent_test_support::workspace::evolve_fixture;
 use serde_json::{Value, json};
 
 use super::harness::{Answers, Client, uri};
-use super::options;
+use super::{base_url, start};
 
 async fn evolve(client: &mut Client, arguments: Value) -> Value {
     client
@@ -66,14 +66,7 @@ async fn evolve_proposes_then_applies_without_clobbering_unsaved_work() {
         refused["refused"],
         ".infiagent/agents/top_agent.md is open with unsaved changes: nothing was written. Save or revert it, then try again."
     );
-    client
-        .wait_for_method("window/showMessage", |params| {
-            params["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("unsaved changes")
-        })
-        .await;
+    client.wait_for_message("unsaved changes").await;
     assert!(root.join(".infiagent/agents/weak_agent.md").exists());
 
     // Clean again: the open file changes through the editor, the rest on disk.
@@ -93,11 +86,7 @@ async fn evolve_proposes_then_applies_without_clobbering_unsaved_work() {
     assert!(change["edits"][0]["newText"].as_str().unwrap().contains(
         "tools: [file_read, hub_csv_agent, hub_xml_agent, data_csv_agent, data_chart_agent]"
     ));
-    let done = client
-        .wait_for_method("window/showMessage", |params| {
-            params["message"].as_str().unwrap_or("").contains("applied")
-        })
-        .await;
+    let done = client.wait_for_message("applied").await;
     assert_eq!(
         done["params"]["message"],
         "InfiAgent: applied 4 change(s) to the pyramid: 9 file(s) written"
@@ -217,12 +206,7 @@ async fn a_pyramid_is_generated_from_the_selection() {
         "# Brief\nvegetable gardens for beginners\n",
     )
     .unwrap();
-    let mut client = Client::start(
-        root,
-        options(&format!("{}/v1", server.uri()), "auto"),
-        Answers::default(),
-    )
-    .await;
+    let mut client = start(root, &base_url(&server), "auto").await;
     let started = client
         .request(
             "workspace/executeCommand",

@@ -197,6 +197,22 @@ impl Client {
             .await
     }
 
+    /// The first `window/showMessage` whose text contains `fragment`.
+    pub async fn wait_for_message(&mut self, fragment: &str) -> Value {
+        self.wait_for_method("window/showMessage", |params| {
+            params["message"].as_str().unwrap_or("").contains(fragment)
+        })
+        .await
+    }
+
+    /// The diagnostics published for `uri` at document version `version`.
+    pub async fn wait_for_diagnostics(&mut self, uri: &Value, version: i64) -> Value {
+        self.wait_for_method("textDocument/publishDiagnostics", |params| {
+            params["uri"] == *uri && params["version"] == version
+        })
+        .await
+    }
+
     /// Waits for a run's progress to end; returns the end message.
     pub async fn wait_run_end(&mut self, run_id: &str) -> String {
         let token = format!("infiagent/run/{run_id}");

@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::harness::{Answers, Client, uri};
-use super::{SLOW_SCRIPT, execute, is_gone, options, scripted_model, wait_for_pid};
+use super::harness::Client;
+use super::{SLOW_SCRIPT, execute, execute_on, is_gone, scripted_model, start, wait_for_pid};
 
 async fn health(client: &mut Client) -> Value {
     client
@@ -22,18 +22,12 @@ async fn health_counts_runs_in_flight_and_live_tasks() {
     let workspace = tempfile::tempdir().unwrap();
     let root = workspace.path();
     std::fs::write(root.join("slow.py"), SLOW_SCRIPT).unwrap();
-    let mut client =
-        Client::start(root, options(&model.base_url(), "auto"), Answers::default()).await;
+    let mut client = start(root, &model.base_url(), "auto").await;
     let before = health(&mut client).await;
     assert_eq!(before["runsInFlight"], 0);
     let tasks_before = before["aliveTasks"].as_u64().unwrap();
 
-    let run_id = execute(
-        &mut client,
-        "infiagent.judge",
-        json!({"uri": uri(root, "slow.py")}),
-    )
-    .await;
+    let run_id = execute_on(&mut client, "infiagent.judge", root, "slow.py").await;
     let pid = wait_for_pid(root).await;
     let during = health(&mut client).await;
     assert_eq!(during["runsInFlight"], 1);

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::harness::{Answers, Client, uri};
-use super::{diagnostics_for, execute, scripted_model, workspace_with_requirement};
+use super::{diagnostics_for, execute, execute_to_end, scripted_model, workspace_with_requirement};
 
 /// The first unread diagnostics published for `relative` that `matches`, waiting
 /// for them if need be.
@@ -34,22 +34,16 @@ async fn a_rejection_stays_until_its_quick_fix_repairs_it() {
         "run": {"autonomy": "auto", "max_repairs": 0}});
     let mut client = Client::start(root, options, Answers::default()).await;
 
-    let run_id = execute(
-        &mut client,
-        "infiagent.plan",
-        json!({"uri": uri(root, "requirement.md")}),
-    )
-    .await;
-    let end = client.wait_run_end(&run_id).await;
+    let end = execute_to_end(&mut client, "infiagent.plan", root, "requirement.md").await;
     assert!(end.starts_with("project_planner_agent succeeded"), "{end}");
 
-    let run_id = execute(
+    let end = execute_to_end(
         &mut client,
         "infiagent.build",
-        json!({"uri": uri(root, "project_designs/project_design_numstats.md")}),
+        root,
+        "project_designs/project_design_numstats.md",
     )
     .await;
-    let end = client.wait_run_end(&run_id).await;
     assert!(
         end.starts_with("code_builder_agent ended with an error: the judge rejected the output"),
         "{end}"
@@ -69,12 +63,7 @@ async fn a_rejection_stays_until_its_quick_fix_repairs_it() {
         expected.line.unwrap() - 1
     );
     client
-        .wait_for_method("window/showMessage", |params| {
-            params["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("the judge rejected the output")
-        })
+        .wait_for_message("the judge rejected the output")
         .await;
 
     let actions = client

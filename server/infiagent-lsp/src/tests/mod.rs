@@ -58,6 +58,17 @@ async fn scripted_model() -> infiagent_demo::ScriptedEndpoint {
         .unwrap()
 }
 
+/// The base URL of a fake endpoint.
+fn base_url(server: &wiremock::MockServer) -> String {
+    format!("{}/v1", server.uri())
+}
+
+/// A client of a server on `root`, against the model at `base_url` with
+/// `autonomy`, answering as by default.
+async fn start(root: &Path, base_url: &str, autonomy: &str) -> Client {
+    Client::start(root, options(base_url, autonomy), Answers::default()).await
+}
+
 fn options(base_url: &str, autonomy: &str) -> Value {
     json!({"model": {"base_url": base_url, "name": "scripted"}, "run": {"autonomy": autonomy}})
 }
@@ -83,6 +94,28 @@ async fn execute(client: &mut Client, command: &str, argument: Value) -> String 
     result["runId"].as_str().unwrap().to_string()
 }
 
+/// `command` on the workspace file `file`; returns the run id.
+async fn execute_on(client: &mut Client, command: &str, root: &Path, file: &str) -> String {
+    execute(client, command, json!({"uri": uri(root, file)})).await
+}
+
+/// `command` on the workspace file `file`, to the end of its run; returns the end
+/// message.
+async fn execute_to_end(client: &mut Client, command: &str, root: &Path, file: &str) -> String {
+    let run_id = execute_on(client, command, root, file).await;
+    client.wait_run_end(&run_id).await
+}
+
+/// `infiagent.run` of `task` on `code_editor_agent`; returns the run id.
+async fn run_editor(client: &mut Client, task: &str) -> String {
+    execute(
+        client,
+        "infiagent.run",
+        json!({"task": task, "agent": "code_editor_agent"}),
+    )
+    .await
+}
+
 fn diagnostics_for(message: &Value) -> Vec<Value> {
     message["params"]["diagnostics"]
         .as_array()
@@ -96,16 +129,10 @@ async fn plan_build_judge() {
     let model = scripted_model().await;
     let workspace = workspace_with_requirement();
     let root = workspace.path();
-    let mut client =
-        Client::start(root, options(&model.base_url(), "auto"), Answers::default()).await;
+    let mut client = start(root, &model.base_url(), "auto").await;
 
     let started = Instant::now();
-    let run_id = execute(
-        &mut client,
-        "infiagent.plan",
-        json!({"uri": uri(root, "requirement.md")}),
-    )
-    .await;
+    let run_id = execute_on(&mut client, "infiagent.plan", root, "requirement.md").await;
     assert!(
         started.elapsed() < Duration::from_secs(1),
         "executeCommand must answer at once"
@@ -135,13 +162,13 @@ async fn plan_build_judge() {
         "the live call stack is reported"
     );
 
-    let run_id = execute(
+    let end = execute_to_end(
         &mut client,
         "infiagent.build",
-        json!({"uri": uri(root, "project_designs/project_design_numstats.md")}),
+        root,
+        "project_designs/project_design_numstats.md",
     )
     .await;
-    let end = client.wait_run_end(&run_id).await;
     assert!(end.starts_with("code_builder_agent succeeded"), "{end}");
     assert!(root.join("numstats.py").is_file());
     // The judge rejects the builder's second version (its design asks for a check
@@ -170,13 +197,7 @@ async fn plan_build_judge() {
         "def f():\n    return 1\nraise ValueError('boom')\n",
     )
     .unwrap();
-    let run_id = execute(
-        &mut client,
-        "infiagent.judge",
-        json!({"uri": uri(root, "broken.py")}),
-    )
-    .await;
-    let end = client.wait_run_end(&run_id).await;
+    let end = execute_to_end(&mut client, "infiagent.judge", root, "broken.py").await;
     assert!(end.starts_with("judge_agent ended with an error"), "{end}");
     let published = client
         .wait_for_method("textDocument/publishDiagnostics", |params| {
@@ -212,12 +233,7 @@ async fn plan_build_judge() {
     "#);
     // The verdict's error is also shown as a message.
     client
-        .wait_for_method("window/showMessage", |params| {
-            params["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("judge_agent ended with an error")
-        })
+        .wait_for_message("judge_agent ended with an error")
         .await;
     let statuses = client.take("infiagent/runStatus");
     assert!(
@@ -259,12 +275,12 @@ async fn build_every_script_of_the_plan() {
         )
         .unwrap();
     }
-    let mut client =
-        Client::start(root, options(&model.base_url(), "auto"), Answers::default()).await;
-    let build_id = execute(
+    let mut client = start(root, &model.base_url(), "auto").await;
+    let build_id = execute_on(
         &mut client,
         "infiagent.build",
-        json!({"uri": uri(root, "project_designs/project_design_summary.md")}),
+        root,
+        "project_designs/project_design_summary.md",
     )
     .await;
     let token = format!("infiagent/run/{build_id}");
@@ -333,14 +349,8 @@ async fn cancel_from_progress() {
     let workspace = tempfile::tempdir().unwrap();
     let root = workspace.path();
     std::fs::write(root.join("slow.py"), SLOW_SCRIPT).unwrap();
-    let mut client =
-        Client::start(root, options(&model.base_url(), "auto"), Answers::default()).await;
-    let run_id = execute(
-        &mut client,
-        "infiagent.judge",
-        json!({"uri": uri(root, "slow.py")}),
-    )
-    .await;
+    let mut client = start(root, &model.base_url(), "auto").await;
+    let run_id = execute_on(&mut client, "infiagent.judge", root, "slow.py").await;
     let pid = wait_for_pid(root).await;
     let cancelled_at = Instant::now();
     client
@@ -374,8 +384,7 @@ async fn writes_respect_open_buffers() {
     )
     .unwrap();
     std::fs::write(root.join("textstats.py"), "# on disk\n").unwrap();
-    let mut client =
-        Client::start(root, options(&model.base_url(), "auto"), Answers::default()).await;
+    let mut client = start(root, &model.base_url(), "auto").await;
 
     // Dirty: the buffer differs from the disk.
     let textstats = uri(root, "textstats.py");
@@ -385,20 +394,14 @@ async fn writes_respect_open_buffers() {
             json!({"textDocument": {"uri": textstats, "languageId": "python", "version": 3, "text": "# unsaved edit\n"}}),
         )
         .await;
-    let run_id = execute(
+    let run_id = execute_on(
         &mut client,
         "infiagent.build",
-        json!({"uri": uri(root, "project_designs/project_design_textstats.md")}),
+        root,
+        "project_designs/project_design_textstats.md",
     )
     .await;
-    client
-        .wait_for_method("window/showMessage", |params| {
-            params["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("unsaved changes")
-        })
-        .await;
+    client.wait_for_message("unsaved changes").await;
     client.wait_run_end(&run_id).await;
     assert_eq!(
         std::fs::read_to_string(root.join("textstats.py")).unwrap(),
@@ -413,10 +416,11 @@ async fn writes_respect_open_buffers() {
             json!({"textDocument": {"uri": textstats, "version": 4}, "contentChanges": [{"text": "# on disk\n"}]}),
         )
         .await;
-    let run_id = execute(
+    let run_id = execute_on(
         &mut client,
         "infiagent.build",
-        json!({"uri": uri(root, "project_designs/project_design_textstats.md")}),
+        root,
+        "project_designs/project_design_textstats.md",
     )
     .await;
     let edit = client
@@ -449,18 +453,8 @@ async fn approval_skip_goes_back_to_the_agent() {
     .await;
     let workspace = tempfile::tempdir().unwrap();
     let root = workspace.path();
-    let mut client = Client::start(
-        root,
-        options(&format!("{}/v1", server.uri()), "ask"),
-        Answers::default(),
-    )
-    .await;
-    let run_id = execute(
-        &mut client,
-        "infiagent.run",
-        json!({"task": "create approved.txt with a shell command", "agent": "code_editor_agent"}),
-    )
-    .await;
+    let mut client = start(root, &base_url(&server), "ask").await;
+    let run_id = run_editor(&mut client, "create approved.txt with a shell command").await;
     let question = client
         .wait_for_method("window/showMessageRequest", |_| true)
         .await;
@@ -484,14 +478,7 @@ async fn approval_skip_goes_back_to_the_agent() {
         .unwrap()
         .to_string();
     assert!(answer.contains("did not approve"), "{answer}");
-    client
-        .wait_for_method("window/showMessage", |params| {
-            params["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("not allowed to run it")
-        })
-        .await;
+    client.wait_for_message("not allowed to run it").await;
     client.finish().await;
 }
 
@@ -674,11 +661,7 @@ async fn agent_files_are_checked_as_they_are_edited() {
             json!({"textDocument": {"uri": file, "version": 2}, "contentChanges": [{"text": text.replace("file_raed", "dir_list")}]}),
         )
         .await;
-    let published = client
-        .wait_for_method("textDocument/publishDiagnostics", |params| {
-            params["uri"] == file && params["version"] == 2
-        })
-        .await;
+    let published = client.wait_for_diagnostics(&file, 2).await;
     assert!(diagnostics_for(&published).is_empty());
     client.finish().await;
 }
@@ -746,12 +729,7 @@ async fn review_stages_changes_as_one_edit() {
         ..Answers::default()
     };
     let mut client = Client::start(root, options(&model.base_url(), "review"), answers).await;
-    let run_id = execute(
-        &mut client,
-        "infiagent.plan",
-        json!({"uri": uri(root, "requirement.md")}),
-    )
-    .await;
+    let run_id = execute_on(&mut client, "infiagent.plan", root, "requirement.md").await;
     let edit = client
         .wait_for_method("workspace/applyEdit", |_| true)
         .await;
@@ -792,14 +770,7 @@ async fn review_stages_changes_as_one_edit() {
         "nothing is written before the user confirms"
     );
     client.wait_run_end(&run_id).await;
-    client
-        .wait_for_method("window/showMessage", |params| {
-            params["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("were not applied")
-        })
-        .await;
+    client.wait_for_message("were not applied").await;
     client.finish().await;
 }
 
@@ -811,8 +782,7 @@ async fn shutdown_cancels_runs() {
     let workspace = tempfile::tempdir().unwrap();
     let root = workspace.path();
     std::fs::write(root.join("slow.py"), SLOW_SCRIPT).unwrap();
-    let mut client =
-        Client::start(root, options(&model.base_url(), "auto"), Answers::default()).await;
+    let mut client = start(root, &model.base_url(), "auto").await;
     let agents = client
         .request(
             "workspace/executeCommand",
@@ -822,12 +792,7 @@ async fn shutdown_cancels_runs() {
         .unwrap();
     assert_eq!(agents["graph"]["nodes"][0]["name"], "project_lead_agent");
     assert_eq!(agents["problems"], json!([]));
-    execute(
-        &mut client,
-        "infiagent.judge",
-        json!({"uri": uri(root, "slow.py")}),
-    )
-    .await;
+    execute_on(&mut client, "infiagent.judge", root, "slow.py").await;
     let pid = wait_for_pid(root).await;
     let started = Instant::now();
     client.request("shutdown", Value::Null).await.unwrap();
@@ -850,18 +815,8 @@ async fn generated_files_get_syntax_warnings() {
     .await;
     let workspace = tempfile::tempdir().unwrap();
     let root = workspace.path();
-    let mut client = Client::start(
-        root,
-        options(&format!("{}/v1", server.uri()), "auto"),
-        Answers::default(),
-    )
-    .await;
-    let run_id = execute(
-        &mut client,
-        "infiagent.run",
-        json!({"task": "write bad.py", "agent": "code_editor_agent"}),
-    )
-    .await;
+    let mut client = start(root, &base_url(&server), "auto").await;
+    let run_id = run_editor(&mut client, "write bad.py").await;
     let bad = uri(root, "bad.py");
     let published = client
         .wait_for_method("textDocument/publishDiagnostics", |params| {
@@ -877,11 +832,7 @@ async fn generated_files_get_syntax_warnings() {
     );
     assert_eq!(diagnostics[0]["range"]["start"]["line"], 0);
     client.wait_run_end(&run_id).await;
-    client
-        .wait_for_method("window/showMessage", |params| {
-            params["message"].as_str().unwrap_or("").contains("gave up")
-        })
-        .await;
+    client.wait_for_message("gave up").await;
 
     client
         .notify("textDocument/didOpen", json!({"textDocument": {"uri": bad, "languageId": "python", "version": 1, "text": "def f(:\n    return 1\n"}}))
@@ -892,11 +843,7 @@ async fn generated_files_get_syntax_warnings() {
             json!({"textDocument": {"uri": bad, "version": 2}, "contentChanges": [{"text": "def f():\n    return 1\n"}]}),
         )
         .await;
-    let published = client
-        .wait_for_method("textDocument/publishDiagnostics", |params| {
-            params["uri"] == bad && params["version"] == 2
-        })
-        .await;
+    let published = client.wait_for_diagnostics(&bad, 2).await;
     assert!(diagnostics_for(&published).is_empty());
     client.finish().await;
 }

@@ -6,8 +6,8 @@ use infiagent_test_support::openai::serve_refusing_keys;
 use infiagent_test_support::rerun::rerun_with_variable;
 use serde_json::{Value, json};
 
-use super::harness::{Answers, Client, uri};
-use super::{execute, scripted_model, workspace_with_requirement};
+use super::harness::{Answers, Client};
+use super::{base_url, execute_on, scripted_model, workspace_with_requirement};
 
 const KEY_VAR: &str = "INFIAGENT_LSP_TEST_SECRET_KEY";
 const KEY: &str = "sk-test-SECRET-0123456789abcdef";
@@ -60,12 +60,7 @@ async fn with_the_key_in_the_environment() {
     let workspace = workspace_with_requirement();
     let root = workspace.path();
     let mut client = Client::start(root, options(&model.base_url()), Answers::default()).await;
-    execute(
-        &mut client,
-        "infiagent.plan",
-        json!({"uri": uri(root, "requirement.md")}),
-    )
-    .await;
+    execute_on(&mut client, "infiagent.plan", root, "requirement.md").await;
     let notice = read_clean_until_the_notice(&mut client).await;
     assert!(
         notice["params"]["message"]
@@ -79,18 +74,8 @@ async fn with_the_key_in_the_environment() {
     let refusing = serve_refusing_keys().await;
     let workspace = workspace_with_requirement();
     let root = workspace.path();
-    let mut client = Client::start(
-        root,
-        options(&format!("{}/v1", refusing.uri())),
-        Answers::default(),
-    )
-    .await;
-    execute(
-        &mut client,
-        "infiagent.plan",
-        json!({"uri": uri(root, "requirement.md")}),
-    )
-    .await;
+    let mut client = Client::start(root, options(&base_url(&refusing)), Answers::default()).await;
+    execute_on(&mut client, "infiagent.plan", root, "requirement.md").await;
     let notice = read_clean_until_the_notice(&mut client).await;
     let shown = notice["params"]["message"].as_str().unwrap();
     assert!(
