@@ -7,7 +7,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use infiagent_test_support::lsp::StdioClient;
@@ -47,15 +46,8 @@ async fn main() {
         infiagent_demo::files::REQUIREMENT,
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_infiagent"))
-        .arg("lsp")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lsp = StdioClient::start(&mut child);
+    let (_child, mut lsp) =
+        StdioClient::spawn(Command::new(env!("CARGO_BIN_EXE_infiagent")).arg("lsp"));
     let root_uri = format!("file://{}", root.display());
     lsp.request(
         "initialize",

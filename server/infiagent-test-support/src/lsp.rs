@@ -2,6 +2,7 @@
 //! body) and a client for a server process over stdio.
 
 use std::collections::HashMap;
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use serde_json::{Value, json};
 use tokio::io::{
     AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader,
 };
-use tokio::process::{Child, ChildStdin};
+use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::{mpsc, oneshot};
 
 /// A message framed as on stdio: `Content-Length` header, blank line, body.
@@ -67,6 +68,20 @@ pub struct StdioClient {
 }
 
 impl StdioClient {
+    /// Starts `command` (a language server) with piped stdin and stdout and its
+    /// stderr dropped, killed when the child is dropped; the client talks to it.
+    pub fn spawn(command: &mut Command) -> (Child, StdioClient) {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let client = StdioClient::start(&mut child);
+        (child, client)
+    }
+
     /// Takes over `child`'s stdin and stdout.
     pub fn start(child: &mut Child) -> StdioClient {
         let stdin = Arc::new(tokio::sync::Mutex::new(child.stdin.take().unwrap()));

@@ -38,6 +38,11 @@ pub fn write(root: &Path, relative: &str, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
+/// The text of `relative` under `root`, if it can be read.
+pub fn read(root: &Path, relative: &str) -> Option<String> {
+    std::fs::read_to_string(root.join(relative)).ok()
+}
+
 /// Copies a file or a folder (recursively), creating the target's folders.
 pub fn copy(source: &Path, target: &Path) {
     if source.is_dir() {

@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use infiagent_test_support::lsp::StdioClient;
@@ -262,17 +261,8 @@ async fn twenty_runs_cancel_ten_and_leave_nothing_behind() {
     std::fs::create_dir(root.join("started")).unwrap();
     std::fs::create_dir(root.join("release")).unwrap();
 
-    let mut server = async_command()
-        .arg("lsp")
-        .current_dir(&root)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let (mut server, mut lsp) = StdioClient::spawn(async_command().arg("lsp").current_dir(&root));
     let pid = server.id().unwrap();
-    let mut lsp = StdioClient::start(&mut server);
     let root_uri = format!("file://{}", root.display());
     lsp.request(
         "initialize",

@@ -16,7 +16,7 @@ use infiagent_engine::{
 };
 use infiagent_model::{ChatModel, ChatResponse};
 use infiagent_test_support::model::{ScriptedModel, Turn, call};
-use infiagent_test_support::workspace::files_under;
+use infiagent_test_support::workspace::{files_under, read, write};
 use infiagent_tools::{Approval, HeadlessEditor};
 use serde_json::{Value, json};
 
@@ -187,16 +187,6 @@ fn start(engine: &Engine, agent: &str) -> RunHandle {
             }),
         })
         .unwrap()
-}
-
-fn write(root: &Path, path: &str, text: &str) {
-    let path = root.join(path);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-fn read(root: &Path, path: &str) -> Option<String> {
-    std::fs::read_to_string(root.join(path)).ok()
 }
 
 fn git(root: &Path, args: &[&str]) -> String {

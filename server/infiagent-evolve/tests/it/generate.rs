@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use infiagent_evolve::{
-    EvolveError, GenerateError, GenerateOptions, Overwrite, draft_pyramid, write_pyramid,
+    DraftedPyramid, EvolveError, GenerateError, GenerateOptions, Overwrite, draft_pyramid,
+    write_pyramid,
 };
 use infiagent_model::Message;
 use infiagent_test_support::model::ScriptedModel;
@@ -75,18 +76,19 @@ fn agents_dir(workspace: &Path) -> Vec<String> {
     names
 }
 
+/// Drafts a pyramid for cookbooks with the default options.
+async fn draft_cookbooks(
+    model: &ScriptedModel,
+    workspace: &Path,
+) -> Result<DraftedPyramid, GenerateError> {
+    draft_pyramid(model, workspace, "cookbooks", &GenerateOptions::default()).await
+}
+
 #[tokio::test]
 async fn a_valid_pyramid_is_written() {
     let workspace = tempfile::tempdir().unwrap();
     let model = ScriptedModel::replying(&[&reply("file_read, file_write, judge_agent")]);
-    let pyramid = draft_pyramid(
-        &model,
-        workspace.path(),
-        "cookbooks",
-        &GenerateOptions::default(),
-    )
-    .await
-    .unwrap();
+    let pyramid = draft_cookbooks(&model, workspace.path()).await.unwrap();
     assert_eq!(pyramid.attempts, 1);
     let written = write_pyramid(workspace.path(), &pyramid, Overwrite::Refuse).unwrap();
     assert_eq!(written.len(), 3);
@@ -132,14 +134,7 @@ async fn an_invalid_pyramid_is_sent_back_and_repaired() {
         &reply("file_read, file_write, cookbook_lead_agent"),
         &reply("file_read, file_write, judge_agent"),
     ]);
-    let pyramid = draft_pyramid(
-        &model,
-        workspace.path(),
-        "cookbooks",
-        &GenerateOptions::default(),
-    )
-    .await
-    .unwrap();
+    let pyramid = draft_cookbooks(&model, workspace.path()).await.unwrap();
     assert_eq!(pyramid.attempts, 2);
     let requests = model.requests();
     assert_eq!(requests.len(), 2);
@@ -165,14 +160,7 @@ async fn a_pyramid_invalid_every_time_fails_with_the_last_problems() {
         "I could not do it.",
         &format!("{LEAD}{NUTRITION}=== FILE: ../escape.md ===\nx\n=== END FILE ===\n"),
     ]);
-    let error = draft_pyramid(
-        &model,
-        workspace.path(),
-        "cookbooks",
-        &GenerateOptions::default(),
-    )
-    .await
-    .unwrap_err();
+    let error = draft_cookbooks(&model, workspace.path()).await.unwrap_err();
     assert_eq!(model.requests().len(), 4);
     assert!(matches!(error, GenerateError::Invalid { attempts: 4, .. }));
     insta::assert_snapshot!(error.to_string(), @r"

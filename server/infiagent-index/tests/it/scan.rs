@@ -14,29 +14,29 @@ fn write(root: &Path, path: &str, content: impl AsRef<[u8]>) {
 /// A workspace with files that must be indexed and files that must not.
 fn workspace() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    write(root, ".gitignore", "ignored/\n*.log\n");
-    write(root, ".ignore", "scratch.md\n");
-    write(
-        root,
-        "src/lib.rs",
-        "//! The library.\npub fn answer() -> u32 { 42 }\n",
-    );
-    write(root, "README.md", "# Demo\n");
-    write(root, "ignored/skip.rs", "fn skipped() {}\n");
-    write(root, "debug.log", "log line\n");
-    write(root, "scratch.md", "# Scratch\n");
-    write(root, "big.txt", "x".repeat(5_000));
-    write(root, "image.png", [0x89, b'P', b'N', b'G', 0, 0, 0, 13]);
-    write(root, "target/debug/build.rs", "fn built() {}\n");
-    write(
-        root,
-        "node_modules/left-pad/index.js",
-        "module.exports = 1;\n",
-    );
-    write(root, ".infiagent/agents/mine.md", "# Mine\n");
-    write(root, ".hidden/secret.rs", "fn hidden() {}\n");
-    write(root, "docs/target/page.md", "# In a target folder\n");
+    let big = "x".repeat(5_000);
+    let files: [(&str, &[u8]); 14] = [
+        (".gitignore", b"ignored/\n*.log\n"),
+        (".ignore", b"scratch.md\n"),
+        (
+            "src/lib.rs",
+            b"//! The library.\npub fn answer() -> u32 { 42 }\n",
+        ),
+        ("README.md", b"# Demo\n"),
+        ("ignored/skip.rs", b"fn skipped() {}\n"),
+        ("debug.log", b"log line\n"),
+        ("scratch.md", b"# Scratch\n"),
+        ("big.txt", big.as_bytes()),
+        ("image.png", &[0x89, b'P', b'N', b'G', 0, 0, 0, 13]),
+        ("target/debug/build.rs", b"fn built() {}\n"),
+        ("node_modules/left-pad/index.js", b"module.exports = 1;\n"),
+        (".infiagent/agents/mine.md", b"# Mine\n"),
+        (".hidden/secret.rs", b"fn hidden() {}\n"),
+        ("docs/target/page.md", b"# In a target folder\n"),
+    ];
+    for (path, content) in files {
+        write(dir.path(), path, content);
+    }
     dir
 }
 

@@ -70,12 +70,7 @@ async fn evolve_proposes_then_applies_without_clobbering_unsaved_work() {
     assert!(root.join(".infiagent/agents/weak_agent.md").exists());
 
     // Clean again: the open file changes through the editor, the rest on disk.
-    client
-        .notify(
-            "textDocument/didChange",
-            json!({"textDocument": {"uri": top, "version": 2}, "contentChanges": [{"text": on_disk}]}),
-        )
-        .await;
+    client.change_whole(&top, 2, &on_disk).await;
     let applying = evolve(&mut client, json!([{"apply": true}])).await;
     assert_eq!(applying["applying"], true);
     let edit = client

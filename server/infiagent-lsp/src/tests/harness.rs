@@ -197,6 +197,15 @@ impl Client {
             .await
     }
 
+    /// Replaces the whole text of the open document `uri` (`didChange`).
+    pub async fn change_whole(&mut self, uri: &Value, version: i64, text: &str) {
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        )
+        .await;
+    }
+
     /// The first `window/showMessage` whose text contains `fragment`.
     pub async fn wait_for_message(&mut self, fragment: &str) -> Value {
         self.wait_for_method("window/showMessage", |params| {

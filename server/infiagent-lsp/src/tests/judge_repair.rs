@@ -5,7 +5,10 @@
 use serde_json::{Value, json};
 
 use super::harness::{Answers, Client, uri};
-use super::{diagnostics_for, execute, execute_to_end, scripted_model, workspace_with_requirement};
+use super::{
+    NUMSTATS_DESIGN, diagnostics_for, execute, execute_to_end, scripted_model,
+    workspace_with_requirement,
+};
 
 /// The first unread diagnostics published for `relative` that `matches`, waiting
 /// for them if need be.
@@ -37,13 +40,7 @@ async fn a_rejection_stays_until_its_quick_fix_repairs_it() {
     let end = execute_to_end(&mut client, "infiagent.plan", root, "requirement.md").await;
     assert!(end.starts_with("project_planner_agent succeeded"), "{end}");
 
-    let end = execute_to_end(
-        &mut client,
-        "infiagent.build",
-        root,
-        "project_designs/project_design_numstats.md",
-    )
-    .await;
+    let end = execute_to_end(&mut client, "infiagent.build", root, NUMSTATS_DESIGN).await;
     assert!(
         end.starts_with("code_builder_agent ended with an error: the judge rejected the output"),
         "{end}"

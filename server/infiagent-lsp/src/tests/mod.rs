@@ -21,6 +21,9 @@ use crate::state::lock;
 const SLOW_SCRIPT: &str =
     "import os, time\nopen('pid.txt', 'w').write(str(os.getpid()))\ntime.sleep(60)\n";
 
+/// The design of the demo's second script, once the plan is written.
+const NUMSTATS_DESIGN: &str = "project_designs/project_design_numstats.md";
+
 /// The pid `SLOW_SCRIPT` wrote, once it runs.
 async fn wait_for_pid(root: &Path) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -162,13 +165,7 @@ async fn plan_build_judge() {
         "the live call stack is reported"
     );
 
-    let end = execute_to_end(
-        &mut client,
-        "infiagent.build",
-        root,
-        "project_designs/project_design_numstats.md",
-    )
-    .await;
+    let end = execute_to_end(&mut client, "infiagent.build", root, NUMSTATS_DESIGN).await;
     assert!(end.starts_with("code_builder_agent succeeded"), "{end}");
     assert!(root.join("numstats.py").is_file());
     // The judge rejects the builder's second version (its design asks for a check
@@ -410,12 +407,7 @@ async fn writes_respect_open_buffers() {
     assert!(client.take("workspace/applyEdit").is_empty());
 
     // Clean: the buffer equals the disk.
-    client
-        .notify(
-            "textDocument/didChange",
-            json!({"textDocument": {"uri": textstats, "version": 4}, "contentChanges": [{"text": "# on disk\n"}]}),
-        )
-        .await;
+    client.change_whole(&textstats, 4, "# on disk\n").await;
     let run_id = execute_on(
         &mut client,
         "infiagent.build",
@@ -656,10 +648,7 @@ async fn agent_files_are_checked_as_they_are_edited() {
     );
     assert_eq!(published["params"]["version"], 1);
     client
-        .notify(
-            "textDocument/didChange",
-            json!({"textDocument": {"uri": file, "version": 2}, "contentChanges": [{"text": text.replace("file_raed", "dir_list")}]}),
-        )
+        .change_whole(&file, 2, &text.replace("file_raed", "dir_list"))
         .await;
     let published = client.wait_for_diagnostics(&file, 2).await;
     assert!(diagnostics_for(&published).is_empty());
@@ -838,10 +827,7 @@ async fn generated_files_get_syntax_warnings() {
         .notify("textDocument/didOpen", json!({"textDocument": {"uri": bad, "languageId": "python", "version": 1, "text": "def f(:\n    return 1\n"}}))
         .await;
     client
-        .notify(
-            "textDocument/didChange",
-            json!({"textDocument": {"uri": bad, "version": 2}, "contentChanges": [{"text": "def f():\n    return 1\n"}]}),
-        )
+        .change_whole(&bad, 2, "def f():\n    return 1\n")
         .await;
     let published = client.wait_for_diagnostics(&bad, 2).await;
     assert!(diagnostics_for(&published).is_empty());
