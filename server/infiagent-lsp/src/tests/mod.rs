@@ -119,6 +119,13 @@ async fn run_editor(client: &mut Client, task: &str) -> String {
     .await
 }
 
+/// Changes `uri` to `text` (version 2); its diagnostics must clear.
+async fn change_clears_diagnostics(client: &mut Client, uri: &Value, text: &str) {
+    client.change_whole(uri, 2, text).await;
+    let published = client.wait_for_diagnostics(uri, 2).await;
+    assert!(diagnostics_for(&published).is_empty());
+}
+
 fn diagnostics_for(message: &Value) -> Vec<Value> {
     message["params"]["diagnostics"]
         .as_array()
@@ -647,11 +654,7 @@ async fn agent_files_are_checked_as_they_are_edited() {
             .contains("did you mean 'file_read'?")
     );
     assert_eq!(published["params"]["version"], 1);
-    client
-        .change_whole(&file, 2, &text.replace("file_raed", "dir_list"))
-        .await;
-    let published = client.wait_for_diagnostics(&file, 2).await;
-    assert!(diagnostics_for(&published).is_empty());
+    change_clears_diagnostics(&mut client, &file, &text.replace("file_raed", "dir_list")).await;
     client.finish().await;
 }
 
@@ -826,11 +829,7 @@ async fn generated_files_get_syntax_warnings() {
     client
         .notify("textDocument/didOpen", json!({"textDocument": {"uri": bad, "languageId": "python", "version": 1, "text": "def f(:\n    return 1\n"}}))
         .await;
-    client
-        .change_whole(&bad, 2, "def f():\n    return 1\n")
-        .await;
-    let published = client.wait_for_diagnostics(&bad, 2).await;
-    assert!(diagnostics_for(&published).is_empty());
+    change_clears_diagnostics(&mut client, &bad, "def f():\n    return 1\n").await;
     client.finish().await;
 }
 

@@ -30,34 +30,31 @@ async fn file_read_returns_the_raw_text() {
 async fn file_read_explains_what_it_cannot_read() {
     let workspace = Workspace::new();
     workspace.write("dir/binary.bin", "abc\0def");
-    workspace
-        .fails(
+
+    for (tool, arguments, fragment) in [
+        (
             "file_read",
             json!({"path": "missing.txt"}),
             "file 'missing.txt' does not exist; use dir_list",
-        )
-        .await;
-    workspace
-        .fails(
+        ),
+        (
             "file_read",
             json!({"path": "dir/binary.bin"}),
             "'dir/binary.bin' is a binary file",
-        )
-        .await;
-    workspace
-        .fails(
+        ),
+        (
             "file_read",
             json!({"path": "dir"}),
             "'dir' is a directory; use dir_list",
-        )
-        .await;
-    workspace
-        .fails(
+        ),
+        (
             "file_read",
             json!({"path": "../outside.txt"}),
             "path '../outside.txt' is outside the workspace",
-        )
-        .await;
+        ),
+    ] {
+        workspace.fails(tool, arguments, fragment).await;
+    }
 }
 
 #[tokio::test]
@@ -128,20 +125,21 @@ async fn file_write_refuses_protected_places() {
         )
         .await;
     assert_eq!(workspace.read(".git/config"), "[core]\n");
-    workspace
-        .fails(
+
+    for (tool, arguments, fragment) in [
+        (
             "file_write",
             json!({"path": ".infiagent/state.json", "content": ""}),
             "inside .infiagent/",
-        )
-        .await;
-    workspace
-        .fails(
+        ),
+        (
             "file_write",
             json!({"path": "/etc/passwd", "content": ""}),
             "outside the workspace",
-        )
-        .await;
+        ),
+    ] {
+        workspace.fails(tool, arguments, fragment).await;
+    }
     std::fs::create_dir(workspace.path("dir")).unwrap();
     workspace
         .fails(
@@ -247,30 +245,27 @@ async fn dir_list_caps_and_explains() {
         workspace.ok("dir_list", json!({"path": "empty"})).await,
         "'empty' is empty"
     );
-    workspace
-        .fails(
+
+    for (tool, arguments, fragment) in [
+        (
             "dir_list",
             json!({"depth": 4}),
             "depth must be 1, 2 or 3, not 4",
-        )
-        .await;
-    workspace
-        .fails(
+        ),
+        (
             "dir_list",
             json!({"path": "many/0001.txt"}),
             "is a file, not a directory",
-        )
-        .await;
-    workspace
-        .fails(
+        ),
+        (
             "dir_list",
             json!({"path": "nope"}),
             "directory 'nope' does not exist",
-        )
-        .await;
-    workspace
-        .fails("dir_list", json!({"path": ".."}), "outside the workspace")
-        .await;
+        ),
+        ("dir_list", json!({"path": ".."}), "outside the workspace"),
+    ] {
+        workspace.fails(tool, arguments, fragment).await;
+    }
 }
 
 #[tokio::test]
@@ -285,20 +280,21 @@ async fn dir_create_creates_parents_once() {
         "directory 'x/y' already exists"
     );
     workspace.write("file", "");
-    workspace
-        .fails(
+
+    for (tool, arguments, fragment) in [
+        (
             "dir_create",
             json!({"path": "file"}),
             "'file' already exists and is a file",
-        )
-        .await;
-    workspace
-        .fails(
+        ),
+        (
             "dir_create",
             json!({"path": ".infiagent/x"}),
             "inside .infiagent/",
-        )
-        .await;
+        ),
+    ] {
+        workspace.fails(tool, arguments, fragment).await;
+    }
 }
 
 #[tokio::test]
@@ -336,34 +332,30 @@ async fn file_move_renames_and_guards_the_destination() {
         .await;
     assert_eq!(workspace.read("final.md"), "draft");
 
-    workspace
-        .fails(
+    for (tool, arguments, fragment) in [
+        (
             "file_move",
             json!({"source": "missing", "destination": "x"}),
             "source 'missing' does not exist",
-        )
-        .await;
-    workspace
-        .fails(
+        ),
+        (
             "file_move",
             json!({"source": "docs", "destination": "docs/sub"}),
             "which is itself or inside it",
-        )
-        .await;
-    workspace
-        .fails(
+        ),
+        (
             "file_move",
             json!({"source": "final.md", "destination": "../away.md"}),
             "outside the workspace",
-        )
-        .await;
-    workspace
-        .fails(
+        ),
+        (
             "file_move",
             json!({"source": "final.md", "destination": ".git/x"}),
             "inside .git/",
-        )
-        .await;
+        ),
+    ] {
+        workspace.fails(tool, arguments, fragment).await;
+    }
 }
 
 #[tokio::test]

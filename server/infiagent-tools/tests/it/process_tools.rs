@@ -65,34 +65,31 @@ async fn execute_code_reports_failures() {
         .fails("execute_code", json!({"path": "fail.py"}), "exit code 4")
         .await;
     assert!(content.contains("stdout:\npartial"), "{content}");
-    workspace
-        .fails(
+
+    for (tool, arguments, fragment) in [
+        (
             "execute_code",
             json!({"path": "notes.txt"}),
             "execute_code runs .py (Python), .js/.mjs/.cjs (Node.js) and .sh (bash) files",
-        )
-        .await;
-    workspace
-        .fails(
+        ),
+        (
             "execute_code",
             json!({"path": "missing.py"}),
             "script 'missing.py' does not exist",
-        )
-        .await;
-    workspace
-        .fails(
+        ),
+        (
             "execute_code",
             json!({"path": "/bin/ls.sh"}),
             "outside the workspace",
-        )
-        .await;
-    workspace
-        .fails(
+        ),
+        (
             "execute_code",
             json!({"path": "slow.sh", "timeout_seconds": 0}),
             "timeout_seconds must be between 1 and 3600, not 0",
-        )
-        .await;
+        ),
+    ] {
+        workspace.fails(tool, arguments, fragment).await;
+    }
     let started = Instant::now();
     workspace
         .fails(
@@ -146,16 +143,17 @@ async fn execute_shell_asks_first_and_runs_in_the_workspace_root() {
             summary: "pwd; echo err >&2".into(),
         }]
     );
-    workspace
-        .fails("execute_shell", json!({"command": "exit 2"}), "exit code 2")
-        .await;
-    workspace
-        .fails(
+
+    for (tool, arguments, fragment) in [
+        ("execute_shell", json!({"command": "exit 2"}), "exit code 2"),
+        (
             "execute_shell",
             json!({"command": "  "}),
             "the command is empty",
-        )
-        .await;
+        ),
+    ] {
+        workspace.fails(tool, arguments, fragment).await;
+    }
 }
 
 #[tokio::test]
@@ -254,23 +252,22 @@ async fn pip_install_checks_packages_before_asking() {
             )
             .await;
     }
-    workspace
-        .fails("pip_install", json!({"packages": []}), "packages is empty")
-        .await;
-    workspace
-        .fails(
+
+    for (tool, arguments, fragment) in [
+        ("pip_install", json!({"packages": []}), "packages is empty"),
+        (
             "pip_install",
             json!({"packages": "numpy"}),
             "expected a sequence",
-        )
-        .await;
-    workspace
-        .fails(
+        ),
+        (
             "pip_install",
             json!({"package": ["numpy"]}),
             "unknown field `package`",
-        )
-        .await;
+        ),
+    ] {
+        workspace.fails(tool, arguments, fragment).await;
+    }
     assert!(editor.requests.lock().unwrap().is_empty());
 }
 
