@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::harness::Client;
-use super::{SLOW_SCRIPT, execute, execute_on, is_gone, scripted_model, start, wait_for_pid};
+use super::{execute, execute_on, is_gone, slow_script_session, wait_for_pid};
 
 async fn health(client: &mut Client) -> Value {
     client
@@ -18,11 +18,8 @@ async fn health(client: &mut Client) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_counts_runs_in_flight_and_live_tasks() {
-    let model = scripted_model().await;
-    let workspace = tempfile::tempdir().unwrap();
+    let (_model, workspace, mut client) = slow_script_session().await;
     let root = workspace.path();
-    std::fs::write(root.join("slow.py"), SLOW_SCRIPT).unwrap();
-    let mut client = start(root, &model.base_url(), "auto").await;
     let before = health(&mut client).await;
     assert_eq!(before["runsInFlight"], 0);
     let tasks_before = before["aliveTasks"].as_u64().unwrap();

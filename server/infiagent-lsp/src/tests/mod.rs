@@ -24,6 +24,16 @@ const SLOW_SCRIPT: &str =
 /// The design of the demo's second script, once the plan is written.
 const NUMSTATS_DESIGN: &str = "project_designs/project_design_numstats.md";
 
+/// A session on a workspace holding `SLOW_SCRIPT` as `slow.py`, against the
+/// scripted model (kept alive with the session).
+async fn slow_script_session() -> (infiagent_demo::ScriptedEndpoint, tempfile::TempDir, Client) {
+    let model = scripted_model().await;
+    let workspace = tempfile::tempdir().unwrap();
+    std::fs::write(workspace.path().join("slow.py"), SLOW_SCRIPT).unwrap();
+    let client = start(workspace.path(), &model.base_url(), "auto").await;
+    (model, workspace, client)
+}
+
 /// The pid `SLOW_SCRIPT` wrote, once it runs.
 async fn wait_for_pid(root: &Path) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -349,11 +359,8 @@ async fn build_every_script_of_the_plan() {
 /// Cancelling from the progress UI stops the run and kills its process.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_from_progress() {
-    let model = scripted_model().await;
-    let workspace = tempfile::tempdir().unwrap();
+    let (_model, workspace, mut client) = slow_script_session().await;
     let root = workspace.path();
-    std::fs::write(root.join("slow.py"), SLOW_SCRIPT).unwrap();
-    let mut client = start(root, &model.base_url(), "auto").await;
     let run_id = execute_on(&mut client, "infiagent.judge", root, "slow.py").await;
     let pid = wait_for_pid(root).await;
     let cancelled_at = Instant::now();
@@ -770,11 +777,8 @@ async fn review_stages_changes_as_one_edit() {
 /// describes the pyramid.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_cancels_runs() {
-    let model = scripted_model().await;
-    let workspace = tempfile::tempdir().unwrap();
+    let (_model, workspace, mut client) = slow_script_session().await;
     let root = workspace.path();
-    std::fs::write(root.join("slow.py"), SLOW_SCRIPT).unwrap();
-    let mut client = start(root, &model.base_url(), "auto").await;
     let agents = client
         .request(
             "workspace/executeCommand",

@@ -31,30 +31,26 @@ async fn file_read_explains_what_it_cannot_read() {
     let workspace = Workspace::new();
     workspace.write("dir/binary.bin", "abc\0def");
 
-    for (tool, arguments, fragment) in [
-        (
+    workspace
+        .refuses(
             "file_read",
-            json!({"path": "missing.txt"}),
-            "file 'missing.txt' does not exist; use dir_list",
-        ),
-        (
-            "file_read",
-            json!({"path": "dir/binary.bin"}),
-            "'dir/binary.bin' is a binary file",
-        ),
-        (
-            "file_read",
-            json!({"path": "dir"}),
-            "'dir' is a directory; use dir_list",
-        ),
-        (
-            "file_read",
-            json!({"path": "../outside.txt"}),
-            "path '../outside.txt' is outside the workspace",
-        ),
-    ] {
-        workspace.fails(tool, arguments, fragment).await;
-    }
+            [
+                (
+                    json!({"path": "missing.txt"}),
+                    "file 'missing.txt' does not exist; use dir_list",
+                ),
+                (
+                    json!({"path": "dir/binary.bin"}),
+                    "'dir/binary.bin' is a binary file",
+                ),
+                (json!({"path": "dir"}), "'dir' is a directory; use dir_list"),
+                (
+                    json!({"path": "../outside.txt"}),
+                    "path '../outside.txt' is outside the workspace",
+                ),
+            ],
+        )
+        .await;
 }
 
 #[tokio::test]
@@ -126,20 +122,21 @@ async fn file_write_refuses_protected_places() {
         .await;
     assert_eq!(workspace.read(".git/config"), "[core]\n");
 
-    for (tool, arguments, fragment) in [
-        (
+    workspace
+        .refuses(
             "file_write",
-            json!({"path": ".infiagent/state.json", "content": ""}),
-            "inside .infiagent/",
-        ),
-        (
-            "file_write",
-            json!({"path": "/etc/passwd", "content": ""}),
-            "outside the workspace",
-        ),
-    ] {
-        workspace.fails(tool, arguments, fragment).await;
-    }
+            [
+                (
+                    json!({"path": ".infiagent/state.json", "content": ""}),
+                    "inside .infiagent/",
+                ),
+                (
+                    json!({"path": "/etc/passwd", "content": ""}),
+                    "outside the workspace",
+                ),
+            ],
+        )
+        .await;
     std::fs::create_dir(workspace.path("dir")).unwrap();
     workspace
         .fails(
@@ -246,26 +243,20 @@ async fn dir_list_caps_and_explains() {
         "'empty' is empty"
     );
 
-    for (tool, arguments, fragment) in [
-        (
+    workspace
+        .refuses(
             "dir_list",
-            json!({"depth": 4}),
-            "depth must be 1, 2 or 3, not 4",
-        ),
-        (
-            "dir_list",
-            json!({"path": "many/0001.txt"}),
-            "is a file, not a directory",
-        ),
-        (
-            "dir_list",
-            json!({"path": "nope"}),
-            "directory 'nope' does not exist",
-        ),
-        ("dir_list", json!({"path": ".."}), "outside the workspace"),
-    ] {
-        workspace.fails(tool, arguments, fragment).await;
-    }
+            [
+                (json!({"depth": 4}), "depth must be 1, 2 or 3, not 4"),
+                (
+                    json!({"path": "many/0001.txt"}),
+                    "is a file, not a directory",
+                ),
+                (json!({"path": "nope"}), "directory 'nope' does not exist"),
+                (json!({"path": ".."}), "outside the workspace"),
+            ],
+        )
+        .await;
 }
 
 #[tokio::test]
@@ -281,20 +272,18 @@ async fn dir_create_creates_parents_once() {
     );
     workspace.write("file", "");
 
-    for (tool, arguments, fragment) in [
-        (
+    workspace
+        .refuses(
             "dir_create",
-            json!({"path": "file"}),
-            "'file' already exists and is a file",
-        ),
-        (
-            "dir_create",
-            json!({"path": ".infiagent/x"}),
-            "inside .infiagent/",
-        ),
-    ] {
-        workspace.fails(tool, arguments, fragment).await;
-    }
+            [
+                (
+                    json!({"path": "file"}),
+                    "'file' already exists and is a file",
+                ),
+                (json!({"path": ".infiagent/x"}), "inside .infiagent/"),
+            ],
+        )
+        .await;
 }
 
 #[tokio::test]
@@ -332,30 +321,29 @@ async fn file_move_renames_and_guards_the_destination() {
         .await;
     assert_eq!(workspace.read("final.md"), "draft");
 
-    for (tool, arguments, fragment) in [
-        (
+    workspace
+        .refuses(
             "file_move",
-            json!({"source": "missing", "destination": "x"}),
-            "source 'missing' does not exist",
-        ),
-        (
-            "file_move",
-            json!({"source": "docs", "destination": "docs/sub"}),
-            "which is itself or inside it",
-        ),
-        (
-            "file_move",
-            json!({"source": "final.md", "destination": "../away.md"}),
-            "outside the workspace",
-        ),
-        (
-            "file_move",
-            json!({"source": "final.md", "destination": ".git/x"}),
-            "inside .git/",
-        ),
-    ] {
-        workspace.fails(tool, arguments, fragment).await;
-    }
+            [
+                (
+                    json!({"source": "missing", "destination": "x"}),
+                    "source 'missing' does not exist",
+                ),
+                (
+                    json!({"source": "docs", "destination": "docs/sub"}),
+                    "which is itself or inside it",
+                ),
+                (
+                    json!({"source": "final.md", "destination": "../away.md"}),
+                    "outside the workspace",
+                ),
+                (
+                    json!({"source": "final.md", "destination": ".git/x"}),
+                    "inside .git/",
+                ),
+            ],
+        )
+        .await;
 }
 
 #[tokio::test]

@@ -66,30 +66,26 @@ async fn execute_code_reports_failures() {
         .await;
     assert!(content.contains("stdout:\npartial"), "{content}");
 
-    for (tool, arguments, fragment) in [
-        (
+    workspace
+        .refuses(
             "execute_code",
-            json!({"path": "notes.txt"}),
-            "execute_code runs .py (Python), .js/.mjs/.cjs (Node.js) and .sh (bash) files",
-        ),
-        (
-            "execute_code",
-            json!({"path": "missing.py"}),
-            "script 'missing.py' does not exist",
-        ),
-        (
-            "execute_code",
-            json!({"path": "/bin/ls.sh"}),
-            "outside the workspace",
-        ),
-        (
-            "execute_code",
-            json!({"path": "slow.sh", "timeout_seconds": 0}),
-            "timeout_seconds must be between 1 and 3600, not 0",
-        ),
-    ] {
-        workspace.fails(tool, arguments, fragment).await;
-    }
+            [
+                (
+                    json!({"path": "notes.txt"}),
+                    "execute_code runs .py (Python), .js/.mjs/.cjs (Node.js) and .sh (bash) files",
+                ),
+                (
+                    json!({"path": "missing.py"}),
+                    "script 'missing.py' does not exist",
+                ),
+                (json!({"path": "/bin/ls.sh"}), "outside the workspace"),
+                (
+                    json!({"path": "slow.sh", "timeout_seconds": 0}),
+                    "timeout_seconds must be between 1 and 3600, not 0",
+                ),
+            ],
+        )
+        .await;
     let started = Instant::now();
     workspace
         .fails(
@@ -144,16 +140,15 @@ async fn execute_shell_asks_first_and_runs_in_the_workspace_root() {
         }]
     );
 
-    for (tool, arguments, fragment) in [
-        ("execute_shell", json!({"command": "exit 2"}), "exit code 2"),
-        (
+    workspace
+        .refuses(
             "execute_shell",
-            json!({"command": "  "}),
-            "the command is empty",
-        ),
-    ] {
-        workspace.fails(tool, arguments, fragment).await;
-    }
+            [
+                (json!({"command": "exit 2"}), "exit code 2"),
+                (json!({"command": "  "}), "the command is empty"),
+            ],
+        )
+        .await;
 }
 
 #[tokio::test]
@@ -253,21 +248,16 @@ async fn pip_install_checks_packages_before_asking() {
             .await;
     }
 
-    for (tool, arguments, fragment) in [
-        ("pip_install", json!({"packages": []}), "packages is empty"),
-        (
+    workspace
+        .refuses(
             "pip_install",
-            json!({"packages": "numpy"}),
-            "expected a sequence",
-        ),
-        (
-            "pip_install",
-            json!({"package": ["numpy"]}),
-            "unknown field `package`",
-        ),
-    ] {
-        workspace.fails(tool, arguments, fragment).await;
-    }
+            [
+                (json!({"packages": []}), "packages is empty"),
+                (json!({"packages": "numpy"}), "expected a sequence"),
+                (json!({"package": ["numpy"]}), "unknown field `package`"),
+            ],
+        )
+        .await;
     assert!(editor.requests.lock().unwrap().is_empty());
 }
 

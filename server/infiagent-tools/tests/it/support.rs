@@ -85,6 +85,13 @@ impl Workspace {
         );
         output.content
     }
+
+    /// `tool` fails on each of `cases` (arguments, a fragment of the message).
+    pub async fn refuses<const N: usize>(&self, tool: &str, cases: [(Value, &str); N]) {
+        for (arguments, fragment) in cases {
+            self.fails(tool, arguments, fragment).await;
+        }
+    }
 }
 
 /// A temp directory and its canonical path, for an editor that must know paths.
