@@ -16,11 +16,10 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use infiagent_agents::Registry;
 use infiagent_engine::{Config, Engine, ModelPool, RunHandle, RunOutcome, RunRequest};
-use tokio::signal::unix::{Signal, SignalKind};
 
 use crate::progress::{Progress, StatusLine};
 use crate::run_command::{EngineArgs, Output, load_pyramid};
-use crate::terminal::TerminalEditor;
+use crate::terminal::{Interrupts, TerminalEditor};
 use crate::{EXIT_CANCELLED, EXIT_USAGE};
 
 mod check;
@@ -251,36 +250,6 @@ async fn watch(
     progress.finish();
     let outcome = completion.wait().await;
     (!interrupted).then_some(outcome)
-}
-
-/// Ctrl-C, listened to for the whole benchmark so that no signal is lost between
-/// two problems. The second one exits at once.
-struct Interrupts {
-    signal: Signal,
-    received: u32,
-}
-
-impl Interrupts {
-    fn listen() -> anyhow::Result<Interrupts> {
-        let signal = tokio::signal::unix::signal(SignalKind::interrupt())
-            .context("cannot listen for Ctrl-C")?;
-        Ok(Interrupts {
-            signal,
-            received: 0,
-        })
-    }
-
-    /// Completes at the next Ctrl-C.
-    async fn next(&mut self) {
-        if self.signal.recv().await.is_none() {
-            std::future::pending::<()>().await;
-        }
-        self.received += 1;
-        if self.received > 1 {
-            eprintln!("\ninterrupted twice: exiting now");
-            std::process::exit(i32::from(EXIT_CANCELLED));
-        }
-    }
 }
 
 /// Where one problem is worked on: a temporary folder, or a kept one.

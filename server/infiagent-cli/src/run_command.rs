@@ -16,7 +16,7 @@ use infiagent_model::Provider;
 use serde_json::json;
 
 use crate::progress::{Progress, StatusLine};
-use crate::terminal::TerminalEditor;
+use crate::terminal::{Interrupts, TerminalEditor};
 use crate::{EXIT_CANCELLED, EXIT_FAILURE, EXIT_USAGE};
 use infiagent_demo::{DEMO_TASK, SCRIPTED_MODEL_NAME, ScriptedModel, files};
 
@@ -232,7 +232,8 @@ async fn execute(
         StatusLine::Off
     };
     let mut progress = Progress::new(std::io::stderr(), status_line, agent_names);
-    let outcome = watch(handle, &mut progress).await;
+    let mut interrupts = Interrupts::listen()?;
+    let outcome = watch(handle, &mut progress, &mut interrupts).await;
     progress.finish();
     report(&outcome, engine.workspace(), output);
     Ok(exit_code(&outcome))
@@ -252,29 +253,24 @@ pub(crate) fn load_pyramid(workspace: &Path) -> Option<Registry> {
 }
 
 /// Renders events until the run ends; Ctrl-C cancels it (twice: exit at once).
-async fn watch(handle: RunHandle, progress: &mut Progress<std::io::Stderr>) -> RunOutcome {
+async fn watch(
+    handle: RunHandle,
+    progress: &mut Progress<std::io::Stderr>,
+    interrupts: &mut Interrupts,
+) -> RunOutcome {
     let RunHandle {
         mut events,
         cancel,
         completion,
         ..
     } = handle;
-    let mut interrupts = 0;
-    // One listener for the whole run: a signal between two events is not lost.
-    let mut interrupt = Box::pin(tokio::signal::ctrl_c());
     loop {
         tokio::select! {
             event = events.recv() => match event {
                 Some(event) => progress.on_event(&event),
                 None => break,
             },
-            _ = &mut interrupt => {
-                interrupt = Box::pin(tokio::signal::ctrl_c());
-                interrupts += 1;
-                if interrupts > 1 {
-                    eprintln!("\ninterrupted twice: exiting now");
-                    std::process::exit(i32::from(EXIT_CANCELLED));
-                }
+            () = interrupts.next() => {
                 eprintln!("\ncancelling: stopping agents and their processes (Ctrl-C again to exit at once)");
                 cancel.cancel();
             }

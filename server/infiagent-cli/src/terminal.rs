@@ -1,11 +1,16 @@
 //! The terminal as the "editor" of a headless run: nothing is open, writes go to
-//! disk, and approvals are asked on the terminal (or refused when there is none).
+//! disk, and approvals are asked on the terminal (or refused when there is none);
+//! Ctrl-C cancels what runs.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
+use anyhow::Context;
 use infiagent_engine::Autonomy;
 use infiagent_tools::{Approval, ApprovalRequest, Editor, EditorWrite};
+use tokio::signal::unix::{Signal, SignalKind};
+
+use crate::EXIT_CANCELLED;
 
 /// One question on the terminal at a time: runs of a build ask concurrently.
 static QUESTION: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -56,6 +61,41 @@ impl Editor for TerminalEditor {
                     Approval::Deny
                 }
             }
+        }
+    }
+}
+
+/// Ctrl-C, listened to for the whole command so that no signal is lost between two
+/// events (or two problems of a benchmark). The second one exits at once.
+pub(crate) struct Interrupts {
+    signal: Signal,
+    received: u32,
+}
+
+impl Interrupts {
+    pub(crate) fn listen() -> anyhow::Result<Interrupts> {
+        let signal = tokio::signal::unix::signal(SignalKind::interrupt())
+            .context("cannot listen for Ctrl-C")?;
+        Ok(Interrupts {
+            signal,
+            received: 0,
+        })
+    }
+
+    /// Whether a Ctrl-C came.
+    pub(crate) fn any(&self) -> bool {
+        self.received > 0
+    }
+
+    /// Completes at the next Ctrl-C.
+    pub(crate) async fn next(&mut self) {
+        if self.signal.recv().await.is_none() {
+            std::future::pending::<()>().await;
+        }
+        self.received += 1;
+        if self.received > 1 {
+            eprintln!("\ninterrupted twice: exiting now");
+            std::process::exit(i32::from(EXIT_CANCELLED));
         }
     }
 }
