@@ -7,7 +7,6 @@
 //! (default: the current directory), as `infiagent run` reads them.
 
 use std::collections::BTreeSet;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -227,26 +226,15 @@ async fn watch(
         completion,
         ..
     } = handle;
-    let status_line = if std::io::stderr().is_terminal() {
-        StatusLine::Live
-    } else {
-        StatusLine::Off
-    };
+    let status_line = StatusLine::of_stderr();
     let mut progress = Progress::new(std::io::stderr(), status_line, agent_names);
-    let mut interrupted = false;
-    loop {
-        tokio::select! {
-            event = events.recv() => match event {
-                Some(event) => progress.on_event(&event),
-                None => break,
-            },
-            () = interrupts.next() => {
-                interrupted = true;
-                eprintln!("\ncancelling: stopping the agents and their processes, then reporting the problems done (Ctrl-C again to exit at once)");
-                cancel.cancel();
-            }
-        }
-    }
+    let cancelling =
+        "cancelling: stopping the agents and their processes, then reporting the problems done";
+    let interrupted = interrupts
+        .follow(&mut events, &cancel, cancelling, |event| {
+            progress.on_event(event);
+        })
+        .await;
     progress.finish();
     let outcome = completion.wait().await;
     (!interrupted).then_some(outcome)

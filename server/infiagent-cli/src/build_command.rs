@@ -1,6 +1,6 @@
 //! `infiagent build`: a plan's build order run as parallel builder runs.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -47,11 +47,7 @@ pub(crate) async fn run(args: BuildArgs) -> anyhow::Result<u8> {
     let total = plan.order().steps().len();
     let summary = plan.summary().to_string();
     let handle = infiagent_build::start(engine, plan, options)?;
-    let status_line = if std::io::stderr().is_terminal() {
-        StatusLine::Live
-    } else {
-        StatusLine::Off
-    };
+    let status_line = StatusLine::of_stderr();
     let mut progress = BuildProgress::new(std::io::stderr(), status_line, total);
     progress.line(&format!("building {total} scripts of {summary}"));
     let mut interrupts = Interrupts::listen()?;
@@ -82,18 +78,12 @@ async fn watch(
         cancel,
         completion,
     } = handle;
-    loop {
-        tokio::select! {
-            event = events.recv() => match event {
-                Some(event) => progress.on_event(&event),
-                None => break,
-            },
-            () = interrupts.next() => {
-                eprintln!("\ncancelling the build: stopping every run and its processes (Ctrl-C again to exit at once)");
-                cancel.cancel();
-            }
-        }
-    }
+    let cancelling = "cancelling the build: stopping every run and its processes";
+    interrupts
+        .follow(&mut events, &cancel, cancelling, |event| {
+            progress.on_event(event);
+        })
+        .await;
     completion.wait().await
 }
 

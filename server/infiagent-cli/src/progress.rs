@@ -3,7 +3,7 @@
 //! stacks, tokens and cost.
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use infiagent_engine::{ActiveCalls, FrameId, RunEvent, Status, Totals};
 
@@ -14,6 +14,17 @@ pub enum StatusLine {
     Live,
     /// Plain lines only (a pipe, a file, CI).
     Off,
+}
+
+impl StatusLine {
+    /// Live when stderr is a terminal.
+    pub fn of_stderr() -> StatusLine {
+        if std::io::stderr().is_terminal() {
+            StatusLine::Live
+        } else {
+            StatusLine::Off
+        }
+    }
 }
 
 /// A log with, on a terminal, a status line under it: lines go above the status,

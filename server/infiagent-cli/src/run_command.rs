@@ -1,7 +1,6 @@
 //! `infiagent run` and `infiagent demo`.
 
 use std::collections::BTreeSet;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -226,11 +225,7 @@ async fn execute(
         files,
         editor,
     })?;
-    let status_line = if std::io::stderr().is_terminal() {
-        StatusLine::Live
-    } else {
-        StatusLine::Off
-    };
+    let status_line = StatusLine::of_stderr();
     let mut progress = Progress::new(std::io::stderr(), status_line, agent_names);
     let mut interrupts = Interrupts::listen()?;
     let outcome = watch(handle, &mut progress, &mut interrupts).await;
@@ -264,18 +259,12 @@ async fn watch(
         completion,
         ..
     } = handle;
-    loop {
-        tokio::select! {
-            event = events.recv() => match event {
-                Some(event) => progress.on_event(&event),
-                None => break,
-            },
-            () = interrupts.next() => {
-                eprintln!("\ncancelling: stopping agents and their processes (Ctrl-C again to exit at once)");
-                cancel.cancel();
-            }
-        }
-    }
+    let cancelling = "cancelling: stopping agents and their processes";
+    interrupts
+        .follow(&mut events, &cancel, cancelling, |event| {
+            progress.on_event(event);
+        })
+        .await;
     completion.wait().await
 }
 

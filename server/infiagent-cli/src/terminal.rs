@@ -9,6 +9,8 @@ use anyhow::Context;
 use infiagent_engine::Autonomy;
 use infiagent_tools::{Approval, ApprovalRequest, Editor, EditorWrite};
 use tokio::signal::unix::{Signal, SignalKind};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use crate::EXIT_CANCELLED;
 
@@ -87,6 +89,31 @@ impl Interrupts {
         self.received > 0
     }
 
+    /// Hands `events` to `on_event` until they end; a Ctrl-C meanwhile says
+    /// `cancelling` and cancels `cancel`. Whether a Ctrl-C came.
+    pub(crate) async fn follow<E>(
+        &mut self,
+        events: &mut impl Events<E>,
+        cancel: &CancellationToken,
+        cancelling: &str,
+        mut on_event: impl FnMut(&E),
+    ) -> bool {
+        let mut interrupted = false;
+        loop {
+            tokio::select! {
+                event = events.next_event() => match event {
+                    Some(event) => on_event(&event),
+                    None => return interrupted,
+                },
+                () = self.next() => {
+                    interrupted = true;
+                    eprintln!("\n{cancelling} (Ctrl-C again to exit at once)");
+                    cancel.cancel();
+                }
+            }
+        }
+    }
+
     /// Completes at the next Ctrl-C.
     pub(crate) async fn next(&mut self) {
         if self.signal.recv().await.is_none() {
@@ -97,5 +124,23 @@ impl Interrupts {
             eprintln!("\ninterrupted twice: exiting now");
             std::process::exit(i32::from(EXIT_CANCELLED));
         }
+    }
+}
+
+/// What yields events until it closes: the event channel of a run or of a build.
+pub(crate) trait Events<E> {
+    /// The next event; `None` once the channel is closed.
+    async fn next_event(&mut self) -> Option<E>;
+}
+
+impl<E> Events<E> for mpsc::Receiver<E> {
+    async fn next_event(&mut self) -> Option<E> {
+        self.recv().await
+    }
+}
+
+impl<E> Events<E> for mpsc::UnboundedReceiver<E> {
+    async fn next_event(&mut self) -> Option<E> {
+        self.recv().await
     }
 }
