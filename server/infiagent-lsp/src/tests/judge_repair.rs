@@ -5,10 +5,7 @@
 use serde_json::{Value, json};
 
 use super::harness::{Answers, Client, uri};
-use super::{
-    NUMSTATS_DESIGN, diagnostics_for, execute, execute_to_end, scripted_model,
-    workspace_with_requirement,
-};
+use super::{NUMSTATS_DESIGN, diagnostics_for, execute, execute_to_end, model_and_requirement};
 
 /// The first unread diagnostics published for `relative` that `matches`, waiting
 /// for them if need be.
@@ -30,8 +27,7 @@ async fn wait_for_diagnostics(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejection_stays_until_its_quick_fix_repairs_it() {
-    let model = scripted_model().await;
-    let workspace = workspace_with_requirement();
+    let (model, workspace) = model_and_requirement().await;
     let root = workspace.path();
     let options = json!({"model": {"base_url": model.base_url(), "name": "scripted"},
         "run": {"autonomy": "auto", "max_repairs": 0}});

@@ -86,6 +86,11 @@ fn options(base_url: &str, autonomy: &str) -> Value {
     json!({"model": {"base_url": base_url, "name": "scripted"}, "run": {"autonomy": autonomy}})
 }
 
+/// The scripted model and a workspace holding the demo's requirement.
+async fn model_and_requirement() -> (infiagent_demo::ScriptedEndpoint, tempfile::TempDir) {
+    (scripted_model().await, workspace_with_requirement())
+}
+
 fn workspace_with_requirement() -> tempfile::TempDir {
     let workspace = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -146,8 +151,7 @@ fn diagnostics_for(message: &Value) -> Vec<Value> {
 /// Plan, then build, then judge: files appear and verdicts become diagnostics.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_build_judge() {
-    let model = scripted_model().await;
-    let workspace = workspace_with_requirement();
+    let (model, workspace) = model_and_requirement().await;
     let root = workspace.path();
     let mut client = start(root, &model.base_url(), "auto").await;
 
@@ -385,8 +389,7 @@ async fn cancel_from_progress() {
 /// is written through a versioned workspace/applyEdit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_respect_open_buffers() {
-    let model = scripted_model().await;
-    let workspace = workspace_with_requirement();
+    let (model, workspace) = model_and_requirement().await;
     let root = workspace.path();
     std::fs::create_dir_all(root.join("project_designs")).unwrap();
     std::fs::write(
@@ -720,8 +723,7 @@ async fn missing_model_is_shown_once() {
 /// edit that needs confirmation; nothing is written before.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn review_stages_changes_as_one_edit() {
-    let model = scripted_model().await;
-    let workspace = workspace_with_requirement();
+    let (model, workspace) = model_and_requirement().await;
     let root = workspace.path();
     let answers = Answers {
         apply_edits: false,

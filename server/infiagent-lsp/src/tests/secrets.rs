@@ -7,7 +7,7 @@ use infiagent_test_support::rerun::rerun_with_variable;
 use serde_json::{Value, json};
 
 use super::harness::{Answers, Client};
-use super::{base_url, execute_on, scripted_model, workspace_with_requirement};
+use super::{base_url, execute_on, model_and_requirement, workspace_with_requirement};
 
 const KEY_VAR: &str = "INFIAGENT_LSP_TEST_SECRET_KEY";
 const KEY: &str = "sk-test-SECRET-0123456789abcdef";
@@ -56,8 +56,7 @@ async fn with_the_key_in_the_environment() {
     if std::env::var(KEY_VAR).as_deref() != Ok(KEY) {
         return;
     }
-    let model = scripted_model().await;
-    let workspace = workspace_with_requirement();
+    let (model, workspace) = model_and_requirement().await;
     let root = workspace.path();
     let mut client = Client::start(root, options(&model.base_url()), Answers::default()).await;
     execute_on(&mut client, "infiagent.plan", root, "requirement.md").await;
