@@ -10,13 +10,7 @@ use super::harness::{Answers, Client, uri};
 use super::{base_url, start};
 
 async fn evolve(client: &mut Client, arguments: Value) -> Value {
-    client
-        .request(
-            "workspace/executeCommand",
-            json!({"command": "infiagent.evolve", "arguments": arguments}),
-        )
-        .await
-        .unwrap()
+    client.command("infiagent.evolve", arguments).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -187,6 +187,16 @@ impl Client {
         }
     }
 
+    /// Runs `workspace/executeCommand` `command` with `arguments`; its result.
+    pub async fn command(&mut self, command: &str, arguments: Value) -> Value {
+        self.request(
+            "workspace/executeCommand",
+            json!({"command": command, "arguments": arguments}),
+        )
+        .await
+        .unwrap()
+    }
+
     /// A notification (or server request) by method whose params match.
     pub async fn wait_for_method(
         &mut self,

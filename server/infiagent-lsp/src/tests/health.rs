@@ -7,13 +7,7 @@ use super::harness::Client;
 use super::{execute, execute_on, is_gone, slow_script_session, wait_for_pid};
 
 async fn health(client: &mut Client) -> Value {
-    client
-        .request(
-            "workspace/executeCommand",
-            json!({"command": "infiagent.health", "arguments": []}),
-        )
-        .await
-        .unwrap()
+    client.command("infiagent.health", json!([])).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

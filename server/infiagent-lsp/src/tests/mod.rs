@@ -102,13 +102,7 @@ fn workspace_with_requirement() -> tempfile::TempDir {
 }
 
 async fn execute(client: &mut Client, command: &str, argument: Value) -> String {
-    let result = client
-        .request(
-            "workspace/executeCommand",
-            json!({"command": command, "arguments": [argument]}),
-        )
-        .await
-        .unwrap();
+    let result = client.command(command, json!([argument])).await;
     result["runId"].as_str().unwrap().to_string()
 }
 
@@ -348,13 +342,7 @@ async fn build_every_script_of_the_plan() {
             params["uri"] == uri(root, "numstats.py") && params["diagnostics"] != json!([])
         })
         .await;
-    let runs = client
-        .request(
-            "workspace/executeCommand",
-            json!({"command": "infiagent.runs", "arguments": []}),
-        )
-        .await
-        .unwrap();
+    let runs = client.command("infiagent.runs", json!([])).await;
     assert_eq!(runs["runs"][0]["runId"], build_id.as_str());
     assert_eq!(runs["runs"][0]["state"], "succeeded");
     client.finish().await;
@@ -616,13 +604,7 @@ async fn rapid_changes_apply_in_order() {
             .await;
     }
     // A request after the notifications is answered after their handlers ran.
-    client
-        .request(
-            "workspace/executeCommand",
-            json!({"command": "infiagent.runs", "arguments": []}),
-        )
-        .await
-        .unwrap();
+    client.command("infiagent.runs", json!([])).await;
     let path = Path::new(&root.canonicalize().unwrap()).join("notes.txt");
     let (text, version) = {
         let documents = lock(&client.state.documents);
@@ -781,13 +763,7 @@ async fn review_stages_changes_as_one_edit() {
 async fn shutdown_cancels_runs() {
     let (_model, workspace, mut client) = slow_script_session().await;
     let root = workspace.path();
-    let agents = client
-        .request(
-            "workspace/executeCommand",
-            json!({"command": "infiagent.agents", "arguments": []}),
-        )
-        .await
-        .unwrap();
+    let agents = client.command("infiagent.agents", json!([])).await;
     assert_eq!(agents["graph"]["nodes"][0]["name"], "project_lead_agent");
     assert_eq!(agents["problems"], json!([]));
     execute_on(&mut client, "infiagent.judge", root, "slow.py").await;
@@ -885,13 +861,7 @@ async fn the_index_follows_edits_and_disk_changes() {
             json!({"changes": [{"uri": uri(root, "other.py"), "type": 2}]}),
         )
         .await;
-    client
-        .request(
-            "workspace/executeCommand",
-            json!({"command": "infiagent.runs", "arguments": []}),
-        )
-        .await
-        .unwrap();
+    client.command("infiagent.runs", json!([])).await;
     assert_eq!(names(&client, "lib.py"), ["alpha", "beta"]);
     assert_eq!(names(&client, "other.py"), ["delta"]);
     client.finish().await;
