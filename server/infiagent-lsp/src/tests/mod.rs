@@ -21,6 +21,9 @@ use crate::state::lock;
 const SLOW_SCRIPT: &str =
     "import os, time\nopen('pid.txt', 'w').write(str(os.getpid()))\ntime.sleep(60)\n";
 
+/// The design of the demo's first script.
+const TEXTSTATS_DESIGN: &str = "project_designs/project_design_textstats.md";
+
 /// The design of the demo's second script, once the plan is written.
 const NUMSTATS_DESIGN: &str = "project_designs/project_design_numstats.md";
 
@@ -84,6 +87,13 @@ async fn start(root: &Path, base_url: &str, autonomy: &str) -> Client {
 
 fn options(base_url: &str, autonomy: &str) -> Value {
     json!({"model": {"base_url": base_url, "name": "scripted"}, "run": {"autonomy": autonomy}})
+}
+
+/// A session on an empty workspace, with no model settings.
+async fn session_without_model() -> (tempfile::TempDir, Client) {
+    let workspace = tempfile::tempdir().unwrap();
+    let client = Client::start(workspace.path(), json!({}), Answers::default()).await;
+    (workspace, client)
 }
 
 /// The scripted model and a workspace holding the demo's requirement.
@@ -396,13 +406,7 @@ async fn writes_respect_open_buffers() {
             json!({"textDocument": {"uri": textstats, "languageId": "python", "version": 3, "text": "# unsaved edit\n"}}),
         )
         .await;
-    let run_id = execute_on(
-        &mut client,
-        "infiagent.build",
-        root,
-        "project_designs/project_design_textstats.md",
-    )
-    .await;
+    let run_id = execute_on(&mut client, "infiagent.build", root, TEXTSTATS_DESIGN).await;
     client.wait_for_message("unsaved changes").await;
     client.wait_run_end(&run_id).await;
     assert_eq!(
@@ -413,13 +417,7 @@ async fn writes_respect_open_buffers() {
 
     // Clean: the buffer equals the disk.
     client.change_whole(&textstats, 4, "# on disk\n").await;
-    let run_id = execute_on(
-        &mut client,
-        "infiagent.build",
-        root,
-        "project_designs/project_design_textstats.md",
-    )
-    .await;
+    let run_id = execute_on(&mut client, "infiagent.build", root, TEXTSTATS_DESIGN).await;
     let edit = client
         .wait_for_method("workspace/applyEdit", |_| true)
         .await;
@@ -546,9 +544,8 @@ async fn code_actions_by_kind_of_file() {
 /// Bad arguments get a JSON-RPC error that says what was expected.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_command_arguments() {
-    let workspace = tempfile::tempdir().unwrap();
+    let (workspace, mut client) = session_without_model().await;
     let root = workspace.path();
-    let mut client = Client::start(root, json!({}), Answers::default()).await;
     let mut errors = Vec::new();
     for (command, arguments) in [
         ("infiagent.plan", json!([])),
@@ -583,9 +580,8 @@ async fn bad_command_arguments() {
 /// Rapid incremental changes apply in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rapid_changes_apply_in_order() {
-    let workspace = tempfile::tempdir().unwrap();
+    let (workspace, mut client) = session_without_model().await;
     let root = workspace.path();
-    let mut client = Client::start(root, json!({}), Answers::default()).await;
     let file = uri(root, "notes.txt");
     client
         .notify("textDocument/didOpen", json!({"textDocument": {"uri": file, "languageId": "plaintext", "version": 0, "text": ""}}))
@@ -654,9 +650,7 @@ async fn agent_files_are_checked_as_they_are_edited() {
 /// initializationOptions and workspace/configuration.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_model_is_shown_once() {
-    let workspace = tempfile::tempdir().unwrap();
-    let root = workspace.path();
-    let mut client = Client::start(root, json!({}), Answers::default()).await;
+    let (_workspace, mut client) = session_without_model().await;
     let warning = client
         .wait_for_method("window/showMessage", |params| params["type"] == 2)
         .await;
