@@ -8,7 +8,8 @@
 
 use arbitrary::Arbitrary;
 use infiagent_fuzz::json::{Json, Text};
-use infiagent_fuzz::lsp::{frame, run_session};
+use infiagent_fuzz::lsp::run_session;
+use infiagent_test_support::lsp::frame;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 

@@ -14,8 +14,9 @@
 use std::path::Path;
 use std::time::Duration;
 
+use infiagent_test_support::lsp::{frame, read_message};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream};
+use tokio::io::{AsyncWriteExt, BufReader, DuplexStream};
 
 /// How long a whole session may take, end of input included.
 pub const SESSION_LIMIT: Duration = Duration::from_secs(10);
@@ -25,14 +26,6 @@ const PIPE_BYTES: usize = 1 << 16;
 
 /// The request id of the opening `initialize`.
 const INITIALIZE_ID: i64 = 0;
-
-/// A message framed as on stdio: `Content-Length` header, blank line, body.
-pub fn frame(message: &Value) -> Vec<u8> {
-    let body = message.to_string();
-    let mut framed = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-    framed.extend_from_slice(body.as_bytes());
-    framed
-}
 
 /// The `file:` URI of `path`, without a trailing slash.
 pub fn file_uri(path: &Path) -> String {
@@ -134,25 +127,4 @@ async fn drive(mut writer: DuplexStream, reader: DuplexStream, root_uri: &str, b
         let _ = tokio::io::copy(&mut reader, &mut tokio::io::sink()).await;
     };
     tokio::join!(send, drain);
-}
-
-/// One framed message from the server; `None` at the end of output.
-async fn read_message(reader: &mut BufReader<DuplexStream>) -> Option<Value> {
-    let mut length = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).await.ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(value) = line.strip_prefix("Content-Length: ") {
-            length = value.parse::<usize>().ok();
-        }
-    }
-    let mut body = vec![0; length?];
-    reader.read_exact(&mut body).await.ok()?;
-    serde_json::from_slice(&body).ok()
 }

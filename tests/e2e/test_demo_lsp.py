@@ -6,7 +6,6 @@ import asyncio
 import pathlib
 import re
 import subprocess
-from typing import Union
 
 import pytest
 import pytest_lsp
@@ -14,7 +13,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from conftest import BINARY
-from test_lsp import run_command, wait_for_end
+from test_lsp import run_command, start_session, wait_for_end
 
 
 class DemoSteps:
@@ -58,28 +57,7 @@ def demo(tmp_path):
 async def client(lsp_client: LanguageClient, demo: DemoSteps):
     # No model settings from the editor: the workspace's configuration, written by
     # `demo --lsp`, names the scripted model and keeps the judge's rejections.
-    params = types.InitializeParams(
-        capabilities=types.ClientCapabilities(
-            window=types.WindowClientCapabilities(work_done_progress=True),
-        ),
-        root_uri=demo.folder.as_uri(),
-        workspace_folders=[types.WorkspaceFolder(uri=demo.folder.as_uri(), name="demo")],
-    )
-    # lsprotocol reads any code action that has a `command` as a bare Command
-    # (a client-library quirk): tell the two apart by the type of `command`.
-    lsp_client.protocol._converter.register_structure_hook(
-        Union[types.Command, types.CodeAction],
-        lambda value, _: lsp_client.protocol._converter.structure(
-            value, types.Command if isinstance(value.get("command"), str) else types.CodeAction
-        ),
-    )
-    lsp_client.run_statuses = []
-
-    @lsp_client.feature("infiagent/runStatus")
-    def run_status(params):
-        lsp_client.run_statuses.append(params)
-
-    await lsp_client.initialize_session(params)
+    await start_session(lsp_client, demo.folder)
     yield
     await lsp_client.shutdown_session()
 

@@ -13,18 +13,16 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from conftest import BINARY
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=[BINARY, "lsp"]))
-async def client(lsp_client: LanguageClient, model_base_url, workspace):
+async def start_session(lsp_client: LanguageClient, folder: pathlib.Path, initialization_options=None):
+    """Initializes a session on `folder`, recording `infiagent/runStatus` in
+    `lsp_client.run_statuses`."""
     params = types.InitializeParams(
         capabilities=types.ClientCapabilities(
             window=types.WindowClientCapabilities(work_done_progress=True),
         ),
-        root_uri=workspace.as_uri(),
-        workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="demo")],
-        initialization_options={
-            "model": {"base_url": model_base_url, "name": "scripted"},
-            "run": {"autonomy": "auto"},
-        },
+        root_uri=folder.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=folder.as_uri(), name="demo")],
+        initialization_options=initialization_options,
     )
     # lsprotocol reads any code action that has a `command` as a bare Command
     # (a client-library quirk): tell the two apart by the type of `command`.
@@ -41,6 +39,15 @@ async def client(lsp_client: LanguageClient, model_base_url, workspace):
         lsp_client.run_statuses.append(params)
 
     await lsp_client.initialize_session(params)
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[BINARY, "lsp"]))
+async def client(lsp_client: LanguageClient, model_base_url, workspace):
+    await start_session(
+        lsp_client,
+        workspace,
+        {"model": {"base_url": model_base_url, "name": "scripted"}, "run": {"autonomy": "auto"}},
+    )
     yield
     await lsp_client.shutdown_session()
 

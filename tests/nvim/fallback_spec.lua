@@ -4,9 +4,7 @@
 local here = vim.fs.dirname(debug.getinfo(1, "S").source:sub(2))
 local t = dofile(vim.fs.joinpath(here, "harness.lua"))
 
-local workspace = assert(vim.uv.fs_realpath(assert(os.getenv("INFIAGENT_TEST_WORKSPACE"))))
-local model_url = assert(os.getenv("INFIAGENT_TEST_MODEL_URL"))
-local binary = assert(os.getenv("INFIAGENT_BIN"))
+local workspace, model_url, binary = t.environment()
 
 vim.cmd("filetype on")
 vim.notify = function() end

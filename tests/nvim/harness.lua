@@ -33,6 +33,21 @@ function harness.wait_for(what, probe, timeout_ms)
   return value
 end
 
+--- The variables tests/nvim/run.sh sets: the workspace (its real path), the
+--- scripted model's URL and the `infiagent` binary.
+function harness.environment()
+  local workspace = assert(vim.uv.fs_realpath(assert(os.getenv("INFIAGENT_TEST_WORKSPACE"))))
+  return workspace, assert(os.getenv("INFIAGENT_TEST_MODEL_URL")), assert(os.getenv("INFIAGENT_BIN"))
+end
+
+--- Waits (10 s at most) for the buffer named `name` to hold more than `lines` lines.
+function harness.wait_for_buffer(name, lines)
+  return harness.wait_for("the buffer " .. name, function()
+    local found = vim.fn.bufnr(name)
+    return found ~= -1 and vim.api.nvim_buf_line_count(found) > lines and found
+  end, 10000)
+end
+
 function harness.equal(actual, expected, what)
   if not vim.deep_equal(actual, expected) then
     error(string.format("%s: expected %s, got %s", what, vim.inspect(expected), vim.inspect(actual)), 2)

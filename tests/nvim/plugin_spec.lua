@@ -5,9 +5,7 @@
 local here = vim.fs.dirname(debug.getinfo(1, "S").source:sub(2))
 local t = dofile(vim.fs.joinpath(here, "harness.lua"))
 
-local workspace = assert(vim.uv.fs_realpath(assert(os.getenv("INFIAGENT_TEST_WORKSPACE"))))
-local model_url = assert(os.getenv("INFIAGENT_TEST_MODEL_URL"))
-local binary = assert(os.getenv("INFIAGENT_BIN"))
+local workspace, model_url, binary = t.environment()
 
 vim.cmd("filetype on")
 
@@ -262,10 +260,7 @@ end)
 t.test(":InfiRuns lists the session's runs; <CR> opens a run's record", function()
   edit(path("requirement.md"))
   vim.cmd("InfiRuns")
-  local bufnr = t.wait_for("the runs buffer", function()
-    local found = vim.fn.bufnr("infiagent://runs")
-    return found ~= -1 and vim.api.nvim_buf_line_count(found) > 2 and found
-  end, 10000)
+  local bufnr = t.wait_for_buffer("infiagent://runs", 2)
   local text = buffer_text(bufnr)
   for _, fragment in ipairs({ "plan requirement.md", "build numstats.py", "judge broken.py", "cancelled" }) do
     t.contains(text, fragment, ":InfiRuns buffer")
@@ -285,10 +280,7 @@ end)
 
 t.test(":InfiAgents shows the pyramid by level", function()
   vim.cmd("InfiAgents")
-  local bufnr = t.wait_for("the agents buffer", function()
-    local found = vim.fn.bufnr("infiagent://agents")
-    return found ~= -1 and vim.api.nvim_buf_line_count(found) > 2 and found
-  end, 10000)
+  local bufnr = t.wait_for_buffer("infiagent://agents", 2)
   local text = buffer_text(bufnr)
   local level3, level1, judge = text:find("Level 3", 1, true), text:find("Level 1", 1, true), text:find("Judge (level -1)", 1, true)
   t.truthy(level3 and level1 and judge and level3 < level1 and level1 < judge, "levels, highest first:\n" .. text)
@@ -297,10 +289,7 @@ end)
 
 t.test(":InfiEvolve shows the proposal for the pyramid", function()
   vim.cmd("InfiEvolve")
-  local bufnr = t.wait_for("the evolve buffer", function()
-    local found = vim.fn.bufnr("infiagent://evolve")
-    return found ~= -1 and vim.api.nvim_buf_line_count(found) > 1 and found
-  end, 10000)
+  local bufnr = t.wait_for_buffer("infiagent://evolve", 1)
   t.truthy(buffer_text(bufnr):find("^Read %d+ run%(s%)"), "the proposal:\n" .. buffer_text(bufnr))
   t.equal(vim.bo[bufnr].filetype, "diff", "shown as a diff")
 end)

@@ -28,33 +28,17 @@ pub static BUILTIN_AGENTS: &[(&str, &str)] = &[
 mod tests {
     use std::path::Path;
 
-    use super::*;
-    use crate::{DEFAULT_K_MAX, Origin, Registry, check_pyramid, parse_agent};
+    use infiagent_tools::BASIC_TOOL_NAMES;
 
-    const BASIC_TOOLS: &[&str] = &[
-        "file_read",
-        "file_write",
-        "dir_list",
-        "dir_create",
-        "file_move",
-        "execute_code",
-        "execute_shell",
-        "pip_install",
-    ];
+    use super::*;
+    use crate::{DEFAULT_K_MAX, Origin, Registry, check_pyramid, parse_agent, problem_lines};
 
     fn builtin_registry() -> Registry {
         let definitions = BUILTIN_AGENTS
             .iter()
             .map(|(path, text)| {
                 parse_agent(Path::new(path), text, Origin::Builtin).unwrap_or_else(|problems| {
-                    panic!(
-                        "{path} does not parse:\n{}",
-                        problems
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join("\n")
-                    )
+                    panic!("{path} does not parse:\n{}", problem_lines(&problems))
                 })
             })
             .collect();
@@ -69,16 +53,8 @@ mod tests {
             BUILTIN_AGENTS.len(),
             "two built-ins share a name"
         );
-        let problems = check_pyramid(&registry, BASIC_TOOLS, DEFAULT_K_MAX);
-        assert!(
-            problems.is_empty(),
-            "{}",
-            problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
+        let problems = check_pyramid(&registry, BASIC_TOOL_NAMES, DEFAULT_K_MAX);
+        assert!(problems.is_empty(), "{}", problem_lines(&problems));
     }
 
     #[test]

@@ -260,7 +260,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::{DEFAULT_K_MAX, Origin, parse_agent};
+    use crate::{DEFAULT_K_MAX, Origin, parse_agent, problem_lines};
 
     const BASIC_TOOLS: &[&str] = &["file_read", "file_write", "execute_code"];
 
@@ -280,11 +280,8 @@ mod tests {
             })
             .collect();
         let registry = Registry::new(definitions);
-        let actual: Vec<String> = check_pyramid(&registry, BASIC_TOOLS, k_max)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        assert_eq!(actual.join("\n"), expected.trim());
+        let problems = check_pyramid(&registry, BASIC_TOOLS, k_max);
+        assert_eq!(problem_lines(&problems), expected.trim());
     }
 
     const JUDGE: (&str, &str) = (

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use infiagent_protocol::Role;
 
-mod front_matter;
+pub mod front_matter;
 mod parse;
 
 use crate::{Position, Problem};

@@ -23,6 +23,7 @@ mod suggest;
 
 pub use builtin::BUILTIN_AGENTS;
 pub use check::check_pyramid;
+pub use definition::front_matter;
 pub use definition::{AgentDef, Audit, FieldPositions, Origin, parse_agent};
 pub use graph::{GraphFormat, render_graph};
 pub use infiagent_protocol::Role;
@@ -52,6 +53,16 @@ pub struct Problem {
     pub position: Position,
     /// What is wrong and what to do.
     pub message: String,
+}
+
+/// Problems one `Display` line each, as tests show and compare them.
+#[cfg(test)]
+pub(crate) fn problem_lines(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl fmt::Display for Problem {

@@ -214,6 +214,7 @@ fn io_problem(path: PathBuf, what: &str, error: &io::Error) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::problem_lines;
 
     fn definition(name: &str, level: i32, tools: &[&str]) -> AgentDef {
         let tool_list = tools.join(", ");
@@ -313,9 +314,8 @@ mod tests {
 
         let (registry, problems) = load_registry(Some(workspace.path()));
 
-        let problem_lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
         assert_eq!(
-            problem_lines.join("\n"),
+            problem_lines(&problems),
             "\
 .infiagent/agents/x.md:3:8: error: 'level' must be an integer: -1 for the judge, 1 for functional agents, higher for the agents that call them
 .infiagent/agents/z_again.md:2:7: error: agent 'reviewer' is already defined in .infiagent/agents/reviewer.md: rename one of them (this file is ignored)"

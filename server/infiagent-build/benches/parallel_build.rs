@@ -15,7 +15,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{BuildModel, build, workspace_with_plan};
+use support::{build, build_model, workspace_with_plan};
 
 const LATENCY: Duration = Duration::from_millis(100);
 const REPEATS: usize = 3;
@@ -38,7 +38,7 @@ async fn median_wall(plan: &[&str], jobs: usize) -> Duration {
     let mut walls = Vec::new();
     for _ in 0..REPEATS {
         let workspace = workspace_with_plan(plan);
-        let (report, _) = build(workspace.path(), BuildModel::new(LATENCY), jobs).await;
+        let (report, _) = build(workspace.path(), build_model(LATENCY), jobs).await;
         assert!(report.succeeded(), "{}", report.describe());
         walls.push(Duration::from_millis(report.wall_ms));
     }

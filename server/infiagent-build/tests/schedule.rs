@@ -8,7 +8,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use infiagent_build::{BuildEvent, BuildPlan, BuildReport, DESIGN_SUMMARY, ScriptStatus};
-use support::{BuildModel, build, collect, engine, options, workspace_with_plan};
+use infiagent_test_support::model::ScriptedModel;
+use support::{
+    build, build_model, build_model_with_slow, calls, collect, engine, most_at_once, options,
+    spans, workspace_with_plan,
+};
 
 /// Checks the order of events: a script starts only after each of its
 /// dependencies finished with success; returns the most runs in flight at once.
@@ -45,8 +49,8 @@ fn check_events(plan: &BuildPlan, events: &[BuildEvent]) -> usize {
 
 /// Checks with the model's own clock that no script's first call came before the
 /// last call of a script it depends on.
-fn check_spans(plan: &BuildPlan, model: &BuildModel) {
-    let spans = model.spans();
+fn check_spans(plan: &BuildPlan, model: &ScriptedModel) {
+    let spans = spans(model);
     for step in plan.order().steps() {
         let Some((start, _)) = spans.get(&step.script) else {
             continue;
@@ -84,7 +88,7 @@ async fn dependencies_first_and_at_most_jobs_at_once() {
     for jobs in [1, 2, 3] {
         let workspace = workspace_with_plan(LAYERED);
         let root = workspace.path();
-        let model = BuildModel::new(Duration::from_millis(15));
+        let model = build_model(Duration::from_millis(15));
         let (report, events) = build(root, model.clone(), jobs).await;
         assert!(report.succeeded(), "{}", report.describe());
         assert_eq!(report.jobs, jobs);
@@ -93,7 +97,7 @@ async fn dependencies_first_and_at_most_jobs_at_once() {
         assert_eq!(most, jobs, "jobs {jobs}: the first layer has 3 scripts");
         check_spans(&plan, &model);
         assert_eq!(
-            model.most_at_once(),
+            most_at_once(&model),
             jobs,
             "jobs {jobs}: model calls of that many runs overlapped"
         );
@@ -117,7 +121,7 @@ async fn dependencies_first_and_at_most_jobs_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_task_and_files_of_each_builder() {
     let workspace = workspace_with_plan(&["solo.py — depends on: none"]);
-    let model = BuildModel::new(Duration::ZERO);
+    let model = build_model(Duration::ZERO);
     let (report, _) = build(workspace.path(), model.clone(), 1).await;
     assert!(report.succeeded(), "{}", report.describe());
     let run = &report.scripts[0];
@@ -152,7 +156,7 @@ async fn a_failure_skips_its_dependents_and_nothing_else() {
         "e.py — depends on: a.py",
     ]);
     let root = workspace.path();
-    let model = BuildModel::new(Duration::from_millis(5));
+    let model = build_model(Duration::from_millis(5));
     let (report, events) = build(root, model.clone(), 4).await;
     assert_eq!(
         statuses(&report),
@@ -166,7 +170,7 @@ async fn a_failure_skips_its_dependents_and_nothing_else() {
     );
     assert!(!report.succeeded());
     assert!(!report.cancelled);
-    let called: Vec<String> = model.calls().into_iter().map(|call| call.script).collect();
+    let called: Vec<String> = calls(&model).into_iter().map(|call| call.script).collect();
     assert!(
         !called
             .iter()
@@ -214,7 +218,7 @@ async fn cancel_stops_the_runs_in_flight_and_starts_nothing() {
         "slow_d.py — depends on: none",
     ]);
     let root = workspace.path();
-    let model = BuildModel::with_slow(Duration::ZERO, "slow", Duration::from_secs(30));
+    let model = build_model_with_slow(Duration::ZERO, "slow", Duration::from_secs(30));
     let plan = BuildPlan::load(root, Path::new(DESIGN_SUMMARY)).unwrap();
     let mut handle = infiagent_build::start(engine(root, model, 2), plan, options(None)).unwrap();
     let mut started = 0;
@@ -264,12 +268,12 @@ async fn jobs_default_to_the_configuration() {
     let workspace = workspace_with_plan(&["a.py — depends on: none"]);
     let root = workspace.path();
     let plan = BuildPlan::load(root, Path::new(DESIGN_SUMMARY)).unwrap();
-    let model = BuildModel::new(Duration::ZERO);
+    let model = build_model(Duration::ZERO);
     let handle = infiagent_build::start(engine(root, model, 3), plan, options(None)).unwrap();
     let (report, _) = collect(handle).await;
     assert_eq!(report.jobs, 3);
     let plan = BuildPlan::load(root, Path::new(DESIGN_SUMMARY)).unwrap();
-    let model = BuildModel::new(Duration::ZERO);
+    let model = build_model(Duration::ZERO);
     let handle = infiagent_build::start(engine(root, model, 3), plan, options(Some(7))).unwrap();
     assert_eq!(collect(handle).await.0.jobs, 7);
 }
@@ -290,7 +294,7 @@ async fn a_pyramid_without_a_builder_is_refused() {
         root,
         Config::default(),
         Registry::new(vec![judge]),
-        ModelPool::fixed(BuildModel::new(Duration::ZERO), None),
+        ModelPool::fixed(build_model(Duration::ZERO), None),
     )
     .unwrap();
     let plan = BuildPlan::load(root, Path::new(DESIGN_SUMMARY)).unwrap();

@@ -6,15 +6,13 @@
 //! Prints p50, p99 and max. Run with `cargo bench -p infiagent-cli --bench lsp_latency`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "support/lsp.rs"]
-mod lsp;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use infiagent_test_support::latency::report;
+use infiagent_test_support::lsp::StdioClient;
 use serde_json::json;
-
-use crate::lsp::report;
+use tokio::process::Command;
 
 const RUNS_IN_FLIGHT: usize = 8;
 const MODEL_LATENCY: Duration = Duration::from_millis(200);
@@ -33,7 +31,8 @@ async fn main() {
         infiagent_demo::files::REQUIREMENT,
     )
     .unwrap();
-    let mut lsp = lsp::spawn(env!("CARGO_BIN_EXE_infiagent"));
+    let (_child, mut lsp) =
+        StdioClient::spawn(Command::new(env!("CARGO_BIN_EXE_infiagent")).arg("lsp"));
     let root_uri = format!("file://{}", root.display());
     lsp.request(
         "initialize",
@@ -57,7 +56,7 @@ async fn main() {
                 json!({"command": "infiagent.plan", "arguments": [{"uri": requirement}]}),
             )
             .await;
-        assert!(started["result"]["runId"].is_string(), "{started}");
+        assert!(started["runId"].is_string(), "{started}");
     }
     let code_action = json!({"textDocument": {"uri": requirement},
         "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},

@@ -9,17 +9,14 @@
 //! `INFIAGENT_BENCH_BIN` to time another build of the binary.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[allow(dead_code)]
-#[path = "support/lsp.rs"]
-mod lsp;
-
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use infiagent_test_support::latency::report;
+use infiagent_test_support::lsp::StdioClient;
 use serde_json::json;
-
-use crate::lsp::{Lsp, report};
+use tokio::process::{Child, Command};
 
 const RUN_RECORDS: usize = 3_000;
 const SAMPLES: usize = 200;
@@ -56,7 +53,7 @@ async fn main() {
         infiagent_demo::serve_with_latency(SocketAddr::from(([127, 0, 0, 1], 0)), MODEL_LATENCY)
             .await
             .unwrap();
-    let mut lsp = start(&binary, &root, &model.base_url()).await;
+    let (_server, mut lsp) = start(&binary, &root, &model.base_url()).await;
     let command = json!({"command": "infiagent.run",
         "arguments": [{"task": "Plan the project described in requirement.md"}]});
     // Warm up (the first run opens the engine), then measure.
@@ -83,8 +80,8 @@ async fn main() {
     lsp.request("shutdown", json!(null)).await;
 }
 
-async fn start(binary: &str, root: &Path, base_url: &str) -> Lsp {
-    let mut lsp = lsp::spawn(binary);
+async fn start(binary: &str, root: &Path, base_url: &str) -> (Child, StdioClient) {
+    let (child, mut lsp) = StdioClient::spawn(Command::new(binary).arg("lsp"));
     let root_uri = format!("file://{}", root.display());
     lsp.request(
         "initialize",
@@ -94,7 +91,7 @@ async fn start(binary: &str, root: &Path, base_url: &str) -> Lsp {
     )
     .await;
     lsp.notify("initialized", json!({})).await;
-    lsp
+    (child, lsp)
 }
 
 /// One planning run against the scripted model, to its end.
@@ -103,7 +100,7 @@ async fn record_one_run(binary: &str, root: &Path) {
         infiagent_demo::serve_with_latency(SocketAddr::from(([127, 0, 0, 1], 0)), Duration::ZERO)
             .await
             .unwrap();
-    let mut lsp = start(binary, root, &model.base_url()).await;
+    let (_server, mut lsp) = start(binary, root, &model.base_url()).await;
     let requirement = format!("file://{}/requirement.md", root.display());
     let started = lsp
         .request(

@@ -7,7 +7,6 @@
 //! (default: the current directory), as `infiagent run` reads them.
 
 use std::collections::BTreeSet;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,11 +16,10 @@ use clap::{Args, Subcommand};
 use infiagent_agents::{Registry, Role};
 use infiagent_engine::{Config, Engine, ModelPool, RunHandle, RunRequest};
 use infiagent_protocol::RunOutcome;
-use tokio::signal::unix::{Signal, SignalKind};
 
 use crate::progress::{Progress, StatusLine};
 use crate::run_command::{EngineArgs, Output, load_pyramid};
-use crate::terminal::TerminalEditor;
+use crate::terminal::{Interrupts, TerminalEditor};
 use crate::{EXIT_CANCELLED, EXIT_USAGE};
 
 mod check;
@@ -228,59 +226,18 @@ async fn watch(
         completion,
         ..
     } = handle;
-    let status_line = if std::io::stderr().is_terminal() {
-        StatusLine::Live
-    } else {
-        StatusLine::Off
-    };
+    let status_line = StatusLine::of_stderr();
     let mut progress = Progress::new(std::io::stderr(), status_line, agent_names);
-    let mut interrupted = false;
-    loop {
-        tokio::select! {
-            event = events.recv() => match event {
-                Some(event) => progress.on_event(&event),
-                None => break,
-            },
-            () = interrupts.next() => {
-                interrupted = true;
-                eprintln!("\ncancelling: stopping the agents and their processes, then reporting the problems done (Ctrl-C again to exit at once)");
-                cancel.cancel();
-            }
-        }
-    }
+    let cancelling =
+        "cancelling: stopping the agents and their processes, then reporting the problems done";
+    let interrupted = interrupts
+        .follow(&mut events, &cancel, cancelling, |event| {
+            progress.on_event(event);
+        })
+        .await;
     progress.finish();
     let outcome = completion.wait().await;
     (!interrupted).then_some(outcome)
-}
-
-/// Ctrl-C, listened to for the whole benchmark so that no signal is lost between
-/// two problems. The second one exits at once.
-struct Interrupts {
-    signal: Signal,
-    received: u32,
-}
-
-impl Interrupts {
-    fn listen() -> anyhow::Result<Interrupts> {
-        let signal = tokio::signal::unix::signal(SignalKind::interrupt())
-            .context("cannot listen for Ctrl-C")?;
-        Ok(Interrupts {
-            signal,
-            received: 0,
-        })
-    }
-
-    /// Completes at the next Ctrl-C.
-    async fn next(&mut self) {
-        if self.signal.recv().await.is_none() {
-            std::future::pending::<()>().await;
-        }
-        self.received += 1;
-        if self.received > 1 {
-            eprintln!("\ninterrupted twice: exiting now");
-            std::process::exit(i32::from(EXIT_CANCELLED));
-        }
-    }
 }
 
 /// Where one problem is worked on: a temporary folder, or a kept one.

@@ -1,6 +1,6 @@
 //! `infiagent build`: a plan's build order run as parallel builder runs.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -9,9 +9,9 @@ use infiagent_build::{
     BuildEvent, BuildHandle, BuildOptions, BuildPlan, BuildReport, DESIGN_SUMMARY, ScriptStatus,
 };
 
-use crate::progress::StatusLine;
+use crate::progress::{StatusLine, StatusWriter};
 use crate::run_command::{EngineArgs, Output, open_engine};
-use crate::terminal::TerminalEditor;
+use crate::terminal::{Interrupts, TerminalEditor};
 use crate::{EXIT_CANCELLED, EXIT_FAILURE, EXIT_USAGE};
 
 /// Arguments of `infiagent build`.
@@ -44,14 +44,12 @@ pub(crate) async fn run(args: BuildArgs) -> anyhow::Result<u8> {
     let total = plan.order().steps().len();
     let summary = plan.summary().to_string();
     let handle = infiagent_build::start(engine, plan, options)?;
-    let status_line = if std::io::stderr().is_terminal() {
-        StatusLine::Live
-    } else {
-        StatusLine::Off
-    };
+    let status_line = StatusLine::of_stderr();
     let mut progress = BuildProgress::new(std::io::stderr(), status_line, total);
     progress.line(&format!("building {total} scripts of {summary}"));
-    let (report, interrupted) = watch(handle, &mut progress).await;
+    let mut interrupts = Interrupts::listen()?;
+    let report = watch(handle, &mut progress, &mut interrupts).await;
+    let interrupted = interrupts.any();
     progress.finish();
     match args.engine.output() {
         Output::Json => println!("{}", serde_json::to_string(&report)?),
@@ -70,59 +68,41 @@ pub(crate) async fn run(args: BuildArgs) -> anyhow::Result<u8> {
 async fn watch(
     handle: BuildHandle,
     progress: &mut BuildProgress<std::io::Stderr>,
-) -> (BuildReport, bool) {
+    interrupts: &mut Interrupts,
+) -> BuildReport {
     let BuildHandle {
         mut events,
         cancel,
         completion,
         ..
     } = handle;
-    let mut interrupts = 0;
-    // One listener for the whole build: a signal between two events is not lost.
-    let mut interrupt = Box::pin(tokio::signal::ctrl_c());
-    loop {
-        tokio::select! {
-            event = events.recv() => match event {
-                Some(event) => progress.on_event(&event),
-                None => break,
-            },
-            _ = &mut interrupt => {
-                interrupt = Box::pin(tokio::signal::ctrl_c());
-                interrupts += 1;
-                if interrupts > 1 {
-                    eprintln!("\ninterrupted twice: exiting now");
-                    std::process::exit(i32::from(EXIT_CANCELLED));
-                }
-                eprintln!("\ncancelling the build: stopping every run and its processes (Ctrl-C again to exit at once)");
-                cancel.cancel();
-            }
-        }
-    }
-    (completion.wait().await, interrupts > 0)
+    let cancelling = "cancelling the build: stopping every run and its processes";
+    interrupts
+        .follow(&mut events, &cancel, cancelling, |event| {
+            progress.on_event(event);
+        })
+        .await;
+    completion.wait().await
 }
 
 /// One line per script starting, ending or skipped; on a terminal, a status line
 /// with the scripts in flight and the tokens so far.
 struct BuildProgress<W: Write> {
-    out: W,
-    status_line: StatusLine,
+    out: StatusWriter<W>,
     total: usize,
     done: usize,
     in_flight: Vec<String>,
     tokens: u64,
-    status_shown: bool,
 }
 
 impl<W: Write> BuildProgress<W> {
     fn new(out: W, status_line: StatusLine, total: usize) -> Self {
         BuildProgress {
-            out,
-            status_line,
+            out: StatusWriter::new(out, status_line),
             total,
             done: 0,
             in_flight: Vec::new(),
             tokens: 0,
-            status_shown: false,
         }
     }
 
@@ -174,39 +154,25 @@ impl<W: Write> BuildProgress<W> {
     }
 
     fn line(&mut self, text: &str) {
-        self.clear_status();
-        let _ = writeln!(self.out, "{text}");
+        self.out.line(text);
     }
 
     fn finish(&mut self) {
-        self.clear_status();
-        let _ = self.out.flush();
+        self.out.finish();
     }
 
     fn draw_status(&mut self) {
-        if self.status_line == StatusLine::Off || self.in_flight.is_empty() {
+        if self.in_flight.is_empty() {
             return;
         }
-        let text: String = format!(
+        let text = format!(
             "building {} · {}/{} done · {} tokens",
             self.in_flight.join(", "),
             self.done,
             self.total,
             self.tokens
-        )
-        .chars()
-        .take(160)
-        .collect();
-        let _ = write!(self.out, "\r\x1b[2K{text}");
-        let _ = self.out.flush();
-        self.status_shown = true;
-    }
-
-    fn clear_status(&mut self) {
-        if self.status_shown {
-            let _ = write!(self.out, "\r\x1b[2K");
-            self.status_shown = false;
-        }
+        );
+        self.out.status(&text);
     }
 }
 
@@ -250,7 +216,7 @@ mod tests {
         ] {
             progress.on_event(&event);
         }
-        insta::assert_snapshot!(String::from_utf8(progress.out).unwrap(), @r"
+        insta::assert_snapshot!(String::from_utf8(progress.out.out).unwrap(), @r"
         ▸ a.py  started (run r1)
         ✗ a.py  failed in 1.5s [1/3]: it crashes
         - b.py  skipped [2/3]: depends on a.py, which failed: it crashes

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use infiagent_evolve::{ExportOptions, Redactor, export_dataset};
+use infiagent_evolve::{ExportOptions, export_dataset};
+use infiagent_model::Redactor;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum DatasetCommand {

@@ -3,7 +3,7 @@
 //! stacks, tokens and cost.
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use infiagent_protocol::{ActiveCalls, FrameId, RunEvent, Status, Totals};
 
@@ -16,28 +16,89 @@ pub enum StatusLine {
     Off,
 }
 
+impl StatusLine {
+    /// Live when stderr is a terminal.
+    pub fn of_stderr() -> StatusLine {
+        if std::io::stderr().is_terminal() {
+            StatusLine::Live
+        } else {
+            StatusLine::Off
+        }
+    }
+}
+
+/// A log with, on a terminal, a status line under it: lines go above the status,
+/// which is redrawn in place.
+pub(crate) struct StatusWriter<W: Write> {
+    pub(crate) out: W,
+    status_line: StatusLine,
+    shown: bool,
+}
+
+impl<W: Write> StatusWriter<W> {
+    pub(crate) fn new(out: W, status_line: StatusLine) -> Self {
+        StatusWriter {
+            out,
+            status_line,
+            shown: false,
+        }
+    }
+
+    /// Whether a status line is drawn at all.
+    pub(crate) fn is_live(&self) -> bool {
+        self.status_line == StatusLine::Live
+    }
+
+    /// Writes `text` as a line above the status.
+    pub(crate) fn line(&mut self, text: &str) {
+        self.clear();
+        let _ = writeln!(self.out, "{text}");
+    }
+
+    /// Redraws the status line with `text` (its first 160 characters); nothing
+    /// when the status line is off.
+    pub(crate) fn status(&mut self, text: &str) {
+        if !self.is_live() {
+            return;
+        }
+        let text: String = text.chars().take(160).collect();
+        let _ = write!(self.out, "\r\x1b[2K{text}");
+        let _ = self.out.flush();
+        self.shown = true;
+    }
+
+    /// Clears the status line and flushes (before the final report).
+    pub(crate) fn finish(&mut self) {
+        self.clear();
+        let _ = self.out.flush();
+    }
+
+    fn clear(&mut self) {
+        if self.shown {
+            let _ = write!(self.out, "\r\x1b[2K");
+            self.shown = false;
+        }
+    }
+}
+
 /// Renders events to a writer.
 pub struct Progress<W: Write> {
-    out: W,
-    status_line: StatusLine,
+    out: StatusWriter<W>,
     calls: ActiveCalls,
     depths: HashMap<FrameId, usize>,
     labels: HashMap<FrameId, String>,
     agents: BTreeSet<String>,
-    status_shown: bool,
 }
 
 impl<W: Write> Progress<W> {
     /// A renderer; `agents` are the names that are agents (their tool calls show as agents).
     pub fn new(out: W, status_line: StatusLine, agents: BTreeSet<String>) -> Self {
         Progress {
-            out,
-            status_line,
+            out: StatusWriter::new(out, status_line),
             calls: ActiveCalls::default(),
             depths: HashMap::new(),
             labels: HashMap::new(),
             agents,
-            status_shown: false,
         }
     }
 
@@ -51,16 +112,17 @@ impl<W: Write> Progress<W> {
         self.calls.apply(event);
         let line = self.line_for(event);
         if let Some(line) = line {
-            self.clear_status();
-            let _ = writeln!(self.out, "{line}");
+            self.out.line(&line);
         }
-        self.draw_status();
+        if self.out.is_live() {
+            let status = self.status_text();
+            self.out.status(&status);
+        }
     }
 
     /// Clears the status line (before the final report).
     pub fn finish(&mut self) {
-        self.clear_status();
-        let _ = self.out.flush();
+        self.out.finish();
     }
 
     fn indent(&self, frame: FrameId) -> String {
@@ -198,23 +260,6 @@ impl<W: Write> Progress<W> {
             totals.cost_usd
         )
     }
-
-    fn draw_status(&mut self) {
-        if self.status_line == StatusLine::Off {
-            return;
-        }
-        let text: String = self.status_text().chars().take(160).collect();
-        let _ = write!(self.out, "\r\x1b[2K{text}");
-        let _ = self.out.flush();
-        self.status_shown = true;
-    }
-
-    fn clear_status(&mut self) {
-        if self.status_shown {
-            let _ = write!(self.out, "\r\x1b[2K");
-            self.status_shown = false;
-        }
-    }
 }
 
 fn first_line(text: &str) -> &str {
@@ -318,7 +363,7 @@ mod tests {
         ] {
             progress.on_event(&event);
         }
-        insta::assert_snapshot!(String::from_utf8(progress.out).unwrap(), @r"
+        insta::assert_snapshot!(String::from_utf8(progress.out.out).unwrap(), @r"
         ▸ lead  task of lead
           ▸ builder(a.py)  task of builder(a.py)
             · file_write a.py

@@ -1,7 +1,6 @@
 //! `infiagent run` and `infiagent demo`.
 
 use std::collections::BTreeSet;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -16,7 +15,7 @@ use infiagent_protocol::{FileRef, RunEnd, RunOutcome};
 use serde_json::json;
 
 use crate::progress::{Progress, StatusLine};
-use crate::terminal::TerminalEditor;
+use crate::terminal::{Interrupts, TerminalEditor};
 use crate::{EXIT_CANCELLED, EXIT_FAILURE, EXIT_USAGE};
 use infiagent_demo::{DEMO_TASK, SCRIPTED_MODEL_NAME, ScriptedModel, files};
 
@@ -234,13 +233,10 @@ async fn execute(
         files,
         editor,
     })?;
-    let status_line = if std::io::stderr().is_terminal() {
-        StatusLine::Live
-    } else {
-        StatusLine::Off
-    };
+    let status_line = StatusLine::of_stderr();
     let mut progress = Progress::new(std::io::stderr(), status_line, agent_names);
-    let outcome = watch(handle, &mut progress).await;
+    let mut interrupts = Interrupts::listen()?;
+    let outcome = watch(handle, &mut progress, &mut interrupts).await;
     progress.finish();
     report(&outcome, engine.workspace(), output);
     Ok(exit_code(&outcome))
@@ -264,34 +260,23 @@ fn print_problems(problems: &[Problem]) {
 }
 
 /// Renders events until the run ends; Ctrl-C cancels it (twice: exit at once).
-async fn watch(handle: RunHandle, progress: &mut Progress<std::io::Stderr>) -> RunOutcome {
+async fn watch(
+    handle: RunHandle,
+    progress: &mut Progress<std::io::Stderr>,
+    interrupts: &mut Interrupts,
+) -> RunOutcome {
     let RunHandle {
         mut events,
         cancel,
         completion,
         ..
     } = handle;
-    let mut interrupts = 0;
-    // One listener for the whole run: a signal between two events is not lost.
-    let mut interrupt = Box::pin(tokio::signal::ctrl_c());
-    loop {
-        tokio::select! {
-            event = events.recv() => match event {
-                Some(event) => progress.on_event(&event),
-                None => break,
-            },
-            _ = &mut interrupt => {
-                interrupt = Box::pin(tokio::signal::ctrl_c());
-                interrupts += 1;
-                if interrupts > 1 {
-                    eprintln!("\ninterrupted twice: exiting now");
-                    std::process::exit(i32::from(EXIT_CANCELLED));
-                }
-                eprintln!("\ncancelling: stopping agents and their processes (Ctrl-C again to exit at once)");
-                cancel.cancel();
-            }
-        }
-    }
+    let cancelling = "cancelling: stopping agents and their processes";
+    interrupts
+        .follow(&mut events, &cancel, cancelling, |event| {
+            progress.on_event(event);
+        })
+        .await;
     completion.wait().await
 }
 

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use infiagent_model::{ChatModel, ChatRequest, ChatResponse, Message, ModelError, ToolCall, Usage};
-use infiagent_protocol::{FINAL_OUTPUT, TOOL_ERROR_PREFIX, TaskMessage};
+use infiagent_protocol::{FINAL_OUTPUT, TOOL_ERROR_PREFIX, TaskMessage, prompt_agent};
 use serde_json::{Value, json};
 
 use crate::{design_check, files};
@@ -79,14 +79,7 @@ pub fn scripted_reply(request: &ChatRequest) -> ChatResponse {
 
 /// The summarizer's part: the step lines it was given, as the summary.
 fn summary_reply(request: &ChatRequest) -> ChatResponse {
-    let text = request
-        .messages
-        .iter()
-        .find_map(|message| match message {
-            Message::User { content } => Some(content.as_str()),
-            _ => None,
-        })
-        .unwrap_or_default();
+    let text = request.first_user_text().unwrap_or_default();
     let lines: Vec<&str> = text
         .lines()
         .filter(|line| line.starts_with("- step"))
@@ -163,23 +156,11 @@ struct Conversation {
 
 impl Conversation {
     fn read(request: &ChatRequest) -> Conversation {
-        let agent = request
-            .system
-            .lines()
-            .next()
-            .and_then(|line| line.strip_prefix("# Agent: "))
-            .and_then(|rest| rest.split_whitespace().next())
+        let agent = prompt_agent(&request.system)
             .unwrap_or_default()
             .to_string();
-        let task_message = request
-            .messages
-            .iter()
-            .find_map(|message| match message {
-                Message::User { content } => Some(content.clone()),
-                _ => None,
-            })
-            .unwrap_or_default();
-        let TaskMessage { task, files } = TaskMessage::parse(&task_message);
+        let task_message = request.first_user_text().unwrap_or_default();
+        let TaskMessage { task, files } = TaskMessage::parse(task_message);
         let files = files.into_iter().map(|file| file.path).collect();
         let mut results: HashMap<&str, &str> = HashMap::new();
         for message in &request.messages {

@@ -77,17 +77,22 @@ fn numstats_build_files() -> Vec<FileRef> {
     ]
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_audit_loop_repairs_the_rejected_script() {
-    let workspace = planned_workspace();
-    let (verdicts, output) = run(
-        workspace.path(),
-        2,
+/// `code_builder_agent` builds `numstats.py` from its design, with `max_repairs`.
+async fn build_numstats(workspace: &Path, max_repairs: u32) -> (Vec<FinalOutput>, FinalOutput) {
+    run(
+        workspace,
+        max_repairs,
         "code_builder_agent",
         "Build numstats.py from its design.",
         numstats_build_files(),
     )
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_loop_repairs_the_rejected_script() {
+    let workspace = planned_workspace();
+    let (verdicts, output) = build_numstats(workspace.path(), 2).await;
     let statuses: Vec<Status> = verdicts.iter().map(|verdict| verdict.status).collect();
     assert_eq!(statuses, [Status::Error, Status::Success]);
     assert_eq!(verdicts[0].findings, rejection_findings());
@@ -101,14 +106,7 @@ async fn the_audit_loop_repairs_the_rejected_script() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_repairs_the_rejection_stays_until_the_editor_repairs_it() {
     let workspace = planned_workspace();
-    let (verdicts, output) = run(
-        workspace.path(),
-        0,
-        "code_builder_agent",
-        "Build numstats.py from its design.",
-        numstats_build_files(),
-    )
-    .await;
+    let (verdicts, output) = build_numstats(workspace.path(), 0).await;
     assert_eq!(verdicts.len(), 1);
     assert_eq!(output.status, Status::Error);
     assert_eq!(output.findings, rejection_findings());

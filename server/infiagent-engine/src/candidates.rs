@@ -617,30 +617,29 @@ mod tests {
             [],
         );
         let registry = Registry::new(vec![agent("builder", 1, "[fast]")]);
-        let problems: Vec<String> = check_candidates(&registry, &pool)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
         assert_eq!(
-            problems,
+            problem_lines(&registry, &pool),
             [
                 "builder.md:6:14: error: 'builder' has candidates but no agent has `role: judge` to judge them: add one or remove `candidates:`",
                 "builder.md:6:14: error: candidate model 'fast' of 'builder' is not defined: add a [models.fast] table to .infiagent/config.toml",
             ]
         );
         let registry = Registry::new(vec![agent("judge_agent", -1, "[fast]")]);
-        let problems: Vec<String> = check_candidates(&registry, &pool)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
         assert_eq!(
-            problems,
+            problem_lines(&registry, &pool),
             [
                 "judge_agent.md:6:14: error: 'judge_agent' cannot have candidates: it is the one that judges them; remove `candidates:`"
             ]
         );
         let registry = Registry::new(vec![agent("builder", 1, "[]")]);
         assert!(check_candidates(&registry, &pool).is_empty());
+    }
+
+    fn problem_lines(registry: &Registry, pool: &ModelPool) -> Vec<String> {
+        check_candidates(registry, pool)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     struct NoModel;

@@ -2,7 +2,7 @@
 //! and the task message. Only `(path, description)` pairs cross between agents.
 
 use infiagent_agents::AgentDef;
-pub use infiagent_protocol::{FileRef, task_message};
+pub use infiagent_protocol::{AGENT_HEADER, FileRef, task_message};
 use serde::Deserialize;
 
 /// One entry of the live call stack (C_SM).
@@ -49,7 +49,7 @@ impl SystemPrompt {
             .replace("{agent_name}", &agent.name)
             .replace("{date}", values.date);
         let agent_part = format!(
-            "# Agent: {} (level {})\n\n{}\n\n",
+            "{AGENT_HEADER}{} (level {})\n\n{}\n\n",
             agent.name,
             agent.level,
             body.trim()

@@ -123,7 +123,7 @@ impl QualityRecorder {
         let path = scores_path(&self.workspace);
         let written = serde_json::to_string_pretty(&scores)
             .map_err(std::io::Error::other)
-            .and_then(|text| crate::run::write_atomically(&path, &text));
+            .and_then(|text| infiagent_tools::write_atomically_blocking(&path, text.as_bytes()));
         if let Err(err) = written {
             tracing::warn!(path = %path.display(), %err, "cannot save quality scores");
         }

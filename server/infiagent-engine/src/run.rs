@@ -14,6 +14,7 @@ use crate::models::ModelEntry;
 use infiagent_model::ChatResponse;
 use infiagent_tools::{
     BASIC_TOOL_NAMES, Editor, ProcessLimits, Sandbox, ToolContext, ToolDef, tool_defs,
+    write_atomically_blocking,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -486,9 +487,9 @@ async fn drive(
         Ok(journal) => summary::render(&shared.task, &journal, &outcome),
         Err(_) => String::new(),
     };
-    if let Err(err) = write_atomically(
+    if let Err(err) = write_atomically_blocking(
         &dir.join(SUMMARY_FILE),
-        &shared.trajectory.redact(retrospective),
+        shared.trajectory.redact(retrospective).as_bytes(),
     ) {
         tracing::error!(%err, "cannot write the run summary");
     }
@@ -499,8 +500,6 @@ async fn drive(
     }
     outcome
 }
-
-pub(crate) use crate::run_record::write_atomically;
 
 fn new_run_id(now: SystemTime) -> String {
     let stamp: String = humantime::format_rfc3339_seconds(now)

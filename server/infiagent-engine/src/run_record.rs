@@ -21,7 +21,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use infiagent_tools::{atomic_write_temp, is_atomic_write_temp};
+use infiagent_tools::{is_atomic_write_temp, write_atomically_blocking};
 use serde_json::{Value, json};
 
 use crate::config::STATE_DIR;
@@ -41,21 +41,6 @@ const RUNNING: &str = "running";
 const ENDED: &str = "ended";
 /// `status` (and `end`) of a run whose process stopped before it ended.
 const INTERRUPTED: &str = "interrupted";
-
-/// Writes through a temporary file beside `path` (synced), then renames: readers
-/// see the old or the new text, never a part.
-pub(crate) fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
-    let temp = atomic_write_temp(path).ok_or_else(|| io::Error::other("no file name"))?;
-    let written = File::create_new(&temp).and_then(|mut file| {
-        io::Write::write_all(&mut file, text.as_bytes())?;
-        file.sync_all()
-    });
-    let renamed = written.and_then(|()| std::fs::rename(&temp, path));
-    if renamed.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    renamed
-}
 
 /// What a live run's `run.json` says before its end.
 pub(crate) struct Running<'a> {
@@ -92,7 +77,7 @@ impl LiveRecord {
             "status": RUNNING, "pid": std::process::id(),
             "started_at": humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         });
-        write_atomically(&dir.join(RUN_FILE), &pretty(&record))?;
+        write_atomically_blocking(&dir.join(RUN_FILE), pretty(&record).as_bytes())?;
         Ok(LiveRecord {
             dir: dir.to_path_buf(),
             lock,
@@ -109,7 +94,10 @@ impl LiveRecord {
         if let Some(object) = outcome.as_object_mut() {
             object.insert("status".into(), ENDED.into());
         }
-        let written = write_atomically(&self.dir.join(RUN_FILE), &redact(pretty(&outcome)));
+        let written = write_atomically_blocking(
+            &self.dir.join(RUN_FILE),
+            redact(pretty(&outcome)).as_bytes(),
+        );
         drop(self.lock);
         let _ = std::fs::remove_file(self.dir.join(LOCK_FILE));
         written
@@ -302,8 +290,8 @@ fn mark_interrupted(dir: &Path, running: &Value) -> io::Result<()> {
         },
         &recorded,
     );
-    write_atomically(&dir.join(SUMMARY_FILE), &summary)?;
-    write_atomically(&dir.join(RUN_FILE), &pretty(&record))
+    write_atomically_blocking(&dir.join(SUMMARY_FILE), summary.as_bytes())?;
+    write_atomically_blocking(&dir.join(RUN_FILE), pretty(&record).as_bytes())
 }
 
 /// Removes the temporary files of atomic writes last changed before `before`:

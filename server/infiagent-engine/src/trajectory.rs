@@ -11,13 +11,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use infiagent_model::Redactor;
 use infiagent_protocol::{Record, RecordLine, TRAJECTORY_FILE};
 
 /// An append-only JSONL log.
 pub struct Trajectory {
     path: PathBuf,
     writer: Mutex<Option<BufWriter<File>>>,
-    secrets: Vec<String>,
+    redactor: Redactor,
     started: Instant,
 }
 
@@ -35,10 +36,7 @@ impl Trajectory {
         Ok(Trajectory {
             path,
             writer: Mutex::new(Some(BufWriter::new(file))),
-            secrets: secrets
-                .into_iter()
-                .filter(|secret| secret.len() >= 8)
-                .collect(),
+            redactor: Redactor::for_values(secrets),
             started: Instant::now(),
         })
     }
@@ -61,13 +59,8 @@ impl Trajectory {
     }
 
     /// Replaces every secret in `text`.
-    pub fn redact(&self, mut text: String) -> String {
-        for secret in &self.secrets {
-            if text.contains(secret.as_str()) {
-                text = text.replace(secret.as_str(), "[redacted]");
-            }
-        }
-        text
+    pub fn redact(&self, text: String) -> String {
+        self.redactor.redact(&text)
     }
 }
 
@@ -92,7 +85,7 @@ mod tests {
             .map(|line| serde_json::from_str(line).unwrap())
             .collect();
         assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0]["error"], "key [redacted] x");
+        assert_eq!(lines[0]["error"], "key [REDACTED] x");
         assert!(lines[1]["t_ms"].is_u64());
     }
 

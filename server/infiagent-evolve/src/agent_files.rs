@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use infiagent_agents::{AgentDef, Origin, Problem, Registry, check_pyramid, load_registry};
-use infiagent_tools::BASIC_TOOL_NAMES;
+use infiagent_tools::{BASIC_TOOL_NAMES, write_atomically_blocking};
 
 use crate::EvolveError;
 
@@ -215,22 +215,12 @@ pub fn apply_edits(workspace: &Path, edits: &[FileEdit]) -> Result<Vec<PathBuf>,
     Ok(touched)
 }
 
-/// Writes through a temporary file beside `path`, then renames (folders created).
+/// [`write_atomically_blocking`] with the error saying which file.
 pub(crate) fn write_atomically(path: &Path, text: &str) -> Result<(), EvolveError> {
-    let failed = |source| EvolveError::Write {
+    write_atomically_blocking(path, text.as_bytes()).map_err(|source| EvolveError::Write {
         path: path.to_path_buf(),
         source,
-    };
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(failed)?;
-    }
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut temporary = tempfile::NamedTempFile::new_in(dir).map_err(failed)?;
-    std::io::Write::write_all(&mut temporary, text.as_bytes()).map_err(failed)?;
-    temporary
-        .persist(path)
-        .map_err(|error| failed(error.error))?;
-    Ok(())
+    })
 }
 
 #[cfg(test)]

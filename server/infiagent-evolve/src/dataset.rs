@@ -19,11 +19,10 @@ use std::fmt;
 use std::path::Path;
 
 use infiagent_engine::QualityScores;
-use infiagent_model::Message;
+use infiagent_model::{Message, Redactor};
 use serde_json::{Value, json};
 
 use crate::EvolveError;
-use crate::redact::Redactor;
 use crate::runs::{Conversation, Invocation, load_runs};
 
 /// Which invocations to export.

@@ -1,6 +1,9 @@
 //! Line edits of an agent file's front matter: one top-level key replaced (or
 //! added), everything else kept as written. A result that does not parse is caught
-//! by the checks every proposal goes through.
+//! by the checks every proposal goes through. Where the front matter is comes from
+//! the agents crate's splitter.
+
+use infiagent_agents::front_matter;
 
 /// How a list is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,16 +15,13 @@ enum ListStyle {
 }
 
 /// The lines of the front matter's body: `(first, end)` line indexes, the
-/// delimiters excluded. `None` when the text has no front matter.
-fn front_matter(lines: &[&str]) -> Option<(usize, usize)> {
-    if lines.first()?.trim_start_matches('\u{feff}').trim_end() != "---" {
-        return None;
-    }
-    let end = lines
-        .iter()
-        .skip(1)
-        .position(|line| matches!(line.trim_end(), "---" | "..."))?;
-    Some((1, end + 1))
+/// delimiters excluded, where [`front_matter::split`] puts them. `None` when the
+/// text has no front matter.
+fn front_matter_lines(text: &str) -> Option<(usize, usize)> {
+    let sections = front_matter::split(text).ok()?;
+    let first = usize::try_from(sections.yaml_line_offset).ok()?;
+    let closing_line = usize::try_from(sections.closing_line).ok()?;
+    Some((first, closing_line - 1))
 }
 
 /// The lines `key` takes: its own line and the lines that continue its value.
@@ -70,8 +70,8 @@ fn replace_key(
     key: &str,
     render: impl Fn(Option<ListStyle>) -> String,
 ) -> Option<String> {
+    let (first, end) = front_matter_lines(text)?;
     let lines: Vec<&str> = text.split('\n').collect();
-    let (first, end) = front_matter(&lines)?;
     let (start, stop, style) = match key_span(&lines, first, end, key) {
         Some((start, stop)) => (start, stop, Some(list_style(&lines, start, stop))),
         None => (end, end, None),

@@ -33,6 +33,18 @@ pub enum Overwrite {
     Replace,
 }
 
+impl Overwrite {
+    /// [`Overwrite::Replace`] when the user forces it (`--force`), else
+    /// [`Overwrite::Refuse`].
+    pub fn forced_when(force: bool) -> Overwrite {
+        if force {
+            Overwrite::Replace
+        } else {
+            Overwrite::Refuse
+        }
+    }
+}
+
 /// How to generate.
 #[derive(Clone, Debug)]
 pub struct GenerateOptions {
@@ -42,6 +54,18 @@ pub struct GenerateOptions {
     pub max_repairs: u32,
     /// Existing files.
     pub overwrite: Overwrite,
+}
+
+impl GenerateOptions {
+    /// The options for a workspace: its fan-out limit, the default number of
+    /// repairs, and `overwrite`.
+    pub fn for_workspace(config: &infiagent_engine::Config, overwrite: Overwrite) -> Self {
+        GenerateOptions {
+            k_max: config.run.k_max,
+            max_repairs: DEFAULT_MAX_REPAIRS,
+            overwrite,
+        }
+    }
 }
 
 impl Default for GenerateOptions {

@@ -2,7 +2,7 @@
 //!
 //! - Agent level ([`dataset`]): the judged-successful invocations of every run as
 //!   training examples in the common chat fine-tuning format (JSON Lines), secrets
-//!   redacted ([`redact`]), duplicates dropped.
+//!   redacted ([`infiagent_model::Redactor`]), duplicates dropped.
 //! - Topology level ([`evolve`]): from the quality scores, how much each agent is
 //!   used, what its tasks are about and which requests had to be re-run on another
 //!   agent, proposals to prune, split and teach agents, as diffs of the agent files.
@@ -24,7 +24,6 @@ mod error;
 pub mod evolve;
 mod front_matter;
 pub mod generate;
-pub mod redact;
 pub mod runs;
 
 pub use agent_files::{FileEdit, WORKSPACE_AGENTS_DIR, apply_edits};
@@ -37,4 +36,3 @@ pub use generate::{
     DEFAULT_MAX_REPAIRS, DraftedFile, DraftedPyramid, GenerateError, GenerateOptions, Overwrite,
     PYRAMID_GENERATOR_PROMPT, draft_pyramid, write_pyramid,
 };
-pub use redact::{REDACTED, Redactor};

@@ -13,8 +13,7 @@ use std::sync::Arc;
 use infiagent_agents::{Origin, parse_agent};
 use infiagent_engine::{ModelPool, summarize};
 use infiagent_evolve::{
-    DEFAULT_MAX_REPAIRS, FileEdit, GenerateOptions, Overwrite, Proposal, apply_edits,
-    draft_pyramid, propose,
+    FileEdit, GenerateOptions, Overwrite, Proposal, apply_edits, draft_pyramid, propose,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -204,15 +203,7 @@ pub(crate) async fn generate(state: &Arc<State>, args: GenerateArgs) -> jsonrpc:
     let config = effective_config(state)?;
     let models = ModelPool::from_config(&config).map_err(|err| invalid(err.to_string()))?;
     let entry = models.get(None).map_err(|err| invalid(err.to_string()))?;
-    let options = GenerateOptions {
-        k_max: config.run.k_max,
-        max_repairs: DEFAULT_MAX_REPAIRS,
-        overwrite: if args.force {
-            Overwrite::Replace
-        } else {
-            Overwrite::Refuse
-        },
-    };
+    let options = GenerateOptions::for_workspace(&config, Overwrite::forced_when(args.force));
     let task_state = state.clone();
     let task_domain = domain.clone();
     tokio::spawn(async move {

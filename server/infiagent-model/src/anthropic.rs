@@ -37,7 +37,7 @@ impl fmt::Debug for AnthropicModel {
             .debug_struct("AnthropicModel")
             .field("model", &self.settings.model)
             .field("endpoint", &self.endpoint.shown)
-            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("api_key", &self.api_key.as_ref().map(|_| crate::REDACTED))
             .finish_non_exhaustive()
     }
 }

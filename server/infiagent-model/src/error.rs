@@ -5,11 +5,10 @@
 //! info, and every message that came from a server is scrubbed of the key
 //! (see [`ModelError::redacted`]).
 
+use crate::redact::Redactor;
+
 /// Longest server response body kept in [`ModelError::Http`].
 const MAX_BODY_CHARS: usize = 2000;
-
-/// What replaces the API key wherever a server echoed it back.
-const REDACTED: &str = "<redacted>";
 
 /// A model call failed.
 #[derive(Debug, thiserror::Error)]
@@ -190,7 +189,8 @@ impl ModelError {
         let Some(secret) = secret.filter(|secret| !secret.is_empty()) else {
             return self;
         };
-        let scrub = |text: String| text.replace(secret, REDACTED);
+        let redactor = Redactor::for_values([secret.to_owned()]);
+        let scrub = |text: String| redactor.redact(&text);
         match self {
             ModelError::MissingApiKey { var } => ModelError::MissingApiKey { var },
             ModelError::Config(message) => ModelError::Config(scrub(message)),
@@ -317,7 +317,7 @@ mod tests {
         };
         let redacted = error.redacted(Some("sk-secret"));
         assert!(!format!("{redacted} {redacted:?}").contains("sk-secret"));
-        assert!(redacted.to_string().contains("Bearer <redacted>"));
+        assert!(redacted.to_string().contains("Bearer [REDACTED]"));
     }
 
     #[test]

@@ -14,6 +14,7 @@
 mod anthropic;
 mod error;
 mod openai;
+mod redact;
 mod retry;
 mod transport;
 
@@ -23,6 +24,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use error::ModelError;
+pub use redact::{REDACTED, Redactor};
 pub use retry::RetryPolicy;
 
 /// A tool the model may call, described by a JSON schema.
@@ -83,6 +85,16 @@ pub struct ChatRequest {
     pub messages: Vec<Message>,
     /// The tools offered.
     pub tools: Vec<ToolSpec>,
+}
+
+impl ChatRequest {
+    /// The text of the first user message, if there is one.
+    pub fn first_user_text(&self) -> Option<&str> {
+        self.messages.iter().find_map(|message| match message {
+            Message::User { content } => Some(content.as_str()),
+            _ => None,
+        })
+    }
 }
 
 /// Tokens one call used, as the provider reported them.

@@ -36,7 +36,7 @@ impl fmt::Debug for OpenAiModel {
             .debug_struct("OpenAiModel")
             .field("model", &self.settings.model)
             .field("endpoint", &self.endpoint.shown)
-            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("api_key", &self.api_key.as_ref().map(|_| crate::REDACTED))
             .field("stream", &self.settings.stream)
             .finish_non_exhaustive()
     }

@@ -26,7 +26,9 @@ pub use output::{FinalOutput, Finding, Findings, Severity, Status, final_output_
 pub use record::{Conversation, ModelReply, RECORD_VERSION, Record, RecordLine, TRAJECTORY_FILE};
 pub use role::{Role, UnknownRole};
 pub use routing::{Candidate, Routing};
-pub use task::{FILES_HEADER, FileRef, TASK_HEADER, TaskMessage, task_message};
+pub use task::{
+    AGENT_HEADER, FILES_HEADER, FileRef, TASK_HEADER, TaskMessage, prompt_agent, task_message,
+};
 
 /// Name of the tool every agent finishes with.
 pub const FINAL_OUTPUT: &str = "final_output";

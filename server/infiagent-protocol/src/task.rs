@@ -1,8 +1,24 @@
-//! The task message: the first user message of every agent, `## Task` then
-//! `## Files`. [`task_message`] writes it and [`TaskMessage::parse`] reads it back
-//! (the run record, the scripted model); nothing else knows its headers.
+//! The headers of what an agent is sent: its system prompt's first line
+//! ([`AGENT_HEADER`], read by [`prompt_agent`]) and the task message, its first
+//! user message, `## Task` then `## Files` ([`task_message`] writes it and
+//! [`TaskMessage::parse`] reads it back: the run record, the scripted model).
+//! Nothing else knows these headers.
 
 use serde::{Deserialize, Serialize};
+
+/// What the first line of every agent's system prompt starts with, before the
+/// agent's name (`# Agent: NAME (level N)`).
+pub const AGENT_HEADER: &str = "# Agent: ";
+
+/// The agent a system prompt is for: the name on its first line.
+pub fn prompt_agent(system: &str) -> Option<&str> {
+    system
+        .lines()
+        .next()?
+        .strip_prefix(AGENT_HEADER)?
+        .split_whitespace()
+        .next()
+}
 
 /// The header of the task.
 pub const TASK_HEADER: &str = "## Task";

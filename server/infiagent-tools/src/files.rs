@@ -5,11 +5,11 @@
 //! on disk atomically (temp file in the same directory, fsync, rename).
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
-use tokio::io::AsyncWriteExt;
 
+use crate::atomic::write_atomically;
 use crate::editor::EditorWrite;
 use crate::spec::ToolResult;
 use crate::{SandboxError, ToolContext, ToolOutput};
@@ -190,80 +190,6 @@ pub(crate) async fn file_write(args: FileWriteArgs, ctx: &ToolContext) -> ToolRe
         changed_paths: vec![shown],
         ..ToolOutput::ok(content)
     })
-}
-
-/// What the temporary files of [`write_atomically`] are called after `.NAME`.
-const TEMP_MARK: &str = ".infiagent-";
-
-/// A fresh temporary file name beside `path` for an atomic write of it:
-/// `.NAME.infiagent-XXXXXXXX.tmp` (hidden, and recognised by
-/// [`is_atomic_write_temp`] when a crash leaves one behind). `None` when `path`
-/// has no file name.
-pub fn atomic_write_temp(path: &Path) -> Option<PathBuf> {
-    let (parent, name) = (path.parent()?, path.file_name()?);
-    let mut short_name = name.to_string_lossy().into_owned();
-    let mut cut = short_name.len().min(100);
-    while !short_name.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    short_name.truncate(cut);
-    Some(parent.join(format!(
-        ".{short_name}{TEMP_MARK}{:08x}.tmp",
-        fastrand::u32(..)
-    )))
-}
-
-/// Whether `name` is that of a temporary file of an atomic write (see
-/// [`atomic_write_temp`]).
-pub fn is_atomic_write_temp(name: &str) -> bool {
-    let Some(stem) = name
-        .strip_prefix('.')
-        .and_then(|rest| rest.strip_suffix(".tmp"))
-    else {
-        return false;
-    };
-    stem.rsplit_once(TEMP_MARK)
-        .is_some_and(|(original, suffix)| {
-            !original.is_empty()
-                && suffix.len() == 8
-                && suffix.bytes().all(|byte| byte.is_ascii_hexdigit())
-        })
-}
-
-/// Replaces `path` with `content` so that readers see the old or the new file, never
-/// a part: a temp file in the same directory is written, synced and renamed over.
-pub async fn write_atomically(path: &Path, content: &[u8]) -> io::Result<()> {
-    let (Some(parent), Some(temp)) = (path.parent(), atomic_write_temp(path)) else {
-        return Err(io::Error::other("the path has no file name"));
-    };
-    tokio::fs::create_dir_all(parent).await?;
-    let file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&temp)
-        .await?;
-    let result = fill_and_rename(file, &temp, path, content).await;
-    if result.is_err() {
-        let _ = tokio::fs::remove_file(&temp).await;
-    }
-    result
-}
-
-async fn fill_and_rename(
-    mut file: tokio::fs::File,
-    temp: &Path,
-    path: &Path,
-    content: &[u8],
-) -> io::Result<()> {
-    file.write_all(content).await?;
-    file.flush().await?;
-    file.sync_all().await?;
-    drop(file);
-    // Keep the replaced file's permissions (an executable script stays executable).
-    if let Ok(existing) = tokio::fs::metadata(path).await {
-        tokio::fs::set_permissions(temp, existing.permissions()).await?;
-    }
-    tokio::fs::rename(temp, path).await
 }
 
 /// Arguments of `dir_list`.
@@ -458,26 +384,6 @@ async fn exists(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn temporary_files_of_atomic_writes_are_recognised() {
-        for path in ["notes.md", "src/main.rs", "no_extension", ".hidden"] {
-            let temp = atomic_write_temp(Path::new(path)).unwrap();
-            let name = temp.file_name().unwrap().to_str().unwrap();
-            assert!(is_atomic_write_temp(name), "{path}: {name}");
-            assert_eq!(temp.parent(), Path::new(path).parent());
-        }
-        let check = |name: &str, expected: bool| {
-            assert_eq!(is_atomic_write_temp(name), expected, "{name}");
-        };
-        check(".a.txt.infiagent-0badf00d.tmp", true);
-        check("a.txt.infiagent-0badf00d.tmp", false);
-        check(".a.txt.infiagent-0badf00.tmp", false);
-        check(".a.txt.infiagent-0badf00g.tmp", false);
-        check(".infiagent-0badf00d.tmp", false);
-        check(".a.txt.tmp", false);
-        check("report.tmp", false);
-    }
 
     fn check(text: &str, start: Option<usize>, end: Option<usize>, expected: &str) {
         let actual =

@@ -17,6 +17,7 @@
 //!   through the [`Editor`] first, so an editor can refuse to clobber unsaved work.
 #![deny(missing_docs)]
 
+mod atomic;
 mod editor;
 mod files;
 mod process;
@@ -30,8 +31,10 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+pub use atomic::{
+    atomic_write_temp, is_atomic_write_temp, write_atomically, write_atomically_blocking,
+};
 pub use editor::{Approval, ApprovalRequest, Editor, EditorWrite, HeadlessEditor};
-pub use files::{atomic_write_temp, is_atomic_write_temp, write_atomically};
 pub use process::{ProcessLimits, ProcessOutcome, run_process};
 pub use sandbox::{Sandbox, SandboxError};
 pub use spec::{BASIC_TOOL_NAMES, ToolDef, tool_defs};

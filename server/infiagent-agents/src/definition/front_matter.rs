@@ -1,4 +1,5 @@
-//! Splitting an agent file into its YAML front matter and its Markdown body.
+//! Splitting an agent file into its YAML front matter and its Markdown body: the one
+//! splitter every crate that reads or edits agent files uses.
 
 use crate::Position;
 
@@ -7,30 +8,35 @@ const DELIMITER: &str = "---";
 
 /// An agent file cut at its front matter delimiters.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) struct Sections<'a> {
+pub struct Sections<'a> {
     /// The YAML between the delimiters.
-    pub(super) yaml: &'a str,
+    pub yaml: &'a str,
     /// How many file lines come before the YAML (the opening delimiter): add it to a
     /// line number within the YAML to get the file line.
-    pub(super) yaml_line_offset: u32,
+    pub yaml_line_offset: u32,
     /// The file line of the closing delimiter.
-    pub(super) closing_line: u32,
+    pub closing_line: u32,
     /// Everything after the closing delimiter line.
-    pub(super) body: &'a str,
+    pub body: &'a str,
 }
 
 /// Why a file has no usable front matter, and where.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) struct SplitError {
+pub struct SplitError {
     /// Where the problem is reported.
-    pub(super) position: Position,
+    pub position: Position,
     /// What is wrong and what to do.
-    pub(super) message: String,
+    pub message: String,
 }
 
 /// Cuts `text` into front matter and body. The first line must be `---` and a later
-/// line `---` closes the front matter (trailing spaces and `\r` are allowed on both).
-pub(super) fn split(text: &str) -> Result<Sections<'_>, SplitError> {
+/// line `---` closes the front matter (trailing spaces and `\r` are allowed on both;
+/// a leading byte order mark is skipped).
+///
+/// Only `---` closes it: YAML's document end marker `...` is not a delimiter here
+/// (it stays in the YAML, where the parser reads it), so every reader and editor of
+/// agent files agrees on where the front matter ends.
+pub fn split(text: &str) -> Result<Sections<'_>, SplitError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.split_inclusive('\n');
     let opening = lines.next().unwrap_or_default();
@@ -131,6 +137,13 @@ mod tests {
             ("\u{feff}---\n---\n", "", 2, ""),
             ("---\nname: a\n---", "name: a\n", 3, ""),
             ("---\na\nb\n---\n---\n", "a\nb\n", 4, "---\n"),
+            // `...` does not close the front matter.
+            (
+                "---\nname: a\n...\n---\nbody\n",
+                "name: a\n...\n",
+                4,
+                "body\n",
+            ),
         ] {
             let sections = split(text).expect(text);
             assert_eq!(
@@ -155,6 +168,11 @@ mod tests {
             ),
             ("---\nname: a", position(2, 8), "unterminated front matter"),
             ("---", position(1, 4), "unterminated front matter"),
+            (
+                "---\nname: a\n...\nbody\n",
+                position(5, 1),
+                "unterminated front matter",
+            ),
         ] {
             let error = split(text).expect_err(text);
             assert_eq!(error.position, expected_position, "{text:?}");

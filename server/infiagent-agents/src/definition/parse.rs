@@ -502,23 +502,17 @@ fn trim_blank_lines(body: &str) -> &str {
 mod tests {
     use std::path::Path;
 
-    use crate::{AgentDef, Audit, FieldPositions, Origin, Position, Role, parse_agent};
+    use crate::{
+        AgentDef, Audit, FieldPositions, Origin, Position, Role, parse_agent, problem_lines,
+    };
 
     fn position(line: u32, col: u32) -> Position {
         Position { line, col }
     }
 
     fn parse_ok(text: &str) -> AgentDef {
-        parse_agent(Path::new("agents/a.md"), text, Origin::Builtin).unwrap_or_else(|problems| {
-            panic!(
-                "{}",
-                problems
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            )
-        })
+        parse_agent(Path::new("agents/a.md"), text, Origin::Builtin)
+            .unwrap_or_else(|problems| panic!("{}", problem_lines(&problems)))
     }
 
     /// Parses `text` as `x.md` and compares its problems, one `Display` line each.
@@ -527,8 +521,7 @@ mod tests {
             Ok(definition) => panic!("{text:?} parsed: {definition:?}"),
             Err(problems) => problems,
         };
-        let actual: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        assert_eq!(actual.join("\n"), expected.trim(), "for {text:?}");
+        assert_eq!(problem_lines(&problems), expected.trim(), "for {text:?}");
     }
 
     #[test]

@@ -6,9 +6,7 @@ use std::path::Path;
 use clap::Args;
 use infiagent_engine::config::parse_provider;
 use infiagent_engine::{Config, ModelOverrides, ModelPool};
-use infiagent_evolve::{
-    DEFAULT_MAX_REPAIRS, GenerateError, GenerateOptions, Overwrite, draft_pyramid, write_pyramid,
-};
+use infiagent_evolve::{GenerateError, GenerateOptions, Overwrite, draft_pyramid, write_pyramid};
 
 use crate::EXIT_FAILURE;
 
@@ -44,15 +42,7 @@ pub(crate) async fn run(workspace: &Path, args: GenerateArgs) -> anyhow::Result<
     });
     config.validate()?;
     let entry = ModelPool::from_config(&config)?.get(None)?;
-    let options = GenerateOptions {
-        k_max: config.run.k_max,
-        max_repairs: DEFAULT_MAX_REPAIRS,
-        overwrite: if args.force {
-            Overwrite::Replace
-        } else {
-            Overwrite::Refuse
-        },
-    };
+    let options = GenerateOptions::for_workspace(&config, Overwrite::forced_when(args.force));
     eprintln!(
         "asking {} to draft a pyramid for: {}",
         entry.model.name(),

@@ -2,56 +2,20 @@
 //! JSON, no write over unsaved work, open agent files changed through
 //! `workspace/applyEdit`, review with the user, a drafted pyramid written.
 
-use std::path::{Path, PathBuf};
-
+use infiagent_test_support::openai;
+use infiagent_test_support::workspace::evolve_fixture;
 use serde_json::{Value, json};
 
 use super::harness::{Answers, Client, uri};
-use super::options;
-
-/// A workspace holding the recorded runs and agents of `infiagent-evolve`'s
-/// `pyramid` fixture as its `.infiagent/`.
-fn pyramid_workspace() -> tempfile::TempDir {
-    fn copy(source: &Path, target: &Path) {
-        if source.is_dir() {
-            std::fs::create_dir_all(target).unwrap();
-            for entry in std::fs::read_dir(source).unwrap() {
-                let entry = entry.unwrap();
-                copy(&entry.path(), &target.join(entry.file_name()));
-            }
-        } else {
-            std::fs::copy(source, target).unwrap();
-        }
-    }
-    let fixture: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "..",
-        "infiagent-evolve",
-        "tests",
-        "fixtures",
-        "pyramid",
-        "infiagent",
-    ]
-    .iter()
-    .collect();
-    let workspace = tempfile::tempdir().unwrap();
-    copy(&fixture, &workspace.path().join(".infiagent"));
-    workspace
-}
+use super::{base_url, start};
 
 async fn evolve(client: &mut Client, arguments: Value) -> Value {
-    client
-        .request(
-            "workspace/executeCommand",
-            json!({"command": "infiagent.evolve", "arguments": arguments}),
-        )
-        .await
-        .unwrap()
+    client.command("infiagent.evolve", arguments).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn evolve_proposes_then_applies_without_clobbering_unsaved_work() {
-    let workspace = pyramid_workspace();
+    let workspace = evolve_fixture("pyramid");
     let root = workspace.path();
     let mut client = Client::start(root, Value::Null, Answers::default()).await;
 
@@ -96,23 +60,11 @@ async fn evolve_proposes_then_applies_without_clobbering_unsaved_work() {
         refused["refused"],
         ".infiagent/agents/top_agent.md is open with unsaved changes: nothing was written. Save or revert it, then try again."
     );
-    client
-        .wait_for_method("window/showMessage", |params| {
-            params["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("unsaved changes")
-        })
-        .await;
+    client.wait_for_message("unsaved changes").await;
     assert!(root.join(".infiagent/agents/weak_agent.md").exists());
 
     // Clean again: the open file changes through the editor, the rest on disk.
-    client
-        .notify(
-            "textDocument/didChange",
-            json!({"textDocument": {"uri": top, "version": 2}, "contentChanges": [{"text": on_disk}]}),
-        )
-        .await;
+    client.change_whole(&top, 2, &on_disk).await;
     let applying = evolve(&mut client, json!([{"apply": true}])).await;
     assert_eq!(applying["applying"], true);
     let edit = client
@@ -123,11 +75,7 @@ async fn evolve_proposes_then_applies_without_clobbering_unsaved_work() {
     assert!(change["edits"][0]["newText"].as_str().unwrap().contains(
         "tools: [file_read, hub_csv_agent, hub_xml_agent, data_csv_agent, data_chart_agent]"
     ));
-    let done = client
-        .wait_for_method("window/showMessage", |params| {
-            params["message"].as_str().unwrap_or("").contains("applied")
-        })
-        .await;
+    let done = client.wait_for_message("applied").await;
     assert_eq!(
         done["params"]["message"],
         "InfiAgent: applied 4 change(s) to the pyramid: 9 file(s) written"
@@ -141,7 +89,7 @@ async fn evolve_proposes_then_applies_without_clobbering_unsaved_work() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agent_files_offer_evolution_and_review_asks_first() {
-    let workspace = pyramid_workspace();
+    let workspace = evolve_fixture("pyramid");
     let root = workspace.path();
     let answers = Answers {
         message_action: Some("Apply".into()),
@@ -216,22 +164,6 @@ async fn agent_files_offer_evolution_and_review_asks_first() {
     client.finish().await;
 }
 
-/// An OpenAI-compatible endpoint on loopback that always replies `content`.
-async fn endpoint_replying(content: &str) -> wiremock::MockServer {
-    use wiremock::matchers::method;
-    use wiremock::{Mock, MockServer, ResponseTemplate};
-
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "choices": [{"index": 0, "finish_reason": "stop",
-                "message": {"role": "assistant", "content": content}}],
-        })))
-        .mount(&server)
-        .await;
-    server
-}
-
 const DRAFTED: &str = "=== FILE: garden_lead_agent.md ===
 ---
 name: garden_lead_agent
@@ -255,7 +187,7 @@ You write planting calendars.
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pyramid_is_generated_from_the_selection() {
-    let server = endpoint_replying(DRAFTED).await;
+    let server = openai::serve(openai::text(DRAFTED)).await;
     let workspace = tempfile::tempdir().unwrap();
     let root = workspace.path();
     std::fs::write(
@@ -263,12 +195,7 @@ async fn a_pyramid_is_generated_from_the_selection() {
         "# Brief\nvegetable gardens for beginners\n",
     )
     .unwrap();
-    let mut client = Client::start(
-        root,
-        options(&format!("{}/v1", server.uri()), "auto"),
-        Answers::default(),
-    )
-    .await;
+    let mut client = start(root, &base_url(&server), "auto").await;
     let started = client
         .request(
             "workspace/executeCommand",

@@ -7,10 +7,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use infiagent_test_support::lsp::{is_request, read_message, write_message};
 use serde_json::{Value, json};
-use tokio::io::{
-    AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream, ReadHalf, WriteHalf,
-};
+use tokio::io::{BufReader, DuplexStream, WriteHalf};
 use tokio::sync::mpsc;
 use tower_lsp_server::LspService;
 use tower_lsp_server::ls_types::Uri;
@@ -51,33 +50,7 @@ pub struct Client {
 }
 
 async fn send(writer: &Writer, message: &Value) {
-    let body = message.to_string();
-    let mut writer = writer.lock().await;
-    writer
-        .write_all(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes())
-        .await
-        .unwrap();
-    writer.flush().await.unwrap();
-}
-
-async fn read_message(reader: &mut BufReader<ReadHalf<DuplexStream>>) -> Option<Value> {
-    let mut length = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).await.ok()? == 0 {
-            return None;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some(value) = line.strip_prefix("Content-Length: ") {
-            length = value.parse::<usize>().ok();
-        }
-    }
-    let mut body = vec![0; length?];
-    reader.read_exact(&mut body).await.ok()?;
-    serde_json::from_slice(&body).ok()
+    write_message(&mut *writer.lock().await, message).await;
 }
 
 fn answer(request: &Value, answers: &Answers) -> Value {
@@ -128,7 +101,7 @@ impl Client {
         tokio::spawn(async move {
             let mut reader = BufReader::new(client_read);
             while let Some(message) = read_message(&mut reader).await {
-                if message.get("method").is_some() && message.get("id").is_some() {
+                if is_request(&message) {
                     let reply = answer(&message, &reader_answers.lock().unwrap());
                     send(&reader_writer, &reply).await;
                 }
@@ -214,6 +187,16 @@ impl Client {
         }
     }
 
+    /// Runs `workspace/executeCommand` `command` with `arguments`; its result.
+    pub async fn command(&mut self, command: &str, arguments: Value) -> Value {
+        self.request(
+            "workspace/executeCommand",
+            json!({"command": command, "arguments": arguments}),
+        )
+        .await
+        .unwrap()
+    }
+
     /// A notification (or server request) by method whose params match.
     pub async fn wait_for_method(
         &mut self,
@@ -222,6 +205,31 @@ impl Client {
     ) -> Value {
         self.wait_for(|message| message["method"] == method && matches(&message["params"]))
             .await
+    }
+
+    /// Replaces the whole text of the open document `uri` (`didChange`).
+    pub async fn change_whole(&mut self, uri: &Value, version: i64, text: &str) {
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        )
+        .await;
+    }
+
+    /// The first `window/showMessage` whose text contains `fragment`.
+    pub async fn wait_for_message(&mut self, fragment: &str) -> Value {
+        self.wait_for_method("window/showMessage", |params| {
+            params["message"].as_str().unwrap_or("").contains(fragment)
+        })
+        .await
+    }
+
+    /// The diagnostics published for `uri` at document version `version`.
+    pub async fn wait_for_diagnostics(&mut self, uri: &Value, version: i64) -> Value {
+        self.wait_for_method("textDocument/publishDiagnostics", |params| {
+            params["uri"] == *uri && params["version"] == version
+        })
+        .await
     }
 
     /// Waits for a run's progress to end; returns the end message.

@@ -3,37 +3,22 @@
 
 use serde_json::{Value, json};
 
-use super::harness::{Answers, Client, uri};
-use super::{SLOW_SCRIPT, execute, is_gone, options, scripted_model, wait_for_pid};
+use super::harness::Client;
+use super::{execute, execute_on, is_gone, slow_script_session, wait_for_pid};
 
 async fn health(client: &mut Client) -> Value {
-    client
-        .request(
-            "workspace/executeCommand",
-            json!({"command": "infiagent.health", "arguments": []}),
-        )
-        .await
-        .unwrap()
+    client.command("infiagent.health", json!([])).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_counts_runs_in_flight_and_live_tasks() {
-    let model = scripted_model().await;
-    let workspace = tempfile::tempdir().unwrap();
+    let (_model, workspace, mut client) = slow_script_session().await;
     let root = workspace.path();
-    std::fs::write(root.join("slow.py"), SLOW_SCRIPT).unwrap();
-    let mut client =
-        Client::start(root, options(&model.base_url(), "auto"), Answers::default()).await;
     let before = health(&mut client).await;
     assert_eq!(before["runsInFlight"], 0);
     let tasks_before = before["aliveTasks"].as_u64().unwrap();
 
-    let run_id = execute(
-        &mut client,
-        "infiagent.judge",
-        json!({"uri": uri(root, "slow.py")}),
-    )
-    .await;
+    let run_id = execute_on(&mut client, "infiagent.judge", root, "slow.py").await;
     let pid = wait_for_pid(root).await;
     let during = health(&mut client).await;
     assert_eq!(during["runsInFlight"], 1);

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::harness::{Answers, Client, uri};
-use super::{diagnostics_for, execute, scripted_model, workspace_with_requirement};
+use super::{NUMSTATS_DESIGN, diagnostics_for, execute, execute_to_end, model_and_requirement};
 
 /// The first unread diagnostics published for `relative` that `matches`, waiting
 /// for them if need be.
@@ -27,29 +27,16 @@ async fn wait_for_diagnostics(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejection_stays_until_its_quick_fix_repairs_it() {
-    let model = scripted_model().await;
-    let workspace = workspace_with_requirement();
+    let (model, workspace) = model_and_requirement().await;
     let root = workspace.path();
     let options = json!({"model": {"base_url": model.base_url(), "name": "scripted"},
         "run": {"autonomy": "auto", "max_repairs": 0}});
     let mut client = Client::start(root, options, Answers::default()).await;
 
-    let run_id = execute(
-        &mut client,
-        "infiagent.plan",
-        json!({"uri": uri(root, "requirement.md")}),
-    )
-    .await;
-    let end = client.wait_run_end(&run_id).await;
+    let end = execute_to_end(&mut client, "infiagent.plan", root, "requirement.md").await;
     assert!(end.starts_with("project_planner_agent succeeded"), "{end}");
 
-    let run_id = execute(
-        &mut client,
-        "infiagent.build",
-        json!({"uri": uri(root, "project_designs/project_design_numstats.md")}),
-    )
-    .await;
-    let end = client.wait_run_end(&run_id).await;
+    let end = execute_to_end(&mut client, "infiagent.build", root, NUMSTATS_DESIGN).await;
     assert!(
         end.starts_with("code_builder_agent ended with an error: the judge rejected the output"),
         "{end}"
@@ -69,12 +56,7 @@ async fn a_rejection_stays_until_its_quick_fix_repairs_it() {
         expected.line.unwrap() - 1
     );
     client
-        .wait_for_method("window/showMessage", |params| {
-            params["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("the judge rejected the output")
-        })
+        .wait_for_message("the judge rejected the output")
         .await;
 
     let actions = client

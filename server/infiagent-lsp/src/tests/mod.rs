@@ -12,6 +12,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use harness::{Answers, Client, uri};
+use infiagent_test_support::openai;
 use serde_json::{Value, json};
 
 use crate::state::lock;
@@ -19,6 +20,22 @@ use crate::state::lock;
 /// A script that records its pid, then sleeps: a run to cancel.
 const SLOW_SCRIPT: &str =
     "import os, time\nopen('pid.txt', 'w').write(str(os.getpid()))\ntime.sleep(60)\n";
+
+/// The design of the demo's first script.
+const TEXTSTATS_DESIGN: &str = "project_designs/project_design_textstats.md";
+
+/// The design of the demo's second script, once the plan is written.
+const NUMSTATS_DESIGN: &str = "project_designs/project_design_numstats.md";
+
+/// A session on a workspace holding `SLOW_SCRIPT` as `slow.py`, against the
+/// scripted model (kept alive with the session).
+async fn slow_script_session() -> (infiagent_demo::ScriptedEndpoint, tempfile::TempDir, Client) {
+    let model = scripted_model().await;
+    let workspace = tempfile::tempdir().unwrap();
+    std::fs::write(workspace.path().join("slow.py"), SLOW_SCRIPT).unwrap();
+    let client = start(workspace.path(), &model.base_url(), "auto").await;
+    (model, workspace, client)
+}
 
 /// The pid `SLOW_SCRIPT` wrote, once it runs.
 async fn wait_for_pid(root: &Path) -> String {
@@ -41,24 +58,14 @@ fn is_gone(pid: &str) -> bool {
 
 /// A model endpoint that calls one tool once, then always finishes with `final_output`.
 async fn call_then_finish(call: (&str, Value), final_output: Value) -> wiremock::MockServer {
-    use wiremock::matchers::method;
-    use wiremock::{Mock, MockServer, ResponseTemplate};
-
-    let reply = |name: &str, arguments: Value| {
-        ResponseTemplate::new(200).set_body_json(json!({"choices": [{"index": 0, "finish_reason": "tool_calls", "message": {"role": "assistant", "content": null,
-            "tool_calls": [{"id": format!("call_{name}"), "type": "function", "function": {"name": name, "arguments": arguments.to_string()}}]}}]}))
+    let reply = |name: &str, arguments: &Value| {
+        wiremock::ResponseTemplate::new(200).set_body_json(openai::calling(name, arguments))
     };
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(reply(call.0, call.1))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(reply("final_output", final_output))
-        .mount(&server)
-        .await;
-    server
+    openai::serve_in_order(vec![
+        reply(call.0, &call.1),
+        reply("final_output", &final_output),
+    ])
+    .await
 }
 
 async fn scripted_model() -> infiagent_demo::ScriptedEndpoint {
@@ -67,8 +74,31 @@ async fn scripted_model() -> infiagent_demo::ScriptedEndpoint {
         .unwrap()
 }
 
+/// The base URL of a fake endpoint.
+fn base_url(server: &wiremock::MockServer) -> String {
+    format!("{}/v1", server.uri())
+}
+
+/// A client of a server on `root`, against the model at `base_url` with
+/// `autonomy`, answering as by default.
+async fn start(root: &Path, base_url: &str, autonomy: &str) -> Client {
+    Client::start(root, options(base_url, autonomy), Answers::default()).await
+}
+
 fn options(base_url: &str, autonomy: &str) -> Value {
     json!({"model": {"base_url": base_url, "name": "scripted"}, "run": {"autonomy": autonomy}})
+}
+
+/// A session on an empty workspace, with no model settings.
+async fn session_without_model() -> (tempfile::TempDir, Client) {
+    let workspace = tempfile::tempdir().unwrap();
+    let client = Client::start(workspace.path(), json!({}), Answers::default()).await;
+    (workspace, client)
+}
+
+/// The scripted model and a workspace holding the demo's requirement.
+async fn model_and_requirement() -> (infiagent_demo::ScriptedEndpoint, tempfile::TempDir) {
+    (scripted_model().await, workspace_with_requirement())
 }
 
 fn workspace_with_requirement() -> tempfile::TempDir {
@@ -82,14 +112,37 @@ fn workspace_with_requirement() -> tempfile::TempDir {
 }
 
 async fn execute(client: &mut Client, command: &str, argument: Value) -> String {
-    let result = client
-        .request(
-            "workspace/executeCommand",
-            json!({"command": command, "arguments": [argument]}),
-        )
-        .await
-        .unwrap();
+    let result = client.command(command, json!([argument])).await;
     result["runId"].as_str().unwrap().to_string()
+}
+
+/// `command` on the workspace file `file`; returns the run id.
+async fn execute_on(client: &mut Client, command: &str, root: &Path, file: &str) -> String {
+    execute(client, command, json!({"uri": uri(root, file)})).await
+}
+
+/// `command` on the workspace file `file`, to the end of its run; returns the end
+/// message.
+async fn execute_to_end(client: &mut Client, command: &str, root: &Path, file: &str) -> String {
+    let run_id = execute_on(client, command, root, file).await;
+    client.wait_run_end(&run_id).await
+}
+
+/// `infiagent.run` of `task` on `code_editor_agent`; returns the run id.
+async fn run_editor(client: &mut Client, task: &str) -> String {
+    execute(
+        client,
+        "infiagent.run",
+        json!({"task": task, "agent": "code_editor_agent"}),
+    )
+    .await
+}
+
+/// Changes `uri` to `text` (version 2); its diagnostics must clear.
+async fn change_clears_diagnostics(client: &mut Client, uri: &Value, text: &str) {
+    client.change_whole(uri, 2, text).await;
+    let published = client.wait_for_diagnostics(uri, 2).await;
+    assert!(diagnostics_for(&published).is_empty());
 }
 
 fn diagnostics_for(message: &Value) -> Vec<Value> {
@@ -102,19 +155,12 @@ fn diagnostics_for(message: &Value) -> Vec<Value> {
 /// Plan, then build, then judge: files appear and verdicts become diagnostics.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_build_judge() {
-    let model = scripted_model().await;
-    let workspace = workspace_with_requirement();
+    let (model, workspace) = model_and_requirement().await;
     let root = workspace.path();
-    let mut client =
-        Client::start(root, options(&model.base_url(), "auto"), Answers::default()).await;
+    let mut client = start(root, &model.base_url(), "auto").await;
 
     let started = Instant::now();
-    let run_id = execute(
-        &mut client,
-        "infiagent.plan",
-        json!({"uri": uri(root, "requirement.md")}),
-    )
-    .await;
+    let run_id = execute_on(&mut client, "infiagent.plan", root, "requirement.md").await;
     assert!(
         started.elapsed() < Duration::from_secs(1),
         "executeCommand must answer at once"
@@ -144,13 +190,7 @@ async fn plan_build_judge() {
         "the live call stack is reported"
     );
 
-    let run_id = execute(
-        &mut client,
-        "infiagent.build",
-        json!({"uri": uri(root, "project_designs/project_design_numstats.md")}),
-    )
-    .await;
-    let end = client.wait_run_end(&run_id).await;
+    let end = execute_to_end(&mut client, "infiagent.build", root, NUMSTATS_DESIGN).await;
     assert!(end.starts_with("code_builder_agent succeeded"), "{end}");
     assert!(root.join("numstats.py").is_file());
     // The judge rejects the builder's second version (its design asks for a check
@@ -179,13 +219,7 @@ async fn plan_build_judge() {
         "def f():\n    return 1\nraise ValueError('boom')\n",
     )
     .unwrap();
-    let run_id = execute(
-        &mut client,
-        "infiagent.judge",
-        json!({"uri": uri(root, "broken.py")}),
-    )
-    .await;
-    let end = client.wait_run_end(&run_id).await;
+    let end = execute_to_end(&mut client, "infiagent.judge", root, "broken.py").await;
     assert!(end.starts_with("judge_agent ended with an error"), "{end}");
     let published = client
         .wait_for_method("textDocument/publishDiagnostics", |params| {
@@ -221,12 +255,7 @@ async fn plan_build_judge() {
     "#);
     // The verdict's error is also shown as a message.
     client
-        .wait_for_method("window/showMessage", |params| {
-            params["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("judge_agent ended with an error")
-        })
+        .wait_for_message("judge_agent ended with an error")
         .await;
     let statuses = client.take("infiagent/runStatus");
     assert!(
@@ -268,12 +297,12 @@ async fn build_every_script_of_the_plan() {
         )
         .unwrap();
     }
-    let mut client =
-        Client::start(root, options(&model.base_url(), "auto"), Answers::default()).await;
-    let build_id = execute(
+    let mut client = start(root, &model.base_url(), "auto").await;
+    let build_id = execute_on(
         &mut client,
         "infiagent.build",
-        json!({"uri": uri(root, "project_designs/project_design_summary.md")}),
+        root,
+        "project_designs/project_design_summary.md",
     )
     .await;
     let token = format!("infiagent/run/{build_id}");
@@ -323,13 +352,7 @@ async fn build_every_script_of_the_plan() {
             params["uri"] == uri(root, "numstats.py") && params["diagnostics"] != json!([])
         })
         .await;
-    let runs = client
-        .request(
-            "workspace/executeCommand",
-            json!({"command": "infiagent.runs", "arguments": []}),
-        )
-        .await
-        .unwrap();
+    let runs = client.command("infiagent.runs", json!([])).await;
     assert_eq!(runs["runs"][0]["runId"], build_id.as_str());
     assert_eq!(runs["runs"][0]["state"], "succeeded");
     client.finish().await;
@@ -338,18 +361,9 @@ async fn build_every_script_of_the_plan() {
 /// Cancelling from the progress UI stops the run and kills its process.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_from_progress() {
-    let model = scripted_model().await;
-    let workspace = tempfile::tempdir().unwrap();
+    let (_model, workspace, mut client) = slow_script_session().await;
     let root = workspace.path();
-    std::fs::write(root.join("slow.py"), SLOW_SCRIPT).unwrap();
-    let mut client =
-        Client::start(root, options(&model.base_url(), "auto"), Answers::default()).await;
-    let run_id = execute(
-        &mut client,
-        "infiagent.judge",
-        json!({"uri": uri(root, "slow.py")}),
-    )
-    .await;
+    let run_id = execute_on(&mut client, "infiagent.judge", root, "slow.py").await;
     let pid = wait_for_pid(root).await;
     let cancelled_at = Instant::now();
     client
@@ -373,8 +387,7 @@ async fn cancel_from_progress() {
 /// is written through a versioned workspace/applyEdit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_respect_open_buffers() {
-    let model = scripted_model().await;
-    let workspace = workspace_with_requirement();
+    let (model, workspace) = model_and_requirement().await;
     let root = workspace.path();
     std::fs::create_dir_all(root.join("project_designs")).unwrap();
     std::fs::write(
@@ -383,8 +396,7 @@ async fn writes_respect_open_buffers() {
     )
     .unwrap();
     std::fs::write(root.join("textstats.py"), "# on disk\n").unwrap();
-    let mut client =
-        Client::start(root, options(&model.base_url(), "auto"), Answers::default()).await;
+    let mut client = start(root, &model.base_url(), "auto").await;
 
     // Dirty: the buffer differs from the disk.
     let textstats = uri(root, "textstats.py");
@@ -394,20 +406,8 @@ async fn writes_respect_open_buffers() {
             json!({"textDocument": {"uri": textstats, "languageId": "python", "version": 3, "text": "# unsaved edit\n"}}),
         )
         .await;
-    let run_id = execute(
-        &mut client,
-        "infiagent.build",
-        json!({"uri": uri(root, "project_designs/project_design_textstats.md")}),
-    )
-    .await;
-    client
-        .wait_for_method("window/showMessage", |params| {
-            params["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("unsaved changes")
-        })
-        .await;
+    let run_id = execute_on(&mut client, "infiagent.build", root, TEXTSTATS_DESIGN).await;
+    client.wait_for_message("unsaved changes").await;
     client.wait_run_end(&run_id).await;
     assert_eq!(
         std::fs::read_to_string(root.join("textstats.py")).unwrap(),
@@ -416,18 +416,8 @@ async fn writes_respect_open_buffers() {
     assert!(client.take("workspace/applyEdit").is_empty());
 
     // Clean: the buffer equals the disk.
-    client
-        .notify(
-            "textDocument/didChange",
-            json!({"textDocument": {"uri": textstats, "version": 4}, "contentChanges": [{"text": "# on disk\n"}]}),
-        )
-        .await;
-    let run_id = execute(
-        &mut client,
-        "infiagent.build",
-        json!({"uri": uri(root, "project_designs/project_design_textstats.md")}),
-    )
-    .await;
+    client.change_whole(&textstats, 4, "# on disk\n").await;
+    let run_id = execute_on(&mut client, "infiagent.build", root, TEXTSTATS_DESIGN).await;
     let edit = client
         .wait_for_method("workspace/applyEdit", |_| true)
         .await;
@@ -458,18 +448,8 @@ async fn approval_skip_goes_back_to_the_agent() {
     .await;
     let workspace = tempfile::tempdir().unwrap();
     let root = workspace.path();
-    let mut client = Client::start(
-        root,
-        options(&format!("{}/v1", server.uri()), "ask"),
-        Answers::default(),
-    )
-    .await;
-    let run_id = execute(
-        &mut client,
-        "infiagent.run",
-        json!({"task": "create approved.txt with a shell command", "agent": "code_editor_agent"}),
-    )
-    .await;
+    let mut client = start(root, &base_url(&server), "ask").await;
+    let run_id = run_editor(&mut client, "create approved.txt with a shell command").await;
     let question = client
         .wait_for_method("window/showMessageRequest", |_| true)
         .await;
@@ -493,14 +473,7 @@ async fn approval_skip_goes_back_to_the_agent() {
         .unwrap()
         .to_string();
     assert!(answer.contains("did not approve"), "{answer}");
-    client
-        .wait_for_method("window/showMessage", |params| {
-            params["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("not allowed to run it")
-        })
-        .await;
+    client.wait_for_message("not allowed to run it").await;
     client.finish().await;
 }
 
@@ -576,9 +549,8 @@ async fn code_actions_by_kind_of_file() {
 /// Bad arguments get a JSON-RPC error that says what was expected.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_command_arguments() {
-    let workspace = tempfile::tempdir().unwrap();
+    let (workspace, mut client) = session_without_model().await;
     let root = workspace.path();
-    let mut client = Client::start(root, json!({}), Answers::default()).await;
     let mut errors = Vec::new();
     for (command, arguments) in [
         ("infiagent.plan", json!([])),
@@ -613,9 +585,8 @@ async fn bad_command_arguments() {
 /// Rapid incremental changes apply in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rapid_changes_apply_in_order() {
-    let workspace = tempfile::tempdir().unwrap();
+    let (workspace, mut client) = session_without_model().await;
     let root = workspace.path();
-    let mut client = Client::start(root, json!({}), Answers::default()).await;
     let file = uri(root, "notes.txt");
     client
         .notify("textDocument/didOpen", json!({"textDocument": {"uri": file, "languageId": "plaintext", "version": 0, "text": ""}}))
@@ -634,13 +605,7 @@ async fn rapid_changes_apply_in_order() {
             .await;
     }
     // A request after the notifications is answered after their handlers ran.
-    client
-        .request(
-            "workspace/executeCommand",
-            json!({"command": "infiagent.runs", "arguments": []}),
-        )
-        .await
-        .unwrap();
+    client.command("infiagent.runs", json!([])).await;
     let path = Path::new(&root.canonicalize().unwrap()).join("notes.txt");
     let (text, version) = {
         let documents = lock(&client.state.documents);
@@ -682,18 +647,7 @@ async fn agent_files_are_checked_as_they_are_edited() {
             .contains("did you mean 'file_read'?")
     );
     assert_eq!(published["params"]["version"], 1);
-    client
-        .notify(
-            "textDocument/didChange",
-            json!({"textDocument": {"uri": file, "version": 2}, "contentChanges": [{"text": text.replace("file_raed", "dir_list")}]}),
-        )
-        .await;
-    let published = client
-        .wait_for_method("textDocument/publishDiagnostics", |params| {
-            params["uri"] == file && params["version"] == 2
-        })
-        .await;
-    assert!(diagnostics_for(&published).is_empty());
+    change_clears_diagnostics(&mut client, &file, &text.replace("file_raed", "dir_list")).await;
     client.finish().await;
 }
 
@@ -701,9 +655,7 @@ async fn agent_files_are_checked_as_they_are_edited() {
 /// initializationOptions and workspace/configuration.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_model_is_shown_once() {
-    let workspace = tempfile::tempdir().unwrap();
-    let root = workspace.path();
-    let mut client = Client::start(root, json!({}), Answers::default()).await;
+    let (_workspace, mut client) = session_without_model().await;
     let warning = client
         .wait_for_method("window/showMessage", |params| params["type"] == 2)
         .await;
@@ -752,20 +704,14 @@ async fn missing_model_is_shown_once() {
 /// edit that needs confirmation; nothing is written before.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn review_stages_changes_as_one_edit() {
-    let model = scripted_model().await;
-    let workspace = workspace_with_requirement();
+    let (model, workspace) = model_and_requirement().await;
     let root = workspace.path();
     let answers = Answers {
         apply_edits: false,
         ..Answers::default()
     };
     let mut client = Client::start(root, options(&model.base_url(), "review"), answers).await;
-    let run_id = execute(
-        &mut client,
-        "infiagent.plan",
-        json!({"uri": uri(root, "requirement.md")}),
-    )
-    .await;
+    let run_id = execute_on(&mut client, "infiagent.plan", root, "requirement.md").await;
     let edit = client
         .wait_for_method("workspace/applyEdit", |_| true)
         .await;
@@ -806,14 +752,7 @@ async fn review_stages_changes_as_one_edit() {
         "nothing is written before the user confirms"
     );
     client.wait_run_end(&run_id).await;
-    client
-        .wait_for_method("window/showMessage", |params| {
-            params["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("were not applied")
-        })
-        .await;
+    client.wait_for_message("were not applied").await;
     client.finish().await;
 }
 
@@ -821,27 +760,12 @@ async fn review_stages_changes_as_one_edit() {
 /// describes the pyramid.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_cancels_runs() {
-    let model = scripted_model().await;
-    let workspace = tempfile::tempdir().unwrap();
+    let (_model, workspace, mut client) = slow_script_session().await;
     let root = workspace.path();
-    std::fs::write(root.join("slow.py"), SLOW_SCRIPT).unwrap();
-    let mut client =
-        Client::start(root, options(&model.base_url(), "auto"), Answers::default()).await;
-    let agents = client
-        .request(
-            "workspace/executeCommand",
-            json!({"command": "infiagent.agents", "arguments": []}),
-        )
-        .await
-        .unwrap();
+    let agents = client.command("infiagent.agents", json!([])).await;
     assert_eq!(agents["graph"]["nodes"][0]["name"], "project_lead_agent");
     assert_eq!(agents["problems"], json!([]));
-    execute(
-        &mut client,
-        "infiagent.judge",
-        json!({"uri": uri(root, "slow.py")}),
-    )
-    .await;
+    execute_on(&mut client, "infiagent.judge", root, "slow.py").await;
     let pid = wait_for_pid(root).await;
     let started = Instant::now();
     client.request("shutdown", Value::Null).await.unwrap();
@@ -864,18 +788,8 @@ async fn generated_files_get_syntax_warnings() {
     .await;
     let workspace = tempfile::tempdir().unwrap();
     let root = workspace.path();
-    let mut client = Client::start(
-        root,
-        options(&format!("{}/v1", server.uri()), "auto"),
-        Answers::default(),
-    )
-    .await;
-    let run_id = execute(
-        &mut client,
-        "infiagent.run",
-        json!({"task": "write bad.py", "agent": "code_editor_agent"}),
-    )
-    .await;
+    let mut client = start(root, &base_url(&server), "auto").await;
+    let run_id = run_editor(&mut client, "write bad.py").await;
     let bad = uri(root, "bad.py");
     let published = client
         .wait_for_method("textDocument/publishDiagnostics", |params| {
@@ -891,27 +805,12 @@ async fn generated_files_get_syntax_warnings() {
     );
     assert_eq!(diagnostics[0]["range"]["start"]["line"], 0);
     client.wait_run_end(&run_id).await;
-    client
-        .wait_for_method("window/showMessage", |params| {
-            params["message"].as_str().unwrap_or("").contains("gave up")
-        })
-        .await;
+    client.wait_for_message("gave up").await;
 
     client
         .notify("textDocument/didOpen", json!({"textDocument": {"uri": bad, "languageId": "python", "version": 1, "text": "def f(:\n    return 1\n"}}))
         .await;
-    client
-        .notify(
-            "textDocument/didChange",
-            json!({"textDocument": {"uri": bad, "version": 2}, "contentChanges": [{"text": "def f():\n    return 1\n"}]}),
-        )
-        .await;
-    let published = client
-        .wait_for_method("textDocument/publishDiagnostics", |params| {
-            params["uri"] == bad && params["version"] == 2
-        })
-        .await;
-    assert!(diagnostics_for(&published).is_empty());
+    change_clears_diagnostics(&mut client, &bad, "def f():\n    return 1\n").await;
     client.finish().await;
 }
 
@@ -961,13 +860,7 @@ async fn the_index_follows_edits_and_disk_changes() {
             json!({"changes": [{"uri": uri(root, "other.py"), "type": 2}]}),
         )
         .await;
-    client
-        .request(
-            "workspace/executeCommand",
-            json!({"command": "infiagent.runs", "arguments": []}),
-        )
-        .await
-        .unwrap();
+    client.command("infiagent.runs", json!([])).await;
     assert_eq!(names(&client, "lib.py"), ["alpha", "beta"]);
     assert_eq!(names(&client, "other.py"), ["delta"]);
     client.finish().await;

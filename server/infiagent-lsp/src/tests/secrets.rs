@@ -2,37 +2,25 @@
 //! against a model that takes the key, nor when a server refuses the key and
 //! echoes it back into the error the user is shown.
 
-use std::process::Command;
-
+use infiagent_test_support::openai::serve_refusing_keys;
+use infiagent_test_support::rerun::rerun_with_variable;
 use serde_json::{Value, json};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use super::harness::{Answers, Client, uri};
-use super::{execute, scripted_model, workspace_with_requirement};
+use super::harness::{Answers, Client};
+use super::{base_url, execute_on, model_and_requirement, workspace_with_requirement};
 
 const KEY_VAR: &str = "INFIAGENT_LSP_TEST_SECRET_KEY";
 const KEY: &str = "sk-test-SECRET-0123456789abcdef";
 
-/// A test cannot set a variable in its own process (`set_var` is unsafe), so the
-/// check runs in a child process of this test binary with the key in its
+/// The check runs in a child process of this test binary with the key in its
 /// environment.
 #[test]
 fn no_message_holds_the_key() {
-    let test = "tests::secrets::with_the_key_in_the_environment";
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", test, "--nocapture", "--test-threads", "1"])
-        .env(KEY_VAR, KEY)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "stdout: {stdout}\nstderr: {stderr}"
-    );
-    assert!(
-        stdout.contains(&format!("test {test} ... ok")) && stdout.contains("1 passed"),
-        "the check did not run: {stdout}"
+    rerun_with_variable(
+        module_path!(),
+        "with_the_key_in_the_environment",
+        KEY_VAR,
+        KEY,
     );
 }
 
@@ -68,16 +56,10 @@ async fn with_the_key_in_the_environment() {
     if std::env::var(KEY_VAR).as_deref() != Ok(KEY) {
         return;
     }
-    let model = scripted_model().await;
-    let workspace = workspace_with_requirement();
+    let (model, workspace) = model_and_requirement().await;
     let root = workspace.path();
     let mut client = Client::start(root, options(&model.base_url()), Answers::default()).await;
-    execute(
-        &mut client,
-        "infiagent.plan",
-        json!({"uri": uri(root, "requirement.md")}),
-    )
-    .await;
+    execute_on(&mut client, "infiagent.plan", root, "requirement.md").await;
     let notice = read_clean_until_the_notice(&mut client).await;
     assert!(
         notice["params"]["message"]
@@ -88,32 +70,15 @@ async fn with_the_key_in_the_environment() {
     );
     client.finish().await;
 
-    let refusing = MockServer::start().await;
-    Mock::given(wiremock::matchers::method("POST"))
-        .respond_with(|request: &Request| {
-            ResponseTemplate::new(401)
-                .set_body_string(format!("invalid key, headers: {:?}", request.headers))
-        })
-        .mount(&refusing)
-        .await;
+    let refusing = serve_refusing_keys().await;
     let workspace = workspace_with_requirement();
     let root = workspace.path();
-    let mut client = Client::start(
-        root,
-        options(&format!("{}/v1", refusing.uri())),
-        Answers::default(),
-    )
-    .await;
-    execute(
-        &mut client,
-        "infiagent.plan",
-        json!({"uri": uri(root, "requirement.md")}),
-    )
-    .await;
+    let mut client = Client::start(root, options(&base_url(&refusing)), Answers::default()).await;
+    execute_on(&mut client, "infiagent.plan", root, "requirement.md").await;
     let notice = read_clean_until_the_notice(&mut client).await;
     let shown = notice["params"]["message"].as_str().unwrap();
     assert!(
-        shown.contains("HTTP 401") && shown.contains("Bearer <redacted>"),
+        shown.contains("HTTP 401") && shown.contains("Bearer [REDACTED]"),
         "the echo should be shown, scrubbed: {shown}"
     );
     client.finish().await;

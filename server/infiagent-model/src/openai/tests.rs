@@ -239,7 +239,7 @@ async fn the_key_never_shows_even_when_the_server_echoes_it() {
         panic!("expected HTTP 400, got {error:?}");
     };
     assert!(
-        body.contains("Bearer <redacted>"),
+        body.contains("Bearer [REDACTED]"),
         "the echo should be there, scrubbed: {body}"
     );
     for shown in [

@@ -1,0 +1,11 @@
+//! The integration tests of `infiagent-engine`, one binary: runs against fake models: audits, cancellation, candidates, context, faults.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod audit;
+mod cancellation;
+mod candidates;
+mod context;
+mod faults;
+mod model_faults;
+mod support;

@@ -1,0 +1,7 @@
+//! The integration tests of `infiagent-tools`, one binary: the file and process tools through `call_tool`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod file_tools;
+mod process_tools;
+mod support;
