@@ -86,15 +86,9 @@ async fn main() {
             .await;
         changes.push(started.elapsed());
     }
-    let runs = lsp
-        .request(
-            "workspace/executeCommand",
-            json!({"command": "infiagent.runs", "arguments": []}),
-        )
-        .await;
-    let running = runs["result"]["runs"]
-        .as_array()
-        .unwrap()
+    let running = lsp
+        .runs()
+        .await
         .iter()
         .filter(|run| run["state"] == "running")
         .count();

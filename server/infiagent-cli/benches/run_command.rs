@@ -111,15 +111,9 @@ async fn record_one_run(binary: &str, root: &Path) {
     let run_id = started["result"]["runId"].as_str().unwrap().to_string();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let runs = lsp
-            .request(
-                "workspace/executeCommand",
-                json!({"command": "infiagent.runs", "arguments": []}),
-            )
-            .await;
-        let state = runs["result"]["runs"]
-            .as_array()
-            .unwrap()
+        let state = lsp
+            .runs()
+            .await
             .iter()
             .find(|run| run["runId"] == run_id.as_str())
             .map(|run| run["state"].clone());

@@ -17,15 +17,7 @@ use crate::run::RunShared;
 /// must know.
 pub(crate) enum Fact<'a> {
     /// A model call returned and was accounted.
-    ModelCalled {
-        frame: FrameId,
-        step: u32,
-        latency: Duration,
-        usage: Usage,
-        cost_usd: f64,
-        response: &'a ChatResponse,
-        totals: Totals,
-    },
+    ModelCalled(ModelCalled<'a>),
     /// A tool (or agent) call ended.
     ToolFinished {
         frame: FrameId,
@@ -64,25 +56,30 @@ pub(crate) enum Fact<'a> {
     },
 }
 
+/// A model call, accounted.
+pub(crate) struct ModelCalled<'a> {
+    pub frame: FrameId,
+    pub step: u32,
+    pub latency: Duration,
+    pub usage: Usage,
+    pub cost_usd: f64,
+    pub response: &'a ChatResponse,
+    /// The run's totals after it.
+    pub totals: Totals,
+}
+
 impl RunShared {
     /// Records `fact`, updates the journal, and sends its event.
     pub(crate) async fn report(&self, fact: Fact<'_>) {
         let event = match fact {
-            Fact::ModelCalled {
-                frame,
-                step,
-                latency,
-                usage,
-                cost_usd,
-                response,
-                totals,
-            } => {
+            Fact::ModelCalled(call) => {
+                let response = call.response;
                 self.trajectory.record(Record::ModelCall {
-                    frame,
-                    step,
-                    latency_ms: millis(latency),
-                    usage,
-                    cost_usd,
+                    frame: call.frame,
+                    step: call.step,
+                    latency_ms: millis(call.latency),
+                    usage: call.usage,
+                    cost_usd: call.cost_usd,
                     response: ModelReply {
                         content: response.content.clone(),
                         tool_calls: response.tool_calls.clone(),
@@ -90,11 +87,11 @@ impl RunShared {
                     },
                 });
                 Some(RunEvent::ModelCalled {
-                    frame,
-                    usage,
-                    cost_usd,
-                    latency,
-                    totals,
+                    frame: call.frame,
+                    usage: call.usage,
+                    cost_usd: call.cost_usd,
+                    latency: call.latency,
+                    totals: call.totals,
                 })
             }
             Fact::ToolFinished {

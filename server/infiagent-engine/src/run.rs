@@ -25,7 +25,7 @@ use crate::candidates::check_candidates;
 use crate::config::{Config, ConfigError, Price, STATE_DIR};
 use crate::models::ModelPool;
 use crate::quality::QualityRecorder;
-use crate::report::Fact;
+use crate::report::{Fact, ModelCalled};
 use crate::run_record::{LiveRecord, RUN_FILE, Recovery, Running, recover_interrupted_runs};
 use crate::site::Site;
 use crate::summary::{self, Journal, SUMMARY_FILE};
@@ -653,7 +653,7 @@ impl RunShared {
             totals.model_calls += 1;
             *totals
         };
-        self.report(Fact::ModelCalled {
+        self.report(Fact::ModelCalled(ModelCalled {
             frame,
             step,
             latency,
@@ -661,7 +661,7 @@ impl RunShared {
             cost_usd,
             response,
             totals,
-        })
+        }))
         .await;
         let run = &self.config.run;
         if totals.tokens() > run.max_tokens {

@@ -136,6 +136,20 @@ impl StdioClient {
         response["result"].clone()
     }
 
+    /// The session's runs (`infiagent.runs`).
+    pub async fn runs(&mut self) -> Vec<Value> {
+        let answer = self
+            .request(
+                "workspace/executeCommand",
+                json!({"command": "infiagent.runs", "arguments": []}),
+            )
+            .await;
+        answer["result"]["runs"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// Sends a notification.
     pub async fn notify(&mut self, method: &str, params: Value) {
         let notification = json!({"jsonrpc": "2.0", "method": method, "params": params});
