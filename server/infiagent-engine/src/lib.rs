@@ -21,30 +21,22 @@
 
 mod agent;
 mod audit;
-pub mod build_order;
 mod candidates;
 pub mod config;
 mod context;
-mod copies;
-mod merge;
 mod models;
 mod preview;
 mod prompt;
-mod quality;
-mod report;
 mod run;
-mod run_record;
-mod site;
-mod summary;
-mod trajectory;
 
+pub use audit::build_order;
+pub use audit::quality::{QUALITY_FILE, QualityScores, Score};
 pub use candidates::check_candidates;
 pub use config::{Autonomy, Config, ConfigError, ModelOverrides, Price};
 pub use context::Summarizer;
 pub use models::{ModelEntry, ModelPool};
 pub use preview::ContextPart;
 pub use prompt::summarize;
-pub use quality::{QUALITY_FILE, QualityScores, Score};
+pub use run::record::{LOCK_FILE, RUN_FILE, Recovery, recover_interrupted_runs};
+pub use run::summary::SUMMARY_FILE;
 pub use run::{Engine, EngineError, RunCompletion, RunHandle, RunRequest, SharedIndex, scan_index};
-pub use run_record::{LOCK_FILE, RUN_FILE, Recovery, recover_interrupted_runs};
-pub use summary::SUMMARY_FILE;

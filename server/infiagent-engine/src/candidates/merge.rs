@@ -10,8 +10,8 @@ use std::path::Path;
 
 use infiagent_tools::{EditorWrite, write_atomically};
 
-use crate::copies::{Change, ChangeKind, FileState, Snapshot};
-use crate::site::Site;
+use crate::candidates::copies::{Change, ChangeKind, FileState, Snapshot};
+use crate::candidates::site::Site;
 
 /// What a merge did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

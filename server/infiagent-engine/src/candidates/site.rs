@@ -13,7 +13,7 @@ use infiagent_tools::{
     Approval, ApprovalRequest, Editor, EditorWrite, Sandbox, SandboxError, ToolContext,
 };
 
-use crate::agent::Abort;
+use crate::run::Abort;
 use crate::run::RunShared;
 
 /// A place agents work in.

@@ -25,7 +25,7 @@ use infiagent_tools::{is_atomic_write_temp, write_atomically_blocking};
 use serde_json::{Value, json};
 
 use crate::config::STATE_DIR;
-use crate::summary::{self, SUMMARY_FILE};
+use crate::run::summary::{self, SUMMARY_FILE};
 use infiagent_protocol::Totals;
 use infiagent_protocol::{Record, RecordLine, TRAJECTORY_FILE};
 

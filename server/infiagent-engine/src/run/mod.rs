@@ -1,8 +1,16 @@
 //! Starting, watching and stopping runs.
 
+pub(crate) mod record;
+pub(crate) mod report;
+mod shared;
+pub(crate) mod summary;
+pub(crate) mod trajectory;
+
+pub(crate) use shared::{Abort, RunShared};
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -11,27 +19,25 @@ use infiagent_index::{IndexOptions, WorkspaceIndex};
 use infiagent_router::Router;
 
 use crate::models::ModelEntry;
-use infiagent_model::ChatResponse;
 use infiagent_tools::{
-    BASIC_TOOL_NAMES, Editor, ProcessLimits, Sandbox, ToolContext, ToolDef, tool_defs,
+    BASIC_TOOL_NAMES, Editor, ProcessLimits, Sandbox, ToolContext, tool_defs,
     write_atomically_blocking,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::agent::{Abort, Invocation, run_agent};
+use crate::agent::{Invocation, run_agent};
+use crate::audit::quality::QualityRecorder;
 use crate::candidates::check_candidates;
-use crate::config::{Config, ConfigError, Price, STATE_DIR};
+use crate::candidates::site::Site;
+use crate::config::{Config, ConfigError, STATE_DIR};
 use crate::models::ModelPool;
-use crate::quality::QualityRecorder;
-use crate::report::{Fact, ModelCalled};
-use crate::run_record::{LiveRecord, RUN_FILE, Recovery, Running, recover_interrupted_runs};
-use crate::site::Site;
-use crate::summary::{self, Journal, SUMMARY_FILE};
-use crate::trajectory::Trajectory;
+use crate::run::record::{LiveRecord, RUN_FILE, Recovery, Running, recover_interrupted_runs};
+use crate::run::summary::{Journal, SUMMARY_FILE};
+use crate::run::trajectory::Trajectory;
 use infiagent_protocol::{
-    FileRef, FrameId, RECORD_VERSION, Record, Routing, RunEnd, RunEvent, RunOutcome, Totals,
+    FileRef, RECORD_VERSION, Record, Routing, RunEnd, RunEvent, RunOutcome, Totals,
 };
 
 /// Events buffered per run before the engine waits for the reader.
@@ -509,176 +515,6 @@ fn new_run_id(now: SystemTime) -> String {
         .collect();
     let (date, time) = stamp.split_at(stamp.len().min(8));
     format!("{date}-{time}-{:04x}", fastrand::u16(..))
-}
-
-/// State shared by every agent of one run.
-pub(crate) struct RunShared {
-    pub run_id: String,
-    pub date: String,
-    pub registry: Arc<Registry>,
-    pub config: Arc<Config>,
-    pub models: Arc<ModelPool>,
-    pub tool_context: ToolContext,
-    pub basic_tools: Vec<ToolDef>,
-    pub trajectory: Trajectory,
-    pub cancel: CancellationToken,
-    pub quality: QualityRecorder,
-    journal: Mutex<Journal>,
-    task: String,
-    index: OnceLock<SharedIndex>,
-    /// Files the run changed so far.
-    touched: Mutex<BTreeSet<String>>,
-    events: mpsc::Sender<RunEvent>,
-    totals: Mutex<Totals>,
-    next_frame: AtomicU64,
-    abort: Mutex<Option<String>>,
-}
-
-impl RunShared {
-    pub fn next_frame_id(&self) -> FrameId {
-        self.next_frame.fetch_add(1, Ordering::Relaxed)
-    }
-
-    /// Sends an event; a reader that went away is ignored.
-    pub async fn emit(&self, event: RunEvent) {
-        let _ = self.events.send(event).await;
-    }
-
-    pub fn totals(&self) -> Totals {
-        self.totals.lock().map(|totals| *totals).unwrap_or_default()
-    }
-
-    /// Updates the journal the run's summary is written from.
-    pub(crate) fn journal(&self, update: impl FnOnce(&mut Journal)) {
-        if let Ok(mut journal) = self.journal.lock() {
-            update(&mut journal);
-        }
-    }
-
-    /// The memory index, once scanned.
-    pub fn index(&self) -> Option<&SharedIndex> {
-        self.index.get()
-    }
-
-    /// Files the run has changed so far, sorted.
-    pub fn touched_paths(&self) -> Vec<String> {
-        self.touched
-            .lock()
-            .map(|touched| touched.iter().cloned().collect())
-            .unwrap_or_default()
-    }
-
-    /// How many files the run has changed so far.
-    pub fn touched_count(&self) -> usize {
-        self.touched
-            .lock()
-            .map(|touched| touched.len())
-            .unwrap_or_default()
-    }
-
-    /// Records files a tool changed and re-describes them in the index, off the
-    /// async runtime (reading and parsing them is blocking work).
-    pub async fn note_changed(&self, paths: &[String]) {
-        if paths.is_empty() {
-            return;
-        }
-        if let Ok(mut touched) = self.touched.lock() {
-            touched.extend(paths.iter().cloned());
-        }
-        let Some(index) = self.index.get().cloned() else {
-            return;
-        };
-        let root = self.tool_context.sandbox.root().to_path_buf();
-        let paths = paths.to_vec();
-        let described = tokio::task::spawn_blocking(move || {
-            let mut index = index
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for path in paths {
-                match std::fs::read_to_string(root.join(&path)) {
-                    Ok(text) => index.update(&path, &text),
-                    Err(_) => index.remove(&path),
-                }
-            }
-        })
-        .await;
-        if let Err(err) = described {
-            tracing::warn!(%err, "changed files were not re-described in the index");
-        }
-    }
-
-    pub fn note_tool_call(&self) {
-        if let Ok(mut totals) = self.totals.lock() {
-            totals.tool_calls += 1;
-        }
-    }
-
-    /// Stops the whole run for `reason`.
-    pub fn abort(&self, reason: String) -> Abort {
-        if let Ok(mut abort) = self.abort.lock() {
-            abort.get_or_insert(reason);
-        }
-        self.cancel.cancel();
-        self.abort_reason()
-    }
-
-    /// Why the run's token was cancelled: a recorded reason, else the user.
-    pub fn abort_reason(&self) -> Abort {
-        match self.abort.lock().ok().and_then(|abort| abort.clone()) {
-            Some(reason) => Abort::Fatal(reason),
-            None => Abort::Cancelled,
-        }
-    }
-
-    /// Records a model call's usage and cost; stops the run past its budgets.
-    pub async fn account(
-        &self,
-        frame: FrameId,
-        step: u32,
-        response: &ChatResponse,
-        price: Option<Price>,
-        latency: Duration,
-    ) -> Result<(), Abort> {
-        let usage = response.usage;
-        let cost_usd = price.map_or(0.0, |price| {
-            price.cost(usage.prompt_tokens, usage.completion_tokens)
-        });
-        let totals = {
-            let Ok(mut totals) = self.totals.lock() else {
-                return Err(self.abort("internal error: the run's totals are unavailable".into()));
-            };
-            totals.prompt_tokens += usage.prompt_tokens;
-            totals.completion_tokens += usage.completion_tokens;
-            totals.cost_usd += cost_usd;
-            totals.model_calls += 1;
-            *totals
-        };
-        self.report(Fact::ModelCalled(ModelCalled {
-            frame,
-            step,
-            latency,
-            usage,
-            cost_usd,
-            response,
-            totals,
-        }))
-        .await;
-        let run = &self.config.run;
-        if totals.tokens() > run.max_tokens {
-            return Err(self.abort(format!(
-                "token budget exceeded: {} tokens used, [run] max_tokens is {}; raise it in .infiagent/config.toml to go further",
-                totals.tokens(),
-                run.max_tokens
-            )));
-        }
-        if totals.cost_usd > run.max_cost_usd {
-            return Err(self.abort(format!(
-                "cost budget exceeded: ${:.4} spent, [run] max_cost_usd is ${:.2}; raise it in .infiagent/config.toml to go further",
-                totals.cost_usd, run.max_cost_usd
-            )));
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

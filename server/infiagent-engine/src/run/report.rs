@@ -10,7 +10,7 @@ use infiagent_protocol::{
 };
 use infiagent_tools::ToolOutput;
 
-use crate::merge::MergeReport;
+use crate::candidates::merge::MergeReport;
 use crate::run::RunShared;
 
 /// Something that happened in a run that the record, the journal or the events

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::merge::MergeReport;
+use crate::candidates::merge::MergeReport;
 use infiagent_protocol::CandidateScore;
 use infiagent_protocol::{FinalOutput, Status};
 use infiagent_protocol::{RunEnd, RunOutcome};
@@ -189,7 +189,7 @@ pub(crate) struct Interrupted<'a> {
 /// The summary of an interrupted run, from what its trajectory recorded.
 pub(crate) fn render_interrupted(
     run: &Interrupted<'_>,
-    recorded: &crate::run_record::Recorded,
+    recorded: &crate::run::record::Recorded,
 ) -> String {
     let mut text = format!("# Run {}\n\n", run.run_id);
     let _ = writeln!(

@@ -7,13 +7,16 @@
 //! entry point (`__main__` in Python, any shell script) must exit 0 within its
 //! timeout; a summary design's `## Build order` must read as a build order.
 
+pub mod build_order;
+pub(crate) mod quality;
+
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
 use infiagent_tools::{ToolContext, call_tool};
 
-use crate::build_order::{BuildOrder, is_design_summary};
+use crate::audit::build_order::{BuildOrder, is_design_summary};
 use infiagent_protocol::{FinalOutput, Finding, Severity, Status};
 
 /// Longest time a script named as runnable may run while the evidence is gathered.

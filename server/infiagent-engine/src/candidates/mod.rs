@@ -4,20 +4,25 @@
 //! evidence gathered there); only the winner's changes are merged back; every
 //! copy is removed, whatever happens.
 
+pub(crate) mod copies;
+pub(crate) mod merge;
+pub(crate) mod site;
+
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use futures::future::join_all;
 use infiagent_agents::{AgentDef, Position, Problem, Registry, Role};
 
-use crate::agent::{Abort, AgentResult, Invocation, run_agent};
+use crate::agent::{AgentResult, Invocation, run_agent};
+use crate::candidates::copies::{CopyGroup, Snapshot, WorkCopy, copy_open_buffers};
+use crate::candidates::merge::{Deletions, MergeReport};
+use crate::candidates::site::Site;
 use crate::config::Autonomy;
-use crate::copies::{CopyGroup, Snapshot, WorkCopy, copy_open_buffers};
-use crate::merge::{self, Deletions, MergeReport};
 use crate::models::ModelPool;
-use crate::report::Fact;
+use crate::run::Abort;
 use crate::run::RunShared;
-use crate::site::Site;
+use crate::run::report::Fact;
 use infiagent_protocol::{CandidateScore, CandidateStatus, Record, RunEvent};
 use infiagent_protocol::{FinalOutput, Status};
 

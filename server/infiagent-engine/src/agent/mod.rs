@@ -1,0 +1,385 @@
+//! One agent's loop: ask the model, run its tool calls (child agents included, at
+//! the same time), until it calls `final_output`. Children are tools: the parent
+//! sees only their final output, never their trajectory.
+
+mod dispatch;
+mod turn;
+
+pub(crate) use dispatch::tool_specs;
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use infiagent_agents::AgentDef;
+use infiagent_model::{ChatRequest, Message, ModelError, ToolSpec};
+use infiagent_tools::ToolContext;
+
+use crate::audit;
+use crate::candidates;
+use crate::candidates::site::Site;
+use crate::context::Environment;
+use crate::prompt::{self, FileRef, Placeholders, StackEntry};
+use crate::run::report::Fact;
+use crate::run::{Abort, RunShared};
+use infiagent_protocol::FinalOutput;
+use infiagent_protocol::{Frame, FrameId, Record, RunEvent};
+
+/// Malformed replies in a row (unreadable, no tool call, bad arguments, unknown
+/// tool) an agent may make before it is ended with an error.
+const MALFORMED_LIMIT: u32 = 3;
+
+/// What an agent hands back to its caller.
+pub(crate) struct AgentResult {
+    pub output: FinalOutput,
+    /// Files it and its children changed.
+    pub changed: BTreeSet<String>,
+    /// The judge's verdict on this output, when the judge gave one (for the judge
+    /// itself: the verdict it gave).
+    pub verdict: Option<Verdict>,
+}
+
+/// A verdict of the judge, scored.
+#[derive(Clone, Debug)]
+pub(crate) struct Verdict {
+    pub output: FinalOutput,
+    /// In [0, 1]: the judge's own score when its output gives one (`score: 0.8`),
+    /// else 1 for success and 0 for error; 0 when the runtime overruled it.
+    pub score: f64,
+    /// The judge's frame.
+    pub frame: FrameId,
+}
+
+/// One invocation of an agent.
+pub(crate) struct Invocation {
+    pub agent: String,
+    pub task: String,
+    pub files: Vec<FileRef>,
+    pub parent: Option<FrameId>,
+    /// Callers, the top first (this agent not included).
+    pub stack: Vec<StackEntry>,
+    /// Set when the runtime asks the judge to audit another agent's output.
+    pub audit: Option<AuditSubject>,
+    /// Where its tools act (inherited by its children).
+    pub site: Arc<Site>,
+    /// The candidate model it runs on, when it is one of its agent's candidates.
+    pub candidate: Option<String>,
+}
+
+/// The output the runtime asks the judge to audit.
+#[derive(Clone, Debug)]
+pub(crate) struct AuditSubject {
+    pub agent: String,
+    pub output: String,
+    /// Files the audited agent wrote.
+    pub changed: Vec<String>,
+}
+
+/// Whether the judge is asked for a score.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scoring {
+    /// A verdict is enough.
+    VerdictOnly,
+    /// A verdict and a `score:` line.
+    Scored,
+}
+
+type AgentFuture = Pin<Box<dyn Future<Output = Result<AgentResult, Abort>> + Send>>;
+
+/// Runs an agent to its final output (boxed: agents call agents).
+pub(crate) fn run_agent(shared: Arc<RunShared>, invocation: Invocation) -> AgentFuture {
+    Box::pin(async move {
+        let Some(def) = shared.registry.get(&invocation.agent).cloned() else {
+            return Err(Abort::Fatal(format!(
+                "agent '{}' is not defined",
+                invocation.agent
+            )));
+        };
+        if candidates::applies(&def, &invocation) {
+            return candidates::run(shared, def, invocation).await;
+        }
+        let frame = shared.next_frame_id();
+        let mut label = label(&def.name, &invocation.files);
+        if let Some(model) = &invocation.candidate {
+            label.push_str(&format!(" [{model}]"));
+        }
+        shared
+            .emit(RunEvent::AgentStarted {
+                frame: Frame {
+                    id: frame,
+                    parent: invocation.parent,
+                    agent: def.name.clone(),
+                    label,
+                    task_summary: prompt::summarize(&invocation.task, 120),
+                    depth: u32::try_from(invocation.stack.len() + 1).unwrap_or(u32::MAX),
+                },
+            })
+            .await;
+        let mut invocation = invocation;
+        let evidence = if def.is_judge() {
+            let evidence = gather_evidence(&invocation).await;
+            invocation.task.push_str(&evidence.render());
+            Some(evidence)
+        } else {
+            None
+        };
+        let mut agent = AgentLoop::new(shared.clone(), def, invocation, frame);
+        let mut result = agent.run().await;
+        if let (Ok(result), Some(evidence)) = (&mut result, &evidence) {
+            let judge_said = result.output.clone();
+            let (verdict, overruled) = audit::overrule(judge_said.clone(), evidence);
+            let score = if overruled {
+                0.0
+            } else {
+                candidates::score(&verdict)
+            };
+            result.output = verdict;
+            result.verdict = Some(Verdict {
+                output: result.output.clone(),
+                score,
+                frame,
+            });
+            let invocation = &agent.invocation;
+            shared
+                .report(Fact::Verdict {
+                    frame,
+                    audited_agent: invocation
+                        .audit
+                        .as_ref()
+                        .map(|subject| subject.agent.clone()),
+                    verdict: &result.output,
+                    overruled: overruled.then_some(&judge_said),
+                    // A verdict on a candidate's copy concerns files the workspace may
+                    // never hold: the winner's is reported once its changes are merged.
+                    files: invocation
+                        .site
+                        .is_workspace()
+                        .then(|| verdict_files(invocation, &result.output)),
+                })
+                .await;
+        }
+        match &result {
+            Ok(result) => {
+                shared
+                    .report(Fact::AgentEnded {
+                        frame,
+                        agent: &agent.def.name,
+                        output: &result.output,
+                        changed_paths: result.changed.iter().cloned().collect(),
+                        tools: &agent.tools,
+                        messages: &agent.messages,
+                    })
+                    .await;
+            }
+            Err(_) => {
+                let output = FinalOutput::error("", "stopped before finishing");
+                shared.emit(RunEvent::AgentFinished { frame, output }).await;
+            }
+        }
+        result
+    })
+}
+
+fn label(agent: &str, files: &[FileRef]) -> String {
+    match files.first() {
+        Some(file) => {
+            let name = file.path.rsplit('/').next().unwrap_or(&file.path);
+            format!("{agent}({name})")
+        }
+        None => agent.to_string(),
+    }
+}
+
+/// The files a verdict concerns: what the audited agent wrote (or, for a judge
+/// called directly, the files it was given) and the files of its findings.
+fn verdict_files(invocation: &Invocation, verdict: &FinalOutput) -> Vec<String> {
+    let mut paths: BTreeSet<String> = match &invocation.audit {
+        Some(subject) if !subject.changed.is_empty() => subject.changed.iter().cloned().collect(),
+        _ => invocation
+            .files
+            .iter()
+            .map(|file| file.path.clone())
+            .collect(),
+    };
+    paths.extend(verdict.findings.iter().map(|finding| finding.path.clone()));
+    paths.into_iter().collect()
+}
+
+/// The runtime's own checks before the judge's model looks (see [`audit`]).
+async fn gather_evidence(invocation: &Invocation) -> audit::Evidence {
+    let context = ToolContext {
+        cancel: invocation.site.tools.cancel.child_token(),
+        agent: invocation.agent.clone(),
+        ..invocation.site.tools.clone()
+    };
+    let (named, generated) = match &invocation.audit {
+        Some(subject) => (audit::named_paths(&subject.output), subject.changed.clone()),
+        None => {
+            let given: Vec<String> = invocation
+                .files
+                .iter()
+                .map(|file| file.path.clone())
+                .collect();
+            (given.clone(), given)
+        }
+    };
+    audit::gather(&context, &named, &generated).await
+}
+
+struct AgentLoop {
+    shared: Arc<RunShared>,
+    def: AgentDef,
+    invocation: Invocation,
+    frame: FrameId,
+    tools: Vec<ToolSpec>,
+    messages: Vec<Message>,
+    changed: BTreeSet<String>,
+    malformed_in_a_row: u32,
+    last_malformed: String,
+    repairs: u32,
+    /// The model this agent talks to (known once it runs).
+    model_name: String,
+    /// The judge's last verdict on an output of this agent.
+    last_verdict: Option<Verdict>,
+    /// C_ENV: its own trajectory, compressed as it grows.
+    environment: Environment,
+    /// C_LM as last rendered, and how many touched files it accounted for.
+    memory: Option<(usize, String)>,
+}
+
+impl AgentLoop {
+    fn new(shared: Arc<RunShared>, def: AgentDef, invocation: Invocation, frame: FrameId) -> Self {
+        let tools = tool_specs(&shared.registry, &shared.basic_tools, &def);
+        let environment = Environment::new(shared.config.context.tau);
+        let messages = vec![Message::User {
+            content: prompt::task_message(&invocation.task, &invocation.files),
+        }];
+        AgentLoop {
+            shared,
+            def,
+            invocation,
+            frame,
+            tools,
+            messages,
+            changed: BTreeSet::new(),
+            malformed_in_a_row: 0,
+            last_malformed: String::new(),
+            repairs: 0,
+            model_name: String::new(),
+            last_verdict: None,
+            environment,
+            memory: None,
+        }
+    }
+
+    fn stack(&self) -> Vec<StackEntry> {
+        let mut stack = self.invocation.stack.clone();
+        stack.push(StackEntry {
+            agent: self.def.name.clone(),
+            task_summary: prompt::summarize(&self.invocation.task, 160),
+        });
+        stack
+    }
+
+    async fn run(&mut self) -> Result<AgentResult, Abort> {
+        let model = self
+            .invocation
+            .candidate
+            .as_deref()
+            .or(self.def.model.as_deref());
+        let entry = self
+            .shared
+            .models
+            .get(model)
+            .map_err(|err| Abort::Fatal(format!("agent '{}': {err}", self.def.name)))?;
+        self.model_name = entry.model.name().to_string();
+        let shared = self.shared.clone();
+        let placeholders = Placeholders {
+            task_id: &shared.run_id,
+            date: &shared.date,
+        };
+        let stack = self.stack();
+        let memory = self.memory_index().await;
+        let mut system = prompt::system_prompt(&self.def, &placeholders, &memory, &stack);
+        self.shared.trajectory.record(Record::AgentStart {
+            frame: self.frame,
+            parent: self.invocation.parent,
+            agent: self.def.name.clone(),
+            role: self.def.role,
+            model: entry.model.name().to_string(),
+            system: system.clone(),
+            task: self.messages.first().cloned(),
+            tools: self.tools.iter().map(|tool| tool.name.clone()).collect(),
+        });
+        let max_steps = self
+            .def
+            .max_steps
+            .unwrap_or(self.shared.config.run.max_steps);
+        for step in 1..=max_steps {
+            if self.invocation.site.tools.cancel.is_cancelled() {
+                return Err(self.invocation.site.abort_reason(&self.shared));
+            }
+            self.shared
+                .emit(RunEvent::AgentStep {
+                    frame: self.frame,
+                    step,
+                })
+                .await;
+            if self.memory_is_stale() {
+                let memory = self.memory_index().await;
+                system = prompt::system_prompt(&self.def, &placeholders, &memory, &stack);
+            }
+            self.compress(&entry, step).await?;
+            let request = ChatRequest {
+                system: system.clone(),
+                messages: self.request_messages(),
+                tools: self.tools.clone(),
+            };
+            let started = Instant::now();
+            let reply = tokio::select! {
+                () = self.invocation.site.tools.cancel.cancelled() => return Err(self.invocation.site.abort_reason(&self.shared)),
+                reply = entry.model.chat(&request) => reply,
+            };
+            let response = match reply {
+                Ok(response) => response,
+                Err(err @ (ModelError::EmptyResponse | ModelError::Decode(_))) => {
+                    self.shared.trajectory.record(Record::ModelError {
+                        frame: self.frame,
+                        step,
+                        error: err.to_string(),
+                    });
+                    if let Some(output) =
+                        self.malformed(format!("the model's reply could not be used: {err}"))
+                    {
+                        return Ok(self.finish(output));
+                    }
+                    self.messages.push(Message::User {
+                        content: format!("Your last reply could not be used ({err}). Reply with tool calls; finish by calling final_output."),
+                    });
+                    continue;
+                }
+                Err(err) => {
+                    let reason = format!(
+                        "model '{}' failed for agent '{}': {err}",
+                        entry.model.name(),
+                        self.def.name
+                    );
+                    return Err(self.invocation.site.abort(&self.shared, reason));
+                }
+            };
+            self.shared
+                .account(self.frame, step, &response, entry.price, started.elapsed())
+                .await?;
+            if let Some(output) = self.take_turn(response).await? {
+                return Ok(self.finish(output));
+            }
+        }
+        let reason = format!(
+            "'{}' reached its step limit ({max_steps}) without calling final_output; raise max_steps in its front matter or [run] max_steps",
+            self.def.name
+        );
+        Ok(self.finish(FinalOutput::error("", reason)))
+    }
+}

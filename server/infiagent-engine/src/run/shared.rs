@@ -1,0 +1,202 @@
+//! State shared by every agent of one run: the pyramid, the configuration and
+//! models, the tools' context, the record and the journal, the totals and the
+//! budgets they are checked against, and why the run stopped.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use infiagent_agents::Registry;
+use infiagent_model::ChatResponse;
+use infiagent_protocol::{FrameId, RunEvent, Totals};
+use infiagent_tools::{ToolContext, ToolDef};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::SharedIndex;
+use crate::audit::quality::QualityRecorder;
+use crate::config::{Config, Price};
+use crate::models::ModelPool;
+use crate::run::report::{Fact, ModelCalled};
+use crate::run::summary::Journal;
+use crate::run::trajectory::Trajectory;
+
+/// Why a run stops as a whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Abort {
+    /// The user cancelled.
+    Cancelled,
+    /// A bound or a model failure ended the run; the reason says which.
+    Fatal(String),
+}
+
+/// State shared by every agent of one run.
+pub(crate) struct RunShared {
+    pub run_id: String,
+    pub date: String,
+    pub registry: Arc<Registry>,
+    pub config: Arc<Config>,
+    pub models: Arc<ModelPool>,
+    pub tool_context: ToolContext,
+    pub basic_tools: Vec<ToolDef>,
+    pub trajectory: Trajectory,
+    pub cancel: CancellationToken,
+    pub quality: QualityRecorder,
+    pub(super) journal: Mutex<Journal>,
+    pub(super) task: String,
+    pub(super) index: OnceLock<SharedIndex>,
+    /// Files the run changed so far.
+    pub(super) touched: Mutex<BTreeSet<String>>,
+    pub(super) events: mpsc::Sender<RunEvent>,
+    pub(super) totals: Mutex<Totals>,
+    pub(super) next_frame: AtomicU64,
+    pub(super) abort: Mutex<Option<String>>,
+}
+
+impl RunShared {
+    pub fn next_frame_id(&self) -> FrameId {
+        self.next_frame.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Sends an event; a reader that went away is ignored.
+    pub async fn emit(&self, event: RunEvent) {
+        let _ = self.events.send(event).await;
+    }
+
+    pub fn totals(&self) -> Totals {
+        self.totals.lock().map(|totals| *totals).unwrap_or_default()
+    }
+
+    /// Updates the journal the run's summary is written from.
+    pub(crate) fn journal(&self, update: impl FnOnce(&mut Journal)) {
+        if let Ok(mut journal) = self.journal.lock() {
+            update(&mut journal);
+        }
+    }
+
+    /// The memory index, once scanned.
+    pub fn index(&self) -> Option<&SharedIndex> {
+        self.index.get()
+    }
+
+    /// Files the run has changed so far, sorted.
+    pub fn touched_paths(&self) -> Vec<String> {
+        self.touched
+            .lock()
+            .map(|touched| touched.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// How many files the run has changed so far.
+    pub fn touched_count(&self) -> usize {
+        self.touched
+            .lock()
+            .map(|touched| touched.len())
+            .unwrap_or_default()
+    }
+
+    /// Records files a tool changed and re-describes them in the index, off the
+    /// async runtime (reading and parsing them is blocking work).
+    pub async fn note_changed(&self, paths: &[String]) {
+        if paths.is_empty() {
+            return;
+        }
+        if let Ok(mut touched) = self.touched.lock() {
+            touched.extend(paths.iter().cloned());
+        }
+        let Some(index) = self.index.get().cloned() else {
+            return;
+        };
+        let root = self.tool_context.sandbox.root().to_path_buf();
+        let paths = paths.to_vec();
+        let described = tokio::task::spawn_blocking(move || {
+            let mut index = index
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for path in paths {
+                match std::fs::read_to_string(root.join(&path)) {
+                    Ok(text) => index.update(&path, &text),
+                    Err(_) => index.remove(&path),
+                }
+            }
+        })
+        .await;
+        if let Err(err) = described {
+            tracing::warn!(%err, "changed files were not re-described in the index");
+        }
+    }
+
+    pub fn note_tool_call(&self) {
+        if let Ok(mut totals) = self.totals.lock() {
+            totals.tool_calls += 1;
+        }
+    }
+
+    /// Stops the whole run for `reason`.
+    pub fn abort(&self, reason: String) -> Abort {
+        if let Ok(mut abort) = self.abort.lock() {
+            abort.get_or_insert(reason);
+        }
+        self.cancel.cancel();
+        self.abort_reason()
+    }
+
+    /// Why the run's token was cancelled: a recorded reason, else the user.
+    pub fn abort_reason(&self) -> Abort {
+        match self.abort.lock().ok().and_then(|abort| abort.clone()) {
+            Some(reason) => Abort::Fatal(reason),
+            None => Abort::Cancelled,
+        }
+    }
+
+    /// Records a model call's usage and cost; stops the run past its budgets.
+    pub async fn account(
+        &self,
+        frame: FrameId,
+        step: u32,
+        response: &ChatResponse,
+        price: Option<Price>,
+        latency: Duration,
+    ) -> Result<(), Abort> {
+        let usage = response.usage;
+        let cost_usd = price.map_or(0.0, |price| {
+            price.cost(usage.prompt_tokens, usage.completion_tokens)
+        });
+        let totals = {
+            let Ok(mut totals) = self.totals.lock() else {
+                return Err(self.abort("internal error: the run's totals are unavailable".into()));
+            };
+            totals.prompt_tokens += usage.prompt_tokens;
+            totals.completion_tokens += usage.completion_tokens;
+            totals.cost_usd += cost_usd;
+            totals.model_calls += 1;
+            *totals
+        };
+        self.report(Fact::ModelCalled(ModelCalled {
+            frame,
+            step,
+            latency,
+            usage,
+            cost_usd,
+            response,
+            totals,
+        }))
+        .await;
+        let run = &self.config.run;
+        if totals.tokens() > run.max_tokens {
+            return Err(self.abort(format!(
+                "token budget exceeded: {} tokens used, [run] max_tokens is {}; raise it in .infiagent/config.toml to go further",
+                totals.tokens(),
+                run.max_tokens
+            )));
+        }
+        if totals.cost_usd > run.max_cost_usd {
+            return Err(self.abort(format!(
+                "cost budget exceeded: ${:.4} spent, [run] max_cost_usd is ${:.2}; raise it in .infiagent/config.toml to go further",
+                totals.cost_usd, run.max_cost_usd
+            )));
+        }
+        Ok(())
+    }
+}
