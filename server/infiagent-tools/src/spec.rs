@@ -1,9 +1,13 @@
-//! The tools as the model sees them (names, descriptions, JSON schemas) and the
-//! dispatch from a model's call to the tool's code.
+//! The basic tools in one table: each entry is the tool as the model sees it
+//! (name, description, JSON schema), the parser of its arguments and its code.
 //!
 //! Each tool's arguments are a `#[serde(deny_unknown_fields)]` struct beside its
 //! code; the schema here must match it (a unit test checks the two agree). Any
 //! argument error comes back to the model with the schema quoted.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::LazyLock;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -16,8 +20,12 @@ use crate::{ToolContext, ToolOutput, files, process, python};
 /// What a tool returns inside the crate: `Err` holds the message of a failed call.
 pub(crate) type ToolResult = Result<ToolOutput, String>;
 
-/// A tool as offered to the model.
-#[derive(Clone, Debug, PartialEq)]
+/// A tool's code: its raw arguments parsed, then run.
+type Handler =
+    for<'a> fn(&'a str, &'a ToolContext) -> Pin<Box<dyn Future<Output = ToolResult> + Send + 'a>>;
+
+/// A basic tool: as offered to the model, and its code.
+#[derive(Clone)]
 pub struct ToolDef {
     /// The tool's name, as the model calls it.
     pub name: &'static str,
@@ -25,7 +33,44 @@ pub struct ToolDef {
     pub description: &'static str,
     /// The JSON schema of the tool's arguments (an object).
     pub parameters: Value,
+    /// Checks raw arguments against the tool's argument struct (the tests check
+    /// every schema against it).
+    #[cfg(test)]
+    parse: fn(&str) -> Result<(), String>,
+    /// Parses the arguments and runs the tool.
+    run: Handler,
 }
+
+impl std::fmt::Debug for ToolDef {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ToolDef")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An entry of the table: the tool `$name` whose arguments are `$args` and whose
+/// code is `$code`.
+macro_rules! basic_tool {
+    ($name:literal, $args:ty, $code:path, $description:expr, $parameters:expr $(,)?) => {
+        ToolDef {
+            name: $name,
+            description: $description,
+            parameters: $parameters,
+            #[cfg(test)]
+            parse: |arguments| parse_arguments::<$args>($name, arguments).map(drop),
+            run: |arguments, ctx| {
+                Box::pin(
+                    async move { $code(parse_arguments::<$args>($name, arguments)?, ctx).await },
+                )
+            },
+        }
+    };
+}
+
+/// The table, built once.
+static TOOLS: LazyLock<Vec<ToolDef>> = LazyLock::new(tool_defs);
 
 /// The names of the basic tools, in the order [`tool_defs`] lists them.
 pub const BASIC_TOOL_NAMES: &[&str] = &[
@@ -47,11 +92,13 @@ pub fn tool_defs() -> Vec<ToolDef> {
         "description": "Seconds before the process and its children are killed."
     });
     vec![
-        ToolDef {
-            name: "file_read",
-            description: "Read a UTF-8 text file of the workspace. Returns the raw text, at most 2000 lines or 100 KB per call; \
+        basic_tool!(
+            "file_read",
+            FileReadArgs,
+            files::file_read,
+            "Read a UTF-8 text file of the workspace. Returns the raw text, at most 2000 lines or 100 KB per call; \
                 use start_line/end_line to read a long file in parts. Shows the editor's unsaved text when the file is open there.",
-            parameters: object(
+            object(
                 json!({
                     "path": path("File to read"),
                     "start_line": {"type": "integer", "minimum": 1, "description": "First line to return (1-based)."},
@@ -59,41 +106,49 @@ pub fn tool_defs() -> Vec<ToolDef> {
                 }),
                 &["path"],
             ),
-        },
-        ToolDef {
-            name: "file_write",
-            description: "Create or replace a text file of the workspace with the given content (the whole file). \
+        ),
+        basic_tool!(
+            "file_write",
+            FileWriteArgs,
+            files::file_write,
+            "Create or replace a text file of the workspace with the given content (the whole file). \
                 Missing parent directories are created. Files under .git/ and .infiagent/ cannot be written.",
-            parameters: object(
+            object(
                 json!({
                     "path": path("File to write"),
                     "content": {"type": "string", "description": "The complete new content of the file."}
                 }),
                 &["path", "content"],
             ),
-        },
-        ToolDef {
-            name: "dir_list",
-            description: "List a directory of the workspace: one workspace-relative path a line, sorted; directories end with '/', \
+        ),
+        basic_tool!(
+            "dir_list",
+            DirListArgs,
+            files::dir_list,
+            "List a directory of the workspace: one workspace-relative path a line, sorted; directories end with '/', \
                 files show their size, symbolic links their target. depth 2 or 3 also lists subdirectories. Skips .git and .infiagent.",
-            parameters: object(
+            object(
                 json!({
                     "path": path("Directory to list (default: the workspace root)"),
                     "depth": {"type": "integer", "minimum": 1, "maximum": 3, "description": "Levels to list (default 1)."}
                 }),
                 &[],
             ),
-        },
-        ToolDef {
-            name: "dir_create",
-            description: "Create a directory of the workspace, with any missing parents.",
-            parameters: object(json!({"path": path("Directory to create")}), &["path"]),
-        },
-        ToolDef {
-            name: "file_move",
-            description: "Move or rename a file or directory inside the workspace. Refuses to replace an existing destination \
+        ),
+        basic_tool!(
+            "dir_create",
+            DirCreateArgs,
+            files::dir_create,
+            "Create a directory of the workspace, with any missing parents.",
+            object(json!({"path": path("Directory to create")}), &["path"]),
+        ),
+        basic_tool!(
+            "file_move",
+            FileMoveArgs,
+            files::file_move,
+            "Move or rename a file or directory inside the workspace. Refuses to replace an existing destination \
                 unless overwrite is true.",
-            parameters: object(
+            object(
                 json!({
                     "source": path("File or directory to move"),
                     "destination": path("New path"),
@@ -101,13 +156,15 @@ pub fn tool_defs() -> Vec<ToolDef> {
                 }),
                 &["source", "destination"],
             ),
-        },
-        ToolDef {
-            name: "execute_code",
-            description: "Run a script file of the workspace: .py with Python (the workspace's virtual environment once \
+        ),
+        basic_tool!(
+            "execute_code",
+            ExecuteCodeArgs,
+            process::execute_code,
+            "Run a script file of the workspace: .py with Python (the workspace's virtual environment once \
                 pip_install created it), .js/.mjs/.cjs with Node.js, .sh with bash. Runs in the workspace root and returns \
                 the exit code, stdout and stderr (long output is cut in the middle).",
-            parameters: object(
+            object(
                 json!({
                     "path": path("Script to run"),
                     "args": {"type": "array", "items": {"type": "string"}, "description": "Command-line arguments for the script."},
@@ -116,24 +173,28 @@ pub fn tool_defs() -> Vec<ToolDef> {
                 }),
                 &["path"],
             ),
-        },
-        ToolDef {
-            name: "execute_shell",
-            description: "Run a bash command line in the workspace root, once the user approves it. Returns the exit code, \
+        ),
+        basic_tool!(
+            "execute_shell",
+            ExecuteShellArgs,
+            process::execute_shell,
+            "Run a bash command line in the workspace root, once the user approves it. Returns the exit code, \
                 stdout and stderr (long output is cut in the middle). Background processes are killed when the command ends.",
-            parameters: object(
+            object(
                 json!({
                     "command": {"type": "string", "description": "The command line, run with `bash -c`."},
                     "timeout_seconds": timeout
                 }),
                 &["command"],
             ),
-        },
-        ToolDef {
-            name: "pip_install",
-            description: "Install Python packages into the workspace's virtual environment (created on first use), once the \
+        ),
+        basic_tool!(
+            "pip_install",
+            PipInstallArgs,
+            python::pip_install,
+            "Install Python packages into the workspace's virtual environment (created on first use), once the \
                 user approves. execute_code and execute_shell then use that environment.",
-            parameters: object(
+            object(
                 json!({
                     "packages": {
                         "type": "array", "minItems": 1, "items": {"type": "string"},
@@ -142,7 +203,7 @@ pub fn tool_defs() -> Vec<ToolDef> {
                 }),
                 &["packages"],
             ),
-        },
+        ),
     ]
 }
 
@@ -156,23 +217,11 @@ fn object(properties: Value, required: &[&str]) -> Value {
     })
 }
 
-/// A parsed call of a basic tool.
-enum ToolCall {
-    FileRead(FileReadArgs),
-    FileWrite(FileWriteArgs),
-    DirList(DirListArgs),
-    DirCreate(DirCreateArgs),
-    FileMove(FileMoveArgs),
-    ExecuteCode(ExecuteCodeArgs),
-    ExecuteShell(ExecuteShellArgs),
-    PipInstall(PipInstallArgs),
-}
-
 /// Runs the basic tool `name` with the model's raw JSON `arguments`.
 pub(crate) async fn dispatch(name: &str, arguments: &str, ctx: &ToolContext) -> ToolOutput {
-    let result = match parse_call(name, arguments) {
-        Ok(call) => run(call, ctx).await,
-        Err(message) => Err(message),
+    let result = match TOOLS.iter().find(|tool| tool.name == name) {
+        Some(tool) => (tool.run)(arguments, ctx).await,
+        None => Err(unknown_tool(name)),
     };
     result.unwrap_or_else(|message| {
         tracing::debug!(tool = name, %message, "tool call failed");
@@ -180,21 +229,11 @@ pub(crate) async fn dispatch(name: &str, arguments: &str, ctx: &ToolContext) -> 
     })
 }
 
-fn parse_call(name: &str, arguments: &str) -> Result<ToolCall, String> {
-    match name {
-        "file_read" => parse_arguments(name, arguments).map(ToolCall::FileRead),
-        "file_write" => parse_arguments(name, arguments).map(ToolCall::FileWrite),
-        "dir_list" => parse_arguments(name, arguments).map(ToolCall::DirList),
-        "dir_create" => parse_arguments(name, arguments).map(ToolCall::DirCreate),
-        "file_move" => parse_arguments(name, arguments).map(ToolCall::FileMove),
-        "execute_code" => parse_arguments(name, arguments).map(ToolCall::ExecuteCode),
-        "execute_shell" => parse_arguments(name, arguments).map(ToolCall::ExecuteShell),
-        "pip_install" => parse_arguments(name, arguments).map(ToolCall::PipInstall),
-        _ => Err(format!(
-            "there is no tool named '{name}'; the available tools are {}",
-            BASIC_TOOL_NAMES.join(", ")
-        )),
-    }
+fn unknown_tool(name: &str) -> String {
+    format!(
+        "there is no tool named '{name}'; the available tools are {}",
+        BASIC_TOOL_NAMES.join(", ")
+    )
 }
 
 /// Parses `arguments` (empty text counts as `{}`) or explains what is wrong and
@@ -213,8 +252,8 @@ fn parse_arguments<A: DeserializeOwned>(name: &str, arguments: &str) -> Result<A
         Err(error) => Err(format!("the arguments are not valid JSON ({error})")),
     };
     parsed.map_err(|problem| {
-        let schema = tool_defs()
-            .into_iter()
+        let schema = TOOLS
+            .iter()
             .find(|def| def.name == name)
             .map(|def| def.parameters.to_string())
             .unwrap_or_default();
@@ -222,19 +261,6 @@ fn parse_arguments<A: DeserializeOwned>(name: &str, arguments: &str) -> Result<A
             "invalid arguments for {name}: {problem}. The arguments must be a JSON object with this schema: {schema}"
         )
     })
-}
-
-async fn run(call: ToolCall, ctx: &ToolContext) -> ToolResult {
-    match call {
-        ToolCall::FileRead(args) => files::file_read(args, ctx).await,
-        ToolCall::FileWrite(args) => files::file_write(args, ctx).await,
-        ToolCall::DirList(args) => files::dir_list(args, ctx).await,
-        ToolCall::DirCreate(args) => files::dir_create(args, ctx).await,
-        ToolCall::FileMove(args) => files::file_move(args, ctx).await,
-        ToolCall::ExecuteCode(args) => process::execute_code(args, ctx).await,
-        ToolCall::ExecuteShell(args) => process::execute_shell(args, ctx).await,
-        ToolCall::PipInstall(args) => python::pip_install(args, ctx).await,
-    }
 }
 
 #[cfg(test)]
@@ -249,6 +275,14 @@ mod tests {
             Some("boolean") => json!(true),
             Some("array") => json!([sample(&schema["items"])]),
             other => panic!("no sample for type {other:?}"),
+        }
+    }
+
+    /// Parses `arguments` for the tool `name` without running it.
+    fn parse_call(name: &str, arguments: &str) -> Result<(), String> {
+        match TOOLS.iter().find(|tool| tool.name == name) {
+            Some(tool) => (tool.parse)(arguments),
+            None => Err(unknown_tool(name)),
         }
     }
 
@@ -349,10 +383,7 @@ mod tests {
 
     #[test]
     fn empty_arguments_count_as_an_empty_object() {
-        assert!(matches!(
-            parse_call("dir_list", " "),
-            Ok(ToolCall::DirList(_))
-        ));
+        assert_eq!(parse_call("dir_list", " "), Ok(()));
     }
 
     #[test]
