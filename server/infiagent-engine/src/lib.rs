@@ -3,20 +3,13 @@
 //! An [`Engine`] holds a workspace, its agent pyramid and its models, and starts
 //! runs. A run is a tree of agent invocations: each agent asks its model, runs the
 //! tool calls of one reply at the same time, and calls child agents as tools
-//! (agent-as-a-tool). It ends with `final_output`. Runs report [`RunEvent`]s while
+//! (agent-as-a-tool). It ends with `final_output`. Runs report `infiagent_protocol::RunEvent`s while
 //! they work and are cancelled through their token.
 //!
-//! Architecture invariants:
-//! - A parent sees a child's final output and nothing else: a child's trajectory
-//!   never enters its parent's messages.
-//! - The execution-level audit is the runtime's: an agent with `audit: judge` that
-//!   ends with `success` is only accepted after `judge_agent` agrees.
-//! - Every run is bounded: steps per agent, depth, tokens, dollars; cancellation
-//!   reaches every agent and every process.
-//! - Candidates are isolated: an agent with `candidates:` runs once per candidate
-//!   model, each in its own copy of the workspace, and only the judged winner's
-//!   changes are merged back (through the editor, never over unsaved work).
-//! - This crate knows nothing of editors or terminals: front-ends read events.
+//! The engine is four subsystems: `run` (the engine, a run's shared state, its
+//! record and summary, the one reporting call), `agent` (the loop, one turn,
+//! dispatch), `audit` (evidence, quality, build order) and `candidates` (copies,
+//! merge, site). Its architecture invariants are in `docs/architecture.md`.
 #![deny(missing_docs)]
 
 mod agent;
