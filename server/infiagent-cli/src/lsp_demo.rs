@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use infiagent_agents::{Role, load_registry};
 use infiagent_demo::{REJECTED_SCRIPT, SCRIPTED_MODEL_NAME, files, rejection_findings};
 
 /// The folder used when none is given.
@@ -20,7 +21,6 @@ const CONFIG_MARKER: &str = "# Written by `infiagent demo --lsp`";
 
 /// The code action titles of the steps, as the language server offers them.
 const PLAN_TITLE: &str = "Plan project from this requirement";
-const REPAIR_TITLE: &str = "Repair with code_editor_agent";
 
 pub(crate) async fn run(dir: Option<PathBuf>) -> anyhow::Result<u8> {
     let dir = dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DIR));
@@ -110,6 +110,13 @@ struct DemoSetup<'a> {
 
 /// The editor steps for VS Code and Neovim, true to the server's code actions.
 fn editor_steps(setup: &DemoSetup) -> String {
+    // The demo's workspace has the built-in pyramid: the repair goes to its editor.
+    let editor = load_registry(None)
+        .0
+        .with_role(Role::Editor)
+        .map(|agent| agent.name.clone())
+        .unwrap_or_default();
+    let repair_title = format!("Repair with {editor}");
     let dir = setup.dir.display();
     let build_title = format!("Build {REJECTED_SCRIPT} from this design");
     let (line, message) = rejection_findings()
@@ -141,7 +148,7 @@ fn editor_steps(setup: &DemoSetup) -> String {
             The build ends with a warning: the judge rejected the output.\n  \
          4. Open {REJECTED_SCRIPT}: line {line} has an error from infiagent (Problems: Ctrl+Shift+M):\n     \
             {message}\n  \
-         5. Cursor on line {line}, Ctrl+. → \"{REPAIR_TITLE}\". The repair rewrites {REJECTED_SCRIPT}, the judge\n     \
+         5. Cursor on line {line}, Ctrl+. → \"{repair_title}\". The repair rewrites {REJECTED_SCRIPT}, the judge\n     \
             approves, and the error clears (an information \"Judge: success\" takes its place).\n",
         setup.executable
     );
@@ -152,7 +159,7 @@ fn editor_steps(setup: &DemoSetup) -> String {
          2. gra (Neovim 0.11) or :lua vim.lsp.buf.code_action() → \"{PLAN_TITLE}\"; :InfiRuns shows the runs.\n  \
          3. :edit project_designs/project_design_numstats.md, code action → \"{build_title}\".\n  \
          4. :edit {REJECTED_SCRIPT}: line {line} has an error from infiagent (:lua vim.diagnostic.open_float()).\n  \
-         5. :{line}, code action → \"{REPAIR_TITLE}\"; the error clears.\n",
+         5. :{line}, code action → \"{repair_title}\"; the error clears.\n",
         setup.executable
     );
     text.push_str("Serving the model until Ctrl-C.\n");

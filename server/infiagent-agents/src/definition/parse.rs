@@ -718,6 +718,10 @@ x.md:1:1: error: missing field 'name': it must be a name of 1 to 64 letters, dig
             "x.md:6:8: error: 'audit' must be `judge` or `none`",
         );
         check(
+            "---\nname: a\nlevel: 1\ndescription: d\ntools: [a]\nrole: boss\n---\nBody.\n",
+            "x.md:6:7: error: 'role' must be one of `lead`, `planner`, `builder`, `editor`, `judge`",
+        );
+        check(
             "---\nname: a\nlevel: 1\ndescription: d\ntools: [a]\nmax_steps: -3\n---\nBody.\n",
             "x.md:6:12: error: 'max_steps' must be a whole number of steps, at least 1",
         );
