@@ -507,6 +507,9 @@ async fn drive(
     outcome
 }
 
+/// `YYYYMMDD-HHMMSS-mmmr`: the start time to the millisecond, then one random hex
+/// digit, so ids sort by start time; a taken id is replaced (see
+/// [`Engine::create_record`]).
 fn new_run_id(now: SystemTime) -> String {
     let stamp: String = humantime::format_rfc3339_seconds(now)
         .to_string()
@@ -514,7 +517,10 @@ fn new_run_id(now: SystemTime) -> String {
         .filter(char::is_ascii_digit)
         .collect();
     let (date, time) = stamp.split_at(stamp.len().min(8));
-    format!("{date}-{time}-{:04x}", fastrand::u16(..))
+    let millis = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| since.subsec_millis());
+    format!("{date}-{time}-{millis:03}{:x}", fastrand::u8(..16))
 }
 
 #[cfg(test)]
@@ -526,5 +532,9 @@ mod tests {
         let id = new_run_id(SystemTime::UNIX_EPOCH + Duration::from_secs(86_400 * 365));
         assert!(id.starts_with("19710101-000000-"), "{id}");
         assert_eq!(id.len(), "19710101-000000-abcd".len());
+        let later =
+            new_run_id(SystemTime::UNIX_EPOCH + Duration::from_millis(86_400 * 365 * 1000 + 7));
+        assert!(later.starts_with("19710101-000000-007"), "{later}");
+        assert!(later > id, "{later} sorts after {id}");
     }
 }
