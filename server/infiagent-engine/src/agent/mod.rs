@@ -14,13 +14,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use infiagent_agents::AgentDef;
-use infiagent_model::{ChatRequest, Message, ModelError, ToolSpec};
+use infiagent_model::{ChatRequest, ChatResponse, Message, ModelError, ToolSpec};
 use infiagent_tools::ToolContext;
 
 use crate::audit;
 use crate::candidates;
 use crate::candidates::site::Site;
 use crate::context::Environment;
+use crate::models::ModelEntry;
 use crate::prompt::{self, FileRef, Placeholders, StackEntry};
 use crate::run::report::Fact;
 use crate::run::{Abort, RunShared};
@@ -30,6 +31,16 @@ use infiagent_protocol::{Frame, FrameId, Record, RunEvent};
 /// Malformed replies in a row (unreadable, no tool call, bad arguments, unknown
 /// tool) an agent may make before it is ended with an error.
 const MALFORMED_LIMIT: u32 = 3;
+
+/// What one model call came to.
+enum Asked {
+    /// A reply to take apart.
+    Reply(ChatResponse),
+    /// An unusable reply; the model was told and is asked again.
+    Retry,
+    /// Too many unusable replies: the agent ends with this output.
+    Finished(FinalOutput),
+}
 
 /// What an agent hands back to its caller.
 pub(crate) struct AgentResult {
@@ -101,22 +112,7 @@ pub(crate) fn run_agent(shared: Arc<RunShared>, invocation: Invocation) -> Agent
             return candidates::run(shared, def, invocation).await;
         }
         let frame = shared.next_frame_id();
-        let mut label = label(&def.name, &invocation.files);
-        if let Some(model) = &invocation.candidate {
-            label.push_str(&format!(" [{model}]"));
-        }
-        shared
-            .emit(RunEvent::AgentStarted {
-                frame: Frame {
-                    id: frame,
-                    parent: invocation.parent,
-                    agent: def.name.clone(),
-                    label,
-                    task_summary: prompt::summarize(&invocation.task, 120),
-                    depth: u32::try_from(invocation.stack.len() + 1).unwrap_or(u32::MAX),
-                },
-            })
-            .await;
+        announce(&shared, &def, &invocation, frame).await;
         let mut invocation = invocation;
         let evidence = if def.is_judge() {
             let evidence = gather_evidence(&invocation).await;
@@ -128,37 +124,7 @@ pub(crate) fn run_agent(shared: Arc<RunShared>, invocation: Invocation) -> Agent
         let mut agent = AgentLoop::new(shared.clone(), def, invocation, frame);
         let mut result = agent.run().await;
         if let (Ok(result), Some(evidence)) = (&mut result, &evidence) {
-            let judge_said = result.output.clone();
-            let (verdict, overruled) = audit::overrule(judge_said.clone(), evidence);
-            let score = if overruled {
-                0.0
-            } else {
-                candidates::score(&verdict)
-            };
-            result.output = verdict;
-            result.verdict = Some(Verdict {
-                output: result.output.clone(),
-                score,
-                frame,
-            });
-            let invocation = &agent.invocation;
-            shared
-                .report(Fact::Verdict {
-                    frame,
-                    audited_agent: invocation
-                        .audit
-                        .as_ref()
-                        .map(|subject| subject.agent.clone()),
-                    verdict: &result.output,
-                    overruled: overruled.then_some(&judge_said),
-                    // A verdict on a candidate's copy concerns files the workspace may
-                    // never hold: the winner's is reported once its changes are merged.
-                    files: invocation
-                        .site
-                        .is_workspace()
-                        .then(|| verdict_files(invocation, &result.output)),
-                })
-                .await;
+            settle_verdict(&shared, &agent.invocation, frame, result, evidence).await;
         }
         match &result {
             Ok(result) => {
@@ -180,6 +146,67 @@ pub(crate) fn run_agent(shared: Arc<RunShared>, invocation: Invocation) -> Agent
         }
         result
     })
+}
+
+/// Tells front-ends that an agent started.
+async fn announce(shared: &RunShared, def: &AgentDef, invocation: &Invocation, frame: FrameId) {
+    let mut label = label(&def.name, &invocation.files);
+    if let Some(model) = &invocation.candidate {
+        label.push_str(&format!(" [{model}]"));
+    }
+    shared
+        .emit(RunEvent::AgentStarted {
+            frame: Frame {
+                id: frame,
+                parent: invocation.parent,
+                agent: def.name.clone(),
+                label,
+                task_summary: prompt::summarize(&invocation.task, 120),
+                depth: u32::try_from(invocation.stack.len() + 1).unwrap_or(u32::MAX),
+            },
+        })
+        .await;
+}
+
+/// The judge's output checked against the runtime's evidence (overruled when the
+/// evidence contradicts a `success`), scored, and reported as a verdict.
+async fn settle_verdict(
+    shared: &RunShared,
+    invocation: &Invocation,
+    frame: FrameId,
+    result: &mut AgentResult,
+    evidence: &audit::Evidence,
+) {
+    let judge_said = result.output.clone();
+    let (verdict, overruled) = audit::overrule(judge_said.clone(), evidence);
+    let score = if overruled {
+        0.0
+    } else {
+        candidates::score(&verdict)
+    };
+    result.output = verdict;
+    result.verdict = Some(Verdict {
+        output: result.output.clone(),
+        score,
+        frame,
+    });
+    shared
+        .report(Fact::Verdict {
+            frame,
+            audited_agent: invocation
+                .audit
+                .as_ref()
+                .map(|subject| subject.agent.clone()),
+            verdict: &result.output,
+            overruled: overruled.then_some(&judge_said),
+            // A verdict on a candidate's copy concerns files the workspace may
+            // never hold: the winner's is reported once its changes are merged.
+            files: invocation
+                .site
+                .is_workspace()
+                .then(|| verdict_files(invocation, &result.output)),
+        })
+        .await;
 }
 
 fn label(agent: &str, files: &[FileRef]) -> String {
@@ -283,6 +310,61 @@ impl AgentLoop {
         stack
     }
 
+    /// The agent's first record: its model, system prompt, task and tools.
+    fn record_start(&self, entry: &ModelEntry, system: &str) {
+        self.shared.trajectory.record(Record::AgentStart {
+            frame: self.frame,
+            parent: self.invocation.parent,
+            agent: self.def.name.clone(),
+            role: self.def.role,
+            model: entry.model.name().to_string(),
+            system: system.to_string(),
+            task: self.messages.first().cloned(),
+            tools: self.tools.iter().map(|tool| tool.name.clone()).collect(),
+        });
+    }
+
+    /// One model call: its reply, or a retry after an unusable reply (the model is
+    /// told), or the agent's end after too many; a model failure stops the run.
+    async fn ask(
+        &mut self,
+        entry: &ModelEntry,
+        request: &ChatRequest,
+        step: u32,
+    ) -> Result<Asked, Abort> {
+        let reply = tokio::select! {
+            () = self.invocation.site.tools.cancel.cancelled() => return Err(self.invocation.site.abort_reason(&self.shared)),
+            reply = entry.model.chat(request) => reply,
+        };
+        match reply {
+            Ok(response) => Ok(Asked::Reply(response)),
+            Err(err @ (ModelError::EmptyResponse | ModelError::Decode(_))) => {
+                self.shared.trajectory.record(Record::ModelError {
+                    frame: self.frame,
+                    step,
+                    error: err.to_string(),
+                });
+                if let Some(output) =
+                    self.malformed(format!("the model's reply could not be used: {err}"))
+                {
+                    return Ok(Asked::Finished(output));
+                }
+                self.messages.push(Message::User {
+                    content: format!("Your last reply could not be used ({err}). Reply with tool calls; finish by calling final_output."),
+                });
+                Ok(Asked::Retry)
+            }
+            Err(err) => {
+                let reason = format!(
+                    "model '{}' failed for agent '{}': {err}",
+                    entry.model.name(),
+                    self.def.name
+                );
+                Err(self.invocation.site.abort(&self.shared, reason))
+            }
+        }
+    }
+
     async fn run(&mut self) -> Result<AgentResult, Abort> {
         let model = self
             .invocation
@@ -303,16 +385,7 @@ impl AgentLoop {
         let stack = self.stack();
         let memory = self.memory_index().await;
         let mut system = prompt::system_prompt(&self.def, &placeholders, &memory, &stack);
-        self.shared.trajectory.record(Record::AgentStart {
-            frame: self.frame,
-            parent: self.invocation.parent,
-            agent: self.def.name.clone(),
-            role: self.def.role,
-            model: entry.model.name().to_string(),
-            system: system.clone(),
-            task: self.messages.first().cloned(),
-            tools: self.tools.iter().map(|tool| tool.name.clone()).collect(),
-        });
+        self.record_start(&entry, &system);
         let max_steps = self
             .def
             .max_steps
@@ -338,36 +411,10 @@ impl AgentLoop {
                 tools: self.tools.clone(),
             };
             let started = Instant::now();
-            let reply = tokio::select! {
-                () = self.invocation.site.tools.cancel.cancelled() => return Err(self.invocation.site.abort_reason(&self.shared)),
-                reply = entry.model.chat(&request) => reply,
-            };
-            let response = match reply {
-                Ok(response) => response,
-                Err(err @ (ModelError::EmptyResponse | ModelError::Decode(_))) => {
-                    self.shared.trajectory.record(Record::ModelError {
-                        frame: self.frame,
-                        step,
-                        error: err.to_string(),
-                    });
-                    if let Some(output) =
-                        self.malformed(format!("the model's reply could not be used: {err}"))
-                    {
-                        return Ok(self.finish(output));
-                    }
-                    self.messages.push(Message::User {
-                        content: format!("Your last reply could not be used ({err}). Reply with tool calls; finish by calling final_output."),
-                    });
-                    continue;
-                }
-                Err(err) => {
-                    let reason = format!(
-                        "model '{}' failed for agent '{}': {err}",
-                        entry.model.name(),
-                        self.def.name
-                    );
-                    return Err(self.invocation.site.abort(&self.shared, reason));
-                }
+            let response = match self.ask(&entry, &request, step).await? {
+                Asked::Reply(response) => response,
+                Asked::Retry => continue,
+                Asked::Finished(output) => return Ok(self.finish(output)),
             };
             self.shared
                 .account(self.frame, step, &response, entry.price, started.elapsed())

@@ -176,28 +176,13 @@ pub(crate) async fn run(
         Ok(group) => group,
         Err(err) => return Ok(not_isolated(&def, &err.to_string())),
     };
-    let mut entrants = Vec::new();
-    for (index, model) in def.candidates.iter().enumerate() {
-        if base.tools.cancel.is_cancelled() {
+    let entrants = match prepare_all(&shared, &def, &mut group, &base, &inputs).await {
+        Ok(entrants) => entrants,
+        Err(stop) => {
             remove(&shared, group).await;
-            return Err(base.abort_reason(&shared));
+            return stop;
         }
-        match prepare(&mut group, &base, index, model, &inputs).await {
-            Ok(entrant) => {
-                shared.trajectory.record(Record::CandidateCopy {
-                    agent: def.name.clone(),
-                    model: model.clone(),
-                    method: entrant.copy.method.as_str().to_string(),
-                    path: entrant.copy.dir.clone(),
-                });
-                entrants.push(entrant);
-            }
-            Err(err) => {
-                remove(&shared, group).await;
-                return Ok(not_isolated(&def, &format!("candidate '{model}': {err}")));
-            }
-        }
-    }
+    };
     let runs = entrants.iter().map(|entrant| {
         run_agent(
             shared.clone(),
@@ -268,6 +253,41 @@ pub(crate) async fn run(
     };
     remove(&shared, group).await;
     Ok(result)
+}
+
+/// Every candidate's copy, recorded; or how the agent ends when one cannot be
+/// made (the run was cancelled, or copying failed).
+async fn prepare_all(
+    shared: &RunShared,
+    def: &AgentDef,
+    group: &mut CopyGroup,
+    base: &Site,
+    inputs: &[String],
+) -> Result<Vec<Entrant>, Result<AgentResult, Abort>> {
+    let mut entrants = Vec::new();
+    for (index, model) in def.candidates.iter().enumerate() {
+        if base.tools.cancel.is_cancelled() {
+            return Err(Err(base.abort_reason(shared)));
+        }
+        match prepare(group, base, index, model, inputs).await {
+            Ok(entrant) => {
+                shared.trajectory.record(Record::CandidateCopy {
+                    agent: def.name.clone(),
+                    model: model.clone(),
+                    method: entrant.copy.method.as_str().to_string(),
+                    path: entrant.copy.dir.clone(),
+                });
+                entrants.push(entrant);
+            }
+            Err(err) => {
+                return Err(Ok(not_isolated(
+                    def,
+                    &format!("candidate '{model}': {err}"),
+                )));
+            }
+        }
+    }
+    Ok(entrants)
 }
 
 /// Makes one candidate's copy, with the editor's open buffers, and its site.

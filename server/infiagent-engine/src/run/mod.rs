@@ -27,7 +27,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::agent::{Invocation, run_agent};
+use crate::agent::{AgentResult, Invocation, run_agent};
 use crate::audit::quality::QualityRecorder;
 use crate::candidates::check_candidates;
 use crate::candidates::site::Site;
@@ -247,20 +247,46 @@ impl Engine {
         }
     }
 
-    /// Starts a run; returns at once.
-    pub fn start(&self, request: RunRequest) -> Result<RunHandle, EngineError> {
-        let (agent, routing) = match &request.agent {
-            Some(name) if self.registry.get(name).is_some() => (name.clone(), None),
-            Some(name) => return Err(EngineError::UnknownAgent { name: name.clone() }),
+    /// The agent a request goes to: the one it names, else the router's choice.
+    fn pick_agent(&self, request: &RunRequest) -> Result<(String, Option<Routing>), EngineError> {
+        match &request.agent {
+            Some(name) if self.registry.get(name).is_some() => Ok((name.clone(), None)),
+            Some(name) => Err(EngineError::UnknownAgent { name: name.clone() }),
             None => {
                 let routing = Router::new(&self.registry)
                     .map_err(|_| EngineError::UnknownAgent {
                         name: "(any agent)".into(),
                     })?
                     .route(&request.task);
-                (routing.choice.agent.clone(), Some(routing))
+                Ok((routing.choice.agent.clone(), Some(routing)))
             }
-        };
+        }
+    }
+
+    /// Where a run's tools act, what bounds its processes, and what they never see.
+    fn tool_context(
+        &self,
+        request: &RunRequest,
+        cancel: &CancellationToken,
+        hidden_env: Vec<String>,
+    ) -> ToolContext {
+        ToolContext {
+            sandbox: self.sandbox.clone(),
+            editor: request.editor.clone(),
+            limits: ProcessLimits {
+                timeout: Duration::from_secs(self.config.run.process_timeout_seconds.max(1)),
+                ..ProcessLimits::default()
+            },
+            cancel: cancel.clone(),
+            hidden_env,
+            venv_dir: self.sandbox.root().join(STATE_DIR).join("venv"),
+            agent: String::new(),
+        }
+    }
+
+    /// Starts a run; returns at once.
+    pub fn start(&self, request: RunRequest) -> Result<RunHandle, EngineError> {
+        let (agent, routing) = self.pick_agent(&request)?;
         let now = SystemTime::now();
         let key_variables = self.config.key_variables();
         let secrets: Vec<String> = key_variables
@@ -283,18 +309,7 @@ impl Engine {
         })?;
         let cancel = CancellationToken::new();
         let (sender, events) = mpsc::channel(EVENT_BUFFER);
-        let tool_context = ToolContext {
-            sandbox: self.sandbox.clone(),
-            editor: request.editor.clone(),
-            limits: ProcessLimits {
-                timeout: Duration::from_secs(self.config.run.process_timeout_seconds.max(1)),
-                ..ProcessLimits::default()
-            },
-            cancel: cancel.clone(),
-            hidden_env: key_variables,
-            venv_dir: self.sandbox.root().join(STATE_DIR).join("venv"),
-            agent: String::new(),
-        };
+        let tool_context = self.tool_context(&request, &cancel, key_variables);
         let shared = Arc::new(RunShared {
             run_id: run_id.clone(),
             date: humantime::format_rfc3339_seconds(now)
@@ -436,26 +451,54 @@ async fn drive(
     }
     let index = match index {
         Some(index) => Some(index),
-        None => {
-            let root = shared.tool_context.sandbox.root().to_path_buf();
-            match tokio::task::spawn_blocking(move || scan_index(&root)).await {
-                Ok(Ok(index)) => Some(Arc::new(RwLock::new(index))),
-                Ok(Err(err)) => {
-                    tracing::warn!(%err, "no memory index for this run");
-                    None
-                }
-                Err(err) => {
-                    tracing::warn!(%err, "the index scan failed");
-                    None
-                }
-            }
-        }
+        None => scan_for_run(&shared).await,
     };
     if let Some(index) = index {
         let _ = shared.index.set(index);
     }
     let inner = tokio::spawn(run_agent(shared.clone(), invocation));
-    let (end, changed) = match inner.await {
+    let (end, changed) = run_end(&shared, inner.await);
+    // Whatever ended the run, nothing it started may outlive it.
+    shared.cancel.cancel();
+    let totals = shared.totals();
+    let outcome = RunOutcome {
+        run_id: shared.run_id.clone(),
+        agent,
+        end,
+        totals,
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        changed_paths: changed.into_iter().collect(),
+    };
+    shared.trajectory.record(Record::RunEnd {
+        outcome: outcome.clone(),
+    });
+    write_end(&shared, &dir, live_record, &outcome);
+    outcome
+}
+
+/// The memory index of a run without one from its front-end: a scan of the
+/// workspace (fast with the disk cache), off the async runtime.
+async fn scan_for_run(shared: &RunShared) -> Option<SharedIndex> {
+    let root = shared.tool_context.sandbox.root().to_path_buf();
+    match tokio::task::spawn_blocking(move || scan_index(&root)).await {
+        Ok(Ok(index)) => Some(Arc::new(RwLock::new(index))),
+        Ok(Err(err)) => {
+            tracing::warn!(%err, "no memory index for this run");
+            None
+        }
+        Err(err) => {
+            tracing::warn!(%err, "the index scan failed");
+            None
+        }
+    }
+}
+
+/// How the top agent's task ended, and the files the run changed.
+fn run_end(
+    shared: &RunShared,
+    joined: Result<Result<AgentResult, Abort>, tokio::task::JoinError>,
+) -> (RunEnd, BTreeSet<String>) {
+    match joined {
         Ok(Ok(result)) => (
             RunEnd::Finished {
                 output: result.output,
@@ -474,23 +517,14 @@ async fn drive(
             };
             (RunEnd::Aborted { reason }, BTreeSet::new())
         }
-    };
-    // Whatever ended the run, nothing it started may outlive it.
-    shared.cancel.cancel();
-    let totals = shared.totals();
-    let outcome = RunOutcome {
-        run_id: shared.run_id.clone(),
-        agent,
-        end,
-        totals,
-        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        changed_paths: changed.into_iter().collect(),
-    };
-    shared.trajectory.record(Record::RunEnd {
-        outcome: outcome.clone(),
-    });
+    }
+}
+
+/// Writes the run's summary, then `run.json` with its outcome: the record says
+/// the run ended only once everything else is written.
+fn write_end(shared: &RunShared, dir: &Path, live_record: LiveRecord, outcome: &RunOutcome) {
     let retrospective = match shared.journal.lock() {
-        Ok(journal) => summary::render(&shared.task, &journal, &outcome),
+        Ok(journal) => summary::render(&shared.task, &journal, outcome),
         Err(_) => String::new(),
     };
     if let Err(err) = write_atomically_blocking(
@@ -499,12 +533,10 @@ async fn drive(
     ) {
         tracing::error!(%err, "cannot write the run summary");
     }
-    // Last: the record says the run ended only once everything else is written.
-    let record = serde_json::to_value(&outcome).unwrap_or_default();
+    let record = serde_json::to_value(outcome).unwrap_or_default();
     if let Err(err) = live_record.finish(record, |text| shared.trajectory.redact(text)) {
         tracing::error!(%err, "cannot write {RUN_FILE}");
     }
-    outcome
 }
 
 /// `YYYYMMDD-HHMMSS-mmmr`: the start time to the millisecond, then one random hex

@@ -71,133 +71,171 @@ pub(crate) struct ModelCalled<'a> {
 impl RunShared {
     /// Records `fact`, updates the journal, and sends its event.
     pub(crate) async fn report(&self, fact: Fact<'_>) {
-        let event = match fact {
-            Fact::ModelCalled(call) => {
-                let response = call.response;
-                self.trajectory.record(Record::ModelCall {
-                    frame: call.frame,
-                    step: call.step,
-                    latency_ms: millis(call.latency),
-                    usage: call.usage,
-                    cost_usd: call.cost_usd,
-                    response: ModelReply {
-                        content: response.content.clone(),
-                        tool_calls: response.tool_calls.clone(),
-                        finish_reason: response.finish_reason.clone(),
-                    },
-                });
-                Some(RunEvent::ModelCalled {
-                    frame: call.frame,
-                    usage: call.usage,
-                    cost_usd: call.cost_usd,
-                    latency: call.latency,
-                    totals: call.totals,
-                })
-            }
-            Fact::ToolFinished {
-                frame,
-                agent,
-                call,
-                output,
-                duration,
-            } => {
-                self.trajectory.record(Record::ToolCall {
-                    frame,
-                    agent: agent.to_string(),
-                    call_id: call.id.clone(),
-                    tool: call.name.clone(),
-                    arguments: call.arguments.clone(),
-                    is_error: output.is_error,
-                    result: output.content.clone(),
-                    changed_paths: output.changed_paths.clone(),
-                    duration_ms: millis(duration),
-                });
-                Some(RunEvent::ToolFinished {
-                    frame,
-                    tool: call.name.clone(),
-                    is_error: output.is_error,
-                    changed_paths: output.changed_paths.clone(),
-                })
-            }
+        if let Some(record) = record_of(&fact) {
+            self.trajectory.record(record);
+        }
+        self.journal_fact(&fact);
+        if let Some(event) = event_of(fact) {
+            self.emit(event).await;
+        }
+    }
+
+    /// What the run's summary keeps of `fact`.
+    fn journal_fact(&self, fact: &Fact<'_>) {
+        match fact {
             Fact::Verdict {
-                frame,
                 audited_agent,
                 verdict,
                 overruled,
-                files,
-            } => {
-                if let Some(judge_said) = overruled {
-                    self.trajectory.record(Record::VerdictOverruled {
-                        frame,
-                        judge_said: judge_said.clone(),
-                        verdict: verdict.clone(),
-                    });
-                }
-                self.journal(|journal| {
-                    journal.verdict(audited_agent.clone(), verdict, overruled.is_some());
-                });
-                files.map(|files| RunEvent::Verdict {
-                    frame,
-                    audited_agent,
-                    files,
-                    verdict: verdict.clone(),
-                    overruled: overruled.is_some(),
-                })
-            }
-            Fact::AgentEnded {
-                frame,
-                agent,
-                output,
-                changed_paths,
-                tools,
-                messages,
-            } => {
-                self.trajectory.record(Record::AgentEnd {
-                    frame,
-                    agent: agent.to_string(),
-                    final_output: output.clone(),
-                    changed_paths,
-                    conversation: Some(Conversation {
-                        tools: tools.to_vec(),
-                        messages: messages.to_vec(),
-                    }),
-                });
+                ..
+            } => self.journal(|journal| {
+                journal.verdict(audited_agent.clone(), verdict, overruled.is_some());
+            }),
+            Fact::AgentEnded { agent, output, .. } => {
                 self.journal(|journal| journal.agent_finished(agent, output.status));
-                Some(RunEvent::AgentFinished {
-                    frame,
-                    output: output.clone(),
-                })
             }
             Fact::CandidatesJudged {
                 agent,
-                caller_frame,
                 scores,
                 winner,
                 merge,
-            } => {
-                self.trajectory.record(Record::CandidatesJudged {
-                    agent: agent.to_string(),
-                    caller_frame,
-                    scores: scores.clone(),
-                    winner: winner.clone(),
-                    merged: merge.applied.clone(),
-                    not_merged: merge.skipped.clone(),
-                });
-                self.journal(|journal| {
-                    journal.candidates(agent, &scores, winner.as_deref(), merge);
-                });
-                Some(RunEvent::CandidatesJudged {
-                    frame: caller_frame,
-                    agent: agent.to_string(),
-                    scores,
-                    winner,
-                    merged: merge.applied.clone(),
-                })
-            }
-        };
-        if let Some(event) = event {
-            self.emit(event).await;
+                ..
+            } => self.journal(|journal| {
+                journal.candidates(agent, scores, winner.as_deref(), merge);
+            }),
+            Fact::ModelCalled(_) | Fact::ToolFinished { .. } => {}
         }
+    }
+}
+
+/// The trajectory's record of `fact` (a verdict is recorded only when overruled:
+/// the judge's own end records it otherwise).
+fn record_of(fact: &Fact<'_>) -> Option<Record> {
+    Some(match fact {
+        Fact::ModelCalled(call) => Record::ModelCall {
+            frame: call.frame,
+            step: call.step,
+            latency_ms: millis(call.latency),
+            usage: call.usage,
+            cost_usd: call.cost_usd,
+            response: ModelReply {
+                content: call.response.content.clone(),
+                tool_calls: call.response.tool_calls.clone(),
+                finish_reason: call.response.finish_reason.clone(),
+            },
+        },
+        Fact::ToolFinished {
+            frame,
+            agent,
+            call,
+            output,
+            duration,
+        } => Record::ToolCall {
+            frame: *frame,
+            agent: agent.to_string(),
+            call_id: call.id.clone(),
+            tool: call.name.clone(),
+            arguments: call.arguments.clone(),
+            is_error: output.is_error,
+            result: output.content.clone(),
+            changed_paths: output.changed_paths.clone(),
+            duration_ms: millis(*duration),
+        },
+        Fact::Verdict {
+            frame,
+            verdict,
+            overruled,
+            ..
+        } => Record::VerdictOverruled {
+            frame: *frame,
+            judge_said: (*overruled)?.clone(),
+            verdict: (*verdict).clone(),
+        },
+        Fact::AgentEnded {
+            frame,
+            agent,
+            output,
+            changed_paths,
+            tools,
+            messages,
+        } => Record::AgentEnd {
+            frame: *frame,
+            agent: agent.to_string(),
+            final_output: (*output).clone(),
+            changed_paths: changed_paths.clone(),
+            conversation: Some(Conversation {
+                tools: tools.to_vec(),
+                messages: messages.to_vec(),
+            }),
+        },
+        Fact::CandidatesJudged {
+            agent,
+            caller_frame,
+            scores,
+            winner,
+            merge,
+        } => Record::CandidatesJudged {
+            agent: agent.to_string(),
+            caller_frame: *caller_frame,
+            scores: scores.clone(),
+            winner: winner.clone(),
+            merged: merge.applied.clone(),
+            not_merged: merge.skipped.clone(),
+        },
+    })
+}
+
+/// The event front-ends are sent for `fact`.
+fn event_of(fact: Fact<'_>) -> Option<RunEvent> {
+    match fact {
+        Fact::ModelCalled(call) => Some(RunEvent::ModelCalled {
+            frame: call.frame,
+            usage: call.usage,
+            cost_usd: call.cost_usd,
+            latency: call.latency,
+            totals: call.totals,
+        }),
+        Fact::ToolFinished {
+            frame,
+            call,
+            output,
+            ..
+        } => Some(RunEvent::ToolFinished {
+            frame,
+            tool: call.name.clone(),
+            is_error: output.is_error,
+            changed_paths: output.changed_paths.clone(),
+        }),
+        Fact::Verdict {
+            frame,
+            audited_agent,
+            verdict,
+            overruled,
+            files,
+        } => files.map(|files| RunEvent::Verdict {
+            frame,
+            audited_agent,
+            files,
+            verdict: verdict.clone(),
+            overruled: overruled.is_some(),
+        }),
+        Fact::AgentEnded { frame, output, .. } => Some(RunEvent::AgentFinished {
+            frame,
+            output: output.clone(),
+        }),
+        Fact::CandidatesJudged {
+            agent,
+            caller_frame,
+            scores,
+            winner,
+            merge,
+        } => Some(RunEvent::CandidatesJudged {
+            frame: caller_frame,
+            agent: agent.to_string(),
+            scores,
+            winner,
+            merged: merge.applied.clone(),
+        }),
     }
 }
 
