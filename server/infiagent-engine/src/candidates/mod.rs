@@ -22,7 +22,7 @@ use crate::config::Autonomy;
 use crate::models::ModelPool;
 use crate::run::Abort;
 use crate::run::RunShared;
-use crate::run::report::Fact;
+use crate::run::report::{CandidatesJudged, Fact};
 use infiagent_protocol::{CandidateScore, CandidateStatus, Record, RunEvent};
 use infiagent_protocol::{FinalOutput, Status};
 
@@ -222,13 +222,13 @@ pub(crate) async fn run(
         .collect();
     let winner_model = winner.map(|index| entrants[index].model.clone());
     shared
-        .report(Fact::CandidatesJudged {
+        .report(Fact::CandidatesJudged(CandidatesJudged {
             agent: &def.name,
             caller_frame: invocation.parent,
             scores,
             winner: winner_model.clone(),
             merge: &report,
-        })
+        }))
         .await;
     let result = match (winner, best) {
         (Some(index), _) => {

@@ -47,13 +47,17 @@ pub(crate) enum Fact<'a> {
         messages: &'a [Message],
     },
     /// An agent with candidates had them judged, and the winner merged.
-    CandidatesJudged {
-        agent: &'a str,
-        caller_frame: Option<FrameId>,
-        scores: Vec<CandidateScore>,
-        winner: Option<String>,
-        merge: &'a MergeReport,
-    },
+    CandidatesJudged(CandidatesJudged<'a>),
+}
+
+/// An agent's candidates, judged, and what of the winner's work was merged.
+pub(crate) struct CandidatesJudged<'a> {
+    pub agent: &'a str,
+    /// The caller's frame; `None` for the run's top agent.
+    pub caller_frame: Option<FrameId>,
+    pub scores: Vec<CandidateScore>,
+    pub winner: Option<String>,
+    pub merge: &'a MergeReport,
 }
 
 /// A model call, accounted.
@@ -94,14 +98,13 @@ impl RunShared {
             Fact::AgentEnded { agent, output, .. } => {
                 self.journal(|journal| journal.agent_finished(agent, output.status));
             }
-            Fact::CandidatesJudged {
-                agent,
-                scores,
-                winner,
-                merge,
-                ..
-            } => self.journal(|journal| {
-                journal.candidates(agent, scores, winner.as_deref(), merge);
+            Fact::CandidatesJudged(judged) => self.journal(|journal| {
+                journal.candidates(
+                    judged.agent,
+                    &judged.scores,
+                    judged.winner.as_deref(),
+                    judged.merge,
+                );
             }),
             Fact::ModelCalled(_) | Fact::ToolFinished { .. } => {}
         }
@@ -168,19 +171,13 @@ fn record_of(fact: &Fact<'_>) -> Option<Record> {
                 messages: messages.to_vec(),
             }),
         },
-        Fact::CandidatesJudged {
-            agent,
-            caller_frame,
-            scores,
-            winner,
-            merge,
-        } => Record::CandidatesJudged {
-            agent: agent.to_string(),
-            caller_frame: *caller_frame,
-            scores: scores.clone(),
-            winner: winner.clone(),
-            merged: merge.applied.clone(),
-            not_merged: merge.skipped.clone(),
+        Fact::CandidatesJudged(judged) => Record::CandidatesJudged {
+            agent: judged.agent.to_string(),
+            caller_frame: judged.caller_frame,
+            scores: judged.scores.clone(),
+            winner: judged.winner.clone(),
+            merged: judged.merge.applied.clone(),
+            not_merged: judged.merge.skipped.clone(),
         },
     })
 }
@@ -223,18 +220,12 @@ fn event_of(fact: Fact<'_>) -> Option<RunEvent> {
             frame,
             output: output.clone(),
         }),
-        Fact::CandidatesJudged {
-            agent,
-            caller_frame,
-            scores,
-            winner,
-            merge,
-        } => Some(RunEvent::CandidatesJudged {
-            frame: caller_frame,
-            agent: agent.to_string(),
-            scores,
-            winner,
-            merged: merge.applied.clone(),
+        Fact::CandidatesJudged(judged) => Some(RunEvent::CandidatesJudged {
+            frame: judged.caller_frame,
+            agent: judged.agent.to_string(),
+            merged: judged.merge.applied.clone(),
+            scores: judged.scores,
+            winner: judged.winner,
         }),
     }
 }
