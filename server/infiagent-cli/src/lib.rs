@@ -8,6 +8,7 @@ mod bench_command;
 mod build_command;
 mod context_command;
 mod dataset_command;
+mod doctor_command;
 mod evolve_command;
 mod index_command;
 mod lsp_demo;
@@ -81,6 +82,8 @@ enum Command {
     /// Propose changes to the pyramid from quality scores and runs (prune, split,
     /// router examples), as diffs; `--apply` writes them.
     Evolve(evolve_command::EvolveArgs),
+    /// Show what this machine's process sandbox enforces, and test it.
+    Doctor(doctor_command::DoctorArgs),
     /// Run the whole built-in pyramid offline, with a scripted model, on a bundled requirement.
     Demo {
         /// A new or empty folder for the demo workspace (default: ./infiagent-demo;
@@ -101,7 +104,23 @@ enum Command {
 
 /// Parses the command line, runs the command, and returns its exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // The sandbox launcher, before anything else starts (threads, logging): it
+    // restricts itself and becomes the program it runs.
+    if args
+        .get(1)
+        .is_some_and(|command| command == infiagent_sandbox::LAUNCHER_COMMAND)
+    {
+        let code = infiagent_sandbox::sandbox_exec(&args[2..]);
+        return ExitCode::from(u8::try_from(code).unwrap_or(u8::MAX));
+    }
+    match std::env::current_exe() {
+        Ok(exe) => infiagent_sandbox::register_launcher(exe),
+        Err(err) => eprintln!(
+            "warning: cannot find this program's path, so processes cannot be sandboxed: {err}"
+        ),
+    }
+    let cli = Cli::parse_from(args);
     init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -128,6 +147,7 @@ pub fn main() -> ExitCode {
             Command::Agents { workspace, command } => agents_command::run(workspace, command).await,
             Command::Dataset { command } => dataset_command::run(command),
             Command::Evolve(args) => evolve_command::run(args),
+            Command::Doctor(args) => doctor_command::run(args).await,
             Command::Demo {
                 dir,
                 serve_model: None,

@@ -45,7 +45,7 @@ impl Editor for TerminalEditor {
                 }
                 let _turn = QUESTION.lock().await;
                 let question = format!(
-                    "\n{} wants to run {}: `{}`\nAllow? [y/N] ",
+                    "\n{} wants to run {}: `{}`\nAllow? [y]es, [N]o, [a]lways for this workspace: ",
                     request.agent, request.tool, request.summary
                 );
                 let answer = tokio::task::spawn_blocking(move || {
@@ -57,10 +57,10 @@ impl Editor for TerminalEditor {
                 })
                 .await
                 .unwrap_or_default();
-                if matches!(answer.trim(), "y" | "Y" | "yes") {
-                    Approval::Allow
-                } else {
-                    Approval::Deny
+                match answer.trim() {
+                    "y" | "Y" | "yes" => Approval::Allow,
+                    "a" | "A" | "always" => Approval::AlwaysForWorkspace,
+                    _ => Approval::Deny,
                 }
             }
         }

@@ -111,7 +111,8 @@ impl Price {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Autonomy {
-    /// Ask the user before `execute_shell` and `pip_install`.
+    /// Ask the user before `execute_shell`, `pip_install`, and `execute_code` of a
+    /// file the run did not write.
     #[default]
     Ask,
     /// Never ask.
@@ -146,6 +147,8 @@ pub struct RunConfig {
     pub quality_alpha: f64,
     /// When the router's best scores are close, let the default model pick among them.
     pub model_routing: bool,
+    /// Most calls of one reply (child agents, tools) and processes of the run at once.
+    pub max_parallel_calls: usize,
 }
 
 impl Default for RunConfig {
@@ -162,6 +165,7 @@ impl Default for RunConfig {
             process_timeout_seconds: 120,
             quality_alpha: 0.8,
             model_routing: false,
+            max_parallel_calls: 4,
         }
     }
 }
@@ -203,6 +207,8 @@ pub struct Config {
     pub run: RunConfig,
     /// Context sizes.
     pub context: ContextConfig,
+    /// The operating-system sandbox of every process a run starts.
+    pub sandbox: infiagent_sandbox::SandboxPolicy,
 }
 
 /// Overrides from the command line or the editor for the default model.
@@ -283,11 +289,18 @@ impl Config {
     /// Checks values that serde cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let run = &self.run;
-        if run.max_steps == 0 || run.max_depth == 0 || run.jobs == 0 || run.k_max == 0 {
+        if run.max_steps == 0
+            || run.max_depth == 0
+            || run.jobs == 0
+            || run.k_max == 0
+            || run.max_parallel_calls == 0
+        {
             return Err(ConfigError::Invalid(
-                "[run] max_steps, max_depth, jobs and k_max must be at least 1".into(),
+                "[run] max_steps, max_depth, jobs, k_max and max_parallel_calls must be at least 1"
+                    .into(),
             ));
         }
+        self.sandbox.validate().map_err(ConfigError::Invalid)?;
         if !(0.0..=1.0).contains(&run.quality_alpha) {
             return Err(ConfigError::Invalid(
                 "[run] quality_alpha must be between 0 and 1".into(),

@@ -52,9 +52,14 @@ impl Engine {
             agent: def.name.clone(),
             task_summary: prompt::summarize(task, 160),
         }];
+        let confinement = prompt::confinement(
+            &self.config().sandbox,
+            self.processes().support().complete(),
+        );
         let values = Placeholders {
             task_id: "<run id>",
             date: "<date>",
+            confinement: &confinement,
         };
         let system = SystemPrompt::build(def, &values, &memory, &stack);
         let tools = tool_specs(self.registry(), &tool_defs(), def);

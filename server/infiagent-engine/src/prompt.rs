@@ -3,6 +3,7 @@
 
 use infiagent_agents::AgentDef;
 pub use infiagent_protocol::{AGENT_HEADER, FileRef, task_message};
+use infiagent_sandbox::{SandboxMode, SandboxPolicy};
 use serde::Deserialize;
 
 /// One entry of the live call stack (C_SM).
@@ -21,6 +22,38 @@ pub struct Placeholders<'a> {
     pub task_id: &'a str,
     /// `{date}`: today, `YYYY-MM-DD`.
     pub date: &'a str,
+    /// What confines the tools, as [`confinement`] says it.
+    pub confinement: &'a str,
+}
+
+/// The rule of the system prompt that says what confines the tools: true for the
+/// sandbox mode in force and for what this machine enforces (`complete`).
+pub fn confinement(policy: &SandboxPolicy, complete: bool) -> String {
+    let files = "Paths in tool calls are relative to the workspace root; file tools cannot reach outside it.";
+    let network = if policy.network {
+        "may use the network"
+    } else {
+        "have no network"
+    };
+    let processes = match policy.mode {
+        SandboxMode::Off => {
+            return format!(
+                "- {files} Processes you start (execute_code, execute_shell) run with the user's full rights: never touch anything outside the workspace."
+            );
+        }
+        SandboxMode::WorkspaceWrite => format!(
+            "Processes you start (execute_code, execute_shell) run in a sandbox: they read the system and the workspace but not credentials (such as ~/.ssh), write only inside the workspace and a private temporary folder ($TMPDIR), {network}, and are limited in memory, CPU time and process count."
+        ),
+        SandboxMode::ReadOnly => format!(
+            "Processes you start (execute_code, execute_shell) run in a read-only sandbox: they read the system and the workspace but not credentials (such as ~/.ssh), write only a private temporary folder ($TMPDIR), {network}, and are limited in memory, CPU time and process count."
+        ),
+    };
+    let caveat = if complete {
+        ""
+    } else {
+        " Some of these limits are not enforced on this machine: stay inside them anyway."
+    };
+    format!("- {files} {processes}{caveat}")
 }
 
 /// The system prompt in its parts: the agent's own prompt (C_sys), the memory
@@ -76,6 +109,9 @@ impl SystemPrompt {
                 entry.task_summary
             ));
         }
+        stack_part.push_str("\n## Working and finishing\n");
+        stack_part.push_str(values.confinement);
+        stack_part.push('\n');
         stack_part.push_str(FINISHING);
         SystemPrompt {
             agent: agent_part,
@@ -100,10 +136,7 @@ pub fn system_prompt(
     SystemPrompt::build(agent, values, memory_index, stack).render()
 }
 
-const FINISHING: &str = "
-## Working and finishing
-- Paths in tool calls are relative to the workspace root. Tools cannot reach outside it.
-- Tool calls you make in one reply run at the same time: put independent calls together, dependent ones in later replies.
+const FINISHING: &str = "- Tool calls you make in one reply run at the same time: put independent calls together, dependent ones in later replies.
 - When the task is done, or cannot be done, call `final_output` with `status` (`success` or `error`), `output` and, for an error, `error_information`. In `output`, name every file you produced by its path in backquotes and a one-line description (`src/app.py`: the entry point); never paste file contents.
 ";
 

@@ -129,9 +129,7 @@ impl Editor for LspEditor {
     }
 
     async fn approve(&self, request: &ApprovalRequest) -> Approval {
-        if self.autonomy == Autonomy::Auto
-            || lock(&self.state.always_allowed).contains(&request.tool)
-        {
+        if self.autonomy == Autonomy::Auto {
             return Approval::Allow;
         }
         let question = format!(
@@ -151,10 +149,7 @@ impl Editor for LspEditor {
             .await;
         match answer.ok().flatten().map(|item| item.title) {
             Some(title) if title == RUN => Approval::Allow,
-            Some(title) if title == ALWAYS => {
-                lock(&self.state.always_allowed).insert(request.tool.clone());
-                Approval::Allow
-            }
+            Some(title) if title == ALWAYS => Approval::AlwaysForWorkspace,
             _ => Approval::Deny,
         }
     }

@@ -6,7 +6,6 @@
 //! from a document while the document is borrowed), and nothing is taken while
 //! `engine` is held.
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -38,8 +37,6 @@ pub(crate) struct State {
     pub settings: Mutex<Settings>,
     pub runs: Mutex<Runs>,
     pub diagnostics: Mutex<DiagnosticStore>,
-    /// Tools the user allowed "always" for this workspace.
-    pub always_allowed: Mutex<BTreeSet<String>>,
     /// The model configuration problem was shown once already.
     pub model_warning_shown: AtomicBool,
     /// The workspace's memory index, once scanned; runs share it.
@@ -69,7 +66,6 @@ impl State {
             settings: Mutex::new(Settings::default()),
             runs: Mutex::new(Runs::default()),
             diagnostics: Mutex::new(DiagnosticStore::default()),
-            always_allowed: Mutex::new(BTreeSet::new()),
             model_warning_shown: AtomicBool::new(false),
             index: OnceLock::new(),
             engine: Mutex::new(EngineSlot::default()),

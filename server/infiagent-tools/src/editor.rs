@@ -16,7 +16,7 @@ pub enum EditorWrite {
 /// A request to run something that needs the user's consent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApprovalRequest {
-    /// The tool asking (`execute_shell`, `pip_install`).
+    /// The tool asking (`execute_code`, `execute_shell`, `pip_install`).
     pub tool: String,
     /// The agent asking.
     pub agent: String,
@@ -29,6 +29,9 @@ pub struct ApprovalRequest {
 pub enum Approval {
     /// Run it.
     Allow,
+    /// Run it, and this command from now on without asking (remembered in the
+    /// workspace's `.infiagent/approvals.toml`).
+    AlwaysForWorkspace,
     /// Do not run it; the model is told.
     Deny,
 }

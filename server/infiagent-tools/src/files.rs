@@ -48,6 +48,7 @@ pub(crate) async fn file_read(args: FileReadArgs, ctx: &ToolContext) -> ToolResu
         Some(text) => text,
         None => read_text_file(&path, &shown).await?,
     };
+    ctx.run.note_read(ctx.caller, &path);
     select_lines(&text, args.start_line, args.end_line).map(ToolOutput::ok)
 }
 
@@ -164,6 +165,7 @@ pub(crate) async fn file_write(args: FileWriteArgs, ctx: &ToolContext) -> ToolRe
             "'{shown}' is a directory; give the path of a file inside it"
         ));
     }
+    ctx.run.claim_write(ctx.caller, &ctx.agent, &path, &shown)?;
     let line_count = args.content.lines().count();
     let written = format!(
         "{} bytes ({line_count} line{})",
@@ -362,6 +364,10 @@ pub(crate) async fn file_move(args: FileMoveArgs, ctx: &ToolContext) -> ToolResu
             "destination '{shown_destination}' already exists; pass \"overwrite\": true to replace it, or choose another destination"
         ));
     }
+    ctx.run
+        .claim_write(ctx.caller, &ctx.agent, &source, &shown_source)?;
+    ctx.run
+        .claim_write(ctx.caller, &ctx.agent, &destination, &shown_destination)?;
     let moved = async {
         if let Some(parent) = destination.parent() {
             tokio::fs::create_dir_all(parent).await?;

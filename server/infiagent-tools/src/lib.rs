@@ -11,17 +11,26 @@
 //! - A tool never fails the run: bad arguments, missing files and refusals come
 //!   back as a [`ToolOutput`] with `is_error: true` and a message that says what to
 //!   do. Only a broken invariant is a Rust `Err`.
-//! - Every process runs in its own process group with a timeout and an output cap;
-//!   the whole group is killed on timeout, on cancel and when its future is dropped.
+//! - Every process runs through the operating-system sandbox of the run
+//!   ([`RunTools::processes`]), in its own process group with a timeout and an
+//!   output cap; the whole group is killed on timeout, on cancel and when its
+//!   future is dropped. At most `max_parallel_calls` processes of a run run at once.
+//! - Nothing runs that the user did not consent to: shells and installs always ask
+//!   (through the [`Editor`], which answers by itself in the `auto` autonomy), and a
+//!   script asks unless the run wrote it (or the sandbox is incomplete here).
+//! - An agent cannot overwrite a file another agent of the run wrote since it last
+//!   read it.
 //! - Writes are atomic (temp file in the same directory, then rename) and go
 //!   through the [`Editor`] first, so an editor can refuse to clobber unsaved work.
 #![deny(missing_docs)]
 
+mod approvals;
 mod atomic;
 mod editor;
 mod files;
 mod process;
 mod python;
+mod run_tools;
 mod sandbox;
 mod spec;
 
@@ -31,11 +40,13 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+pub use approvals::{APPROVALS_FILE, Approvals, Approved};
 pub use atomic::{
     atomic_write_temp, is_atomic_write_temp, write_atomically, write_atomically_blocking,
 };
 pub use editor::{Approval, ApprovalRequest, Editor, EditorWrite, HeadlessEditor};
-pub use process::{ProcessLimits, ProcessOutcome, run_process};
+pub use process::{NotApproved, ProcessLimits, ProcessOutcome, approve_execution, run_process};
+pub use run_tools::RunTools;
 pub use sandbox::{Sandbox, SandboxError};
 pub use spec::{BASIC_TOOL_NAMES, ToolDef, tool_defs};
 
@@ -56,6 +67,11 @@ pub struct ToolContext {
     pub venv_dir: PathBuf,
     /// The agent calling, for approvals and messages.
     pub agent: String,
+    /// Which call of an agent is calling (its frame): two agents of the same name
+    /// at the same time are two callers.
+    pub caller: u64,
+    /// What the run's tool calls share: the process sandbox, approvals, who wrote what.
+    pub run: Arc<RunTools>,
 }
 
 /// What a tool call returns to the model.

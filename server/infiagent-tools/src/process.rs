@@ -7,11 +7,12 @@
 //! the model's text.
 
 use std::collections::VecDeque;
-use std::ffi::OsStr;
+use std::ffi::OsString;
 use std::io;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
+use infiagent_sandbox::Network;
 use nix::errno::Errno;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
@@ -23,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::editor::{Approval, ApprovalRequest};
 use crate::spec::ToolResult;
-use crate::{DEFAULT_PROCESS_TIMEOUT, ToolContext, ToolOutput, python};
+use crate::{DEFAULT_PROCESS_TIMEOUT, SandboxError, ToolContext, ToolOutput, python};
 
 /// How long the pipes may stay open after the process group was killed (only a
 /// process that left the group can hold them longer).
@@ -307,37 +308,56 @@ fn stream_section(name: &str, text: &str) -> String {
     }
 }
 
-/// A command for a tool: runs in the workspace root, without the hidden environment
-/// variables, with unbuffered Python output and the workspace's virtual environment
-/// (when there is one) first on `PATH`.
-pub(crate) fn tool_command(program: impl AsRef<OsStr>, ctx: &ToolContext) -> Command {
-    let mut command = Command::new(program);
+/// A process a tool starts.
+pub(crate) struct ToolProcess<'a> {
+    /// The program (found on `PATH` when it has no slash).
+    pub program: OsString,
+    /// Its arguments.
+    pub args: Vec<OsString>,
+    /// What it reads on stdin.
+    pub stdin: Option<String>,
+    /// Whether it may use the network beyond what the policy says.
+    pub network: Network,
+    /// Its timeout and output cap.
+    pub limits: &'a ProcessLimits,
+}
+
+/// Runs a tool's process in the run's sandbox, from the workspace root, with a
+/// private temporary folder, without the hidden environment variables, with
+/// unbuffered Python output and the workspace's virtual environment (when there is
+/// one) first on `PATH`; waits for a free process slot first. Renders the outcome.
+pub(crate) async fn run_tool_process(process: ToolProcess<'_>, ctx: &ToolContext) -> ToolResult {
+    let shown = process.program.to_string_lossy().into_owned();
+    let _slot = ctx.run.process_slot().await;
+    let private_tmp = tempfile::Builder::new()
+        .prefix("infiagent-process-")
+        .tempdir()
+        .map_err(|error| format!("cannot run `{shown}`: no private temporary folder: {error}"))?;
+    let sandboxed = ctx
+        .run
+        .processes()
+        .command(
+            &process.program,
+            ctx.sandbox.root(),
+            private_tmp.path(),
+            process.network,
+            process.limits.timeout,
+        )
+        .map_err(|error| format!("`{shown}`: {error}"))?;
+    let mut command = Command::from(sandboxed);
     command
+        .args(&process.args)
         .current_dir(ctx.sandbox.root())
+        .env("TMPDIR", private_tmp.path())
         .env("PYTHONUNBUFFERED", "1")
         .env("PYTHONDONTWRITEBYTECODE", "1");
     python::activate_venv(&mut command, ctx);
     for name in &ctx.hidden_env {
         command.env_remove(name);
     }
-    command
-}
-
-/// Runs a tool's command under `limits` and renders the outcome.
-pub(crate) async fn run_tool_command(
-    command: Command,
-    stdin: Option<String>,
-    limits: &ProcessLimits,
-    ctx: &ToolContext,
-) -> ToolResult {
-    let program = command
-        .as_std()
-        .get_program()
-        .to_string_lossy()
-        .into_owned();
-    match run_process(command, stdin, limits, &ctx.cancel).await {
-        Ok(outcome) => Ok(render_outcome(&outcome, limits)),
-        Err(error) => Err(format!("could not start `{program}`: {error}")),
+    match run_process(command, process.stdin, process.limits, &ctx.cancel).await {
+        Ok(outcome) => Ok(render_outcome(&outcome, process.limits)),
+        Err(error) => Err(format!("could not start `{shown}`: {error}")),
     }
 }
 
@@ -358,12 +378,16 @@ pub(crate) fn limits_with_timeout(
     }
 }
 
-/// Asks the user through the editor whether `summary` may run.
+/// Asks the user through the editor whether `summary` of `tool` may run, unless it
+/// was allowed for good in this workspace; remembers an *Always* answer.
 pub(crate) async fn ask_approval(
     tool: &str,
     summary: &str,
     ctx: &ToolContext,
 ) -> Result<(), String> {
+    if ctx.run.approvals().allows(tool, summary) {
+        return Ok(());
+    }
     let request = ApprovalRequest {
         tool: tool.to_string(),
         agent: ctx.agent.clone(),
@@ -371,10 +395,42 @@ pub(crate) async fn ask_approval(
     };
     match ctx.editor.approve(&request).await {
         Approval::Allow => Ok(()),
+        Approval::AlwaysForWorkspace => {
+            if let Err(error) = ctx.run.approvals().remember(tool, summary) {
+                tracing::warn!(%error, "could not remember an approval");
+            }
+            Ok(())
+        }
         Approval::Deny => Err(format!(
             "the user did not approve running `{summary}`; continue without it or ask for it in your final output"
         )),
     }
+}
+
+/// Why a workspace file may not run.
+#[derive(Debug, thiserror::Error)]
+pub enum NotApproved {
+    /// The user declined (or could not be asked).
+    #[error("the user did not approve running it")]
+    Declined,
+    /// The path is not a file of the workspace.
+    #[error(transparent)]
+    Path(#[from] SandboxError),
+}
+
+/// Asks whether the workspace file `path` may run, unless the run wrote it (or the
+/// user already allowed it) and the sandbox is complete on this machine. On
+/// approval, the file runs without asking for the rest of the run.
+pub async fn approve_execution(path: &str, ctx: &ToolContext) -> Result<(), NotApproved> {
+    let script = ctx.sandbox.resolve(path)?;
+    if ctx.run.may_run(&script) && ctx.run.sandbox_complete().await {
+        return Ok(());
+    }
+    ask_approval("execute_code", &ctx.sandbox.relative(&script), ctx)
+        .await
+        .map_err(|_| NotApproved::Declined)?;
+    ctx.run.allow_run(&script);
+    Ok(())
 }
 
 /// Arguments of `execute_code`.
@@ -404,18 +460,34 @@ pub(crate) async fn execute_code(args: ExecuteCodeArgs, ctx: &ToolContext) -> To
     let extension = script
         .extension()
         .map(|extension| extension.to_string_lossy().to_ascii_lowercase());
-    let mut command = match extension.as_deref() {
-        Some("py") => tool_command(python::python_program(ctx), ctx),
-        Some("js" | "mjs" | "cjs") => tool_command("node", ctx),
-        Some("sh") => tool_command("bash", ctx),
+    let program: OsString = match extension.as_deref() {
+        Some("py") => python::python_program(ctx).into(),
+        Some("js" | "mjs" | "cjs") => "node".into(),
+        Some("sh") => "bash".into(),
         _ => {
             return Err(format!(
                 "cannot run '{shown}': execute_code runs .py (Python), .js/.mjs/.cjs (Node.js) and .sh (bash) files; use execute_shell for anything else"
             ));
         }
     };
-    command.arg(&script).args(&args.args);
-    run_tool_command(command, args.stdin, &limits, ctx).await
+    approve_execution(&args.path, ctx)
+        .await
+        .map_err(|refusal| match refusal {
+            NotApproved::Declined => format!(
+                "the user did not approve running `{shown}`; continue without it or ask for it in your final output"
+            ),
+            NotApproved::Path(error) => error.to_string(),
+        })?;
+    let process = ToolProcess {
+        program,
+        args: std::iter::once(script.into_os_string())
+            .chain(args.args.into_iter().map(OsString::from))
+            .collect(),
+        stdin: args.stdin,
+        network: Network::AsPolicy,
+        limits: &limits,
+    };
+    run_tool_process(process, ctx).await
 }
 
 /// Arguments of `execute_shell`.
@@ -433,9 +505,14 @@ pub(crate) async fn execute_shell(args: ExecuteShellArgs, ctx: &ToolContext) -> 
         return Err("the command is empty; give a bash command line such as `ls -la`".into());
     }
     ask_approval("execute_shell", &args.command, ctx).await?;
-    let mut command = tool_command("bash", ctx);
-    command.arg("-c").arg(&args.command);
-    run_tool_command(command, None, &limits, ctx).await
+    let process = ToolProcess {
+        program: "bash".into(),
+        args: vec!["-c".into(), args.command.into()],
+        stdin: None,
+        network: Network::AsPolicy,
+        limits: &limits,
+    };
+    run_tool_process(process, ctx).await
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::process::{ask_approval, run_tool_command, tool_command};
+use infiagent_sandbox::Network;
+
+use crate::process::{ToolProcess, ask_approval, run_tool_process};
 use crate::spec::ToolResult;
 use crate::{ToolContext, ToolOutput};
 
@@ -64,17 +66,25 @@ pub(crate) async fn pip_install(args: PipInstallArgs, ctx: &ToolContext) -> Tool
         }
         creation_note = format!("{}\n\n", creation.content);
     }
-    let mut install = tool_command(python_program(ctx), ctx);
-    install
-        .args([
+    let install = ToolProcess {
+        program: python_program(ctx).into(),
+        args: [
             "-m",
             "pip",
             "install",
             "--disable-pip-version-check",
             "--no-input",
-        ])
-        .args(&args.packages);
-    let mut output = run_tool_command(install, None, &ctx.limits, ctx).await?;
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain(args.packages)
+        .map(Into::into)
+        .collect(),
+        stdin: None,
+        network: Network::Allowed,
+        limits: &ctx.limits,
+    };
+    let mut output = run_tool_process(install, ctx).await?;
     output.content.insert_str(0, &creation_note);
     Ok(output)
 }
@@ -87,9 +97,14 @@ async fn create_venv(ctx: &ToolContext) -> ToolResult {
             format!("cannot create the virtual environment at '{shown}': {error}")
         })?;
     }
-    let mut command = tool_command("python3", ctx);
-    command.arg("-m").arg("venv").arg(&ctx.venv_dir);
-    let output = run_tool_command(command, None, &ctx.limits, ctx).await?;
+    let command = ToolProcess {
+        program: "python3".into(),
+        args: vec!["-m".into(), "venv".into(), ctx.venv_dir.clone().into()],
+        stdin: None,
+        network: Network::AsPolicy,
+        limits: &ctx.limits,
+    };
+    let output = run_tool_process(command, ctx).await?;
     Ok(if output.is_error {
         ToolOutput::error(format!(
             "cannot create the virtual environment at '{shown}' with `python3 -m venv`:\n{}",

@@ -58,6 +58,7 @@ impl AgentLoop {
             let context = ToolContext {
                 cancel: site.tools.cancel.child_token(),
                 agent: self.def.name.clone(),
+                caller: self.frame,
                 ..site.tools.clone()
             };
             let mut output =

@@ -115,7 +115,7 @@ pub(crate) fn run_agent(shared: Arc<RunShared>, invocation: Invocation) -> Agent
         announce(&shared, &def, &invocation, frame).await;
         let mut invocation = invocation;
         let evidence = if def.is_judge() {
-            let evidence = gather_evidence(&invocation).await;
+            let evidence = gather_evidence(&invocation, frame).await;
             invocation.task.push_str(&evidence.render());
             Some(evidence)
         } else {
@@ -178,7 +178,8 @@ async fn settle_verdict(
     evidence: &audit::Evidence,
 ) {
     let judge_said = result.output.clone();
-    let (verdict, overruled) = audit::overrule(judge_said.clone(), evidence);
+    let (mut verdict, overruled) = audit::overrule(judge_said.clone(), evidence);
+    verdict.findings.extend(evidence.notes());
     let score = if overruled {
         0.0
     } else {
@@ -235,10 +236,11 @@ fn verdict_files(invocation: &Invocation, verdict: &FinalOutput) -> Vec<String> 
 }
 
 /// The runtime's own checks before the judge's model looks (see [`audit`]).
-async fn gather_evidence(invocation: &Invocation) -> audit::Evidence {
+async fn gather_evidence(invocation: &Invocation, frame: FrameId) -> audit::Evidence {
     let context = ToolContext {
         cancel: invocation.site.tools.cancel.child_token(),
         agent: invocation.agent.clone(),
+        caller: frame,
         ..invocation.site.tools.clone()
     };
     let (named, generated) = match &invocation.audit {
@@ -381,6 +383,7 @@ impl AgentLoop {
         let placeholders = Placeholders {
             task_id: &shared.run_id,
             date: &shared.date,
+            confinement: &shared.confinement,
         };
         let stack = self.stack();
         let memory = self.memory_index().await;

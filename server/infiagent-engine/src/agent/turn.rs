@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use futures::future::join_all;
+use futures::StreamExt;
 use infiagent_agents::{Audit, Role};
 use infiagent_model::{ChatRequest, ChatResponse, Message, ToolCall};
 
@@ -172,7 +172,13 @@ impl AgentLoop {
             .tool_calls
             .iter()
             .partition(|call| call.name == FINAL_OUTPUT);
-        let results = join_all(calls.iter().map(|call| self.execute(call))).await;
+        // The calls of one reply run at the same time, a bounded number at once.
+        let parallel = self.shared.config.run.max_parallel_calls.max(1);
+        let pending: Vec<_> = calls.iter().map(|call| self.execute(call)).collect();
+        let results: Vec<_> = futures::stream::iter(pending)
+            .buffered(parallel)
+            .collect()
+            .await;
         let mut any_malformed = false;
         let mut answers = Vec::new();
         for (call, result) in calls.iter().zip(results) {

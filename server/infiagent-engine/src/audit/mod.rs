@@ -6,6 +6,10 @@
 //! written by the audited agent must parse without syntax errors; a script with an
 //! entry point (`__main__` in Python, any shell script) must exit 0 within its
 //! timeout; a summary design's `## Build order` must read as a build order.
+//!
+//! A script runs only with consent: the run wrote it, or the user allowed it when
+//! asked (a judge pointed at an existing script). A script that did not run is
+//! said so, to the judge and in the verdict.
 
 pub mod build_order;
 pub(crate) mod quality;
@@ -14,7 +18,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use infiagent_tools::{ToolContext, call_tool};
+use infiagent_tools::{ToolContext, approve_execution, call_tool};
 
 use crate::audit::build_order::{BuildOrder, is_design_summary};
 use infiagent_protocol::{FinalOutput, Finding, Severity, Status};
@@ -29,8 +33,19 @@ pub(crate) struct FileEvidence {
     pub exists: bool,
     /// Syntax problems: (1-based line, message).
     pub syntax: Vec<(u32, String)>,
-    /// For a runnable script: whether it exited 0, and the end of its output.
-    pub run: Option<(bool, String)>,
+    /// For a runnable script: how running it went.
+    pub run: Option<Ran>,
+}
+
+/// How running a script went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Ran {
+    /// It exited 0.
+    Passed,
+    /// It failed; the end of its output.
+    Failed(String),
+    /// It was not run; why.
+    NotRun(String),
 }
 
 /// The evidence for a verdict.
@@ -61,7 +76,7 @@ impl Evidence {
                     message: format!("`{}` does not parse: {message}", file.path),
                 });
             }
-            if let Some((false, output)) = &file.run {
+            if let Some(Ran::Failed(output)) = &file.run {
                 findings.push(Finding {
                     path: file.path.clone(),
                     line: None,
@@ -71,6 +86,26 @@ impl Evidence {
             }
         }
         findings
+    }
+
+    /// What the verdict must say besides the judge's findings: the scripts that
+    /// were not run.
+    pub fn notes(&self) -> Vec<Finding> {
+        self.files
+            .iter()
+            .filter_map(|file| match &file.run {
+                Some(Ran::NotRun(reason)) => Some(Finding {
+                    path: file.path.clone(),
+                    line: None,
+                    severity: Severity::Info,
+                    message: format!(
+                        "`{}` was not run ({reason}); the verdict rests on reading it",
+                        file.path
+                    ),
+                }),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The evidence as a section of the judge's task.
@@ -96,9 +131,12 @@ impl Evidence {
                 let _ = write!(text, "; syntax problems: {}", problems.join("; "));
             }
             match &file.run {
-                Some((true, _)) => text.push_str("; ran and exited 0"),
-                Some((false, output)) => {
+                Some(Ran::Passed) => text.push_str("; ran and exited 0"),
+                Some(Ran::Failed(output)) => {
                     let _ = write!(text, "; FAILED when run: {}", last_line(output));
+                }
+                Some(Ran::NotRun(reason)) => {
+                    let _ = write!(text, "; NOT run ({reason}): judge it by reading it");
                 }
                 None => {}
             }
@@ -179,16 +217,27 @@ pub(crate) async fn gather(
                     .push((line, format!("its build order: {}", err.problem)));
             }
             if evidence.syntax.is_empty() && runnable(path, &text) {
-                let arguments =
-                    serde_json::json!({"path": path, "timeout_seconds": RUN_TIMEOUT_SECONDS})
-                        .to_string();
-                let output = call_tool("execute_code", &arguments, context).await;
-                evidence.run = Some((!output.is_error, output.content));
+                evidence.run = Some(run_script(context, path).await);
             }
         }
         files.push(evidence);
     }
     Evidence { files }
+}
+
+/// Runs `path` once the user consents (or the run wrote it).
+async fn run_script(context: &ToolContext, path: &str) -> Ran {
+    if let Err(refusal) = approve_execution(path, context).await {
+        return Ran::NotRun(refusal.to_string());
+    }
+    let arguments =
+        serde_json::json!({"path": path, "timeout_seconds": RUN_TIMEOUT_SECONDS}).to_string();
+    let output = call_tool("execute_code", &arguments, context).await;
+    if output.is_error {
+        Ran::Failed(output.content)
+    } else {
+        Ran::Passed
+    }
 }
 
 /// A script with an entry point.

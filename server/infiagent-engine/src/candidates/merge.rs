@@ -139,7 +139,10 @@ mod tests {
     use std::path::PathBuf;
     use std::sync::{Arc, Mutex};
 
-    use infiagent_tools::{Approval, ApprovalRequest, Editor, ProcessLimits, Sandbox, ToolContext};
+    use infiagent_sandbox::{ProcessSandbox, SandboxPolicy};
+    use infiagent_tools::{
+        Approval, ApprovalRequest, Approvals, Editor, ProcessLimits, RunTools, Sandbox, ToolContext,
+    };
     use tokio_util::sync::CancellationToken;
 
     use super::*;
@@ -186,6 +189,12 @@ mod tests {
             hidden_env: Vec::new(),
             venv_dir: root.join(".infiagent/venv"),
             agent: String::new(),
+            caller: 0,
+            run: Arc::new(RunTools::new(
+                Arc::new(ProcessSandbox::new(SandboxPolicy::default())),
+                Approvals::none(),
+                4,
+            )),
         })
     }
 

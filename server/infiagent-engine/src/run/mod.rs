@@ -19,9 +19,10 @@ use infiagent_index::{IndexOptions, WorkspaceIndex};
 use infiagent_router::Router;
 
 use crate::models::ModelEntry;
+use infiagent_sandbox::ProcessSandbox;
 use infiagent_tools::{
-    BASIC_TOOL_NAMES, Editor, ProcessLimits, Sandbox, ToolContext, tool_defs,
-    write_atomically_blocking,
+    APPROVALS_FILE, Approvals, BASIC_TOOL_NAMES, Editor, ProcessLimits, RunTools, Sandbox,
+    ToolContext, tool_defs, write_atomically_blocking,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -75,6 +76,9 @@ pub enum EngineError {
         /// The name asked for.
         name: String,
     },
+    /// The workspace's approvals file does not read.
+    #[error("{0}; fix or delete the file")]
+    Approvals(String),
     /// The run's directory or trajectory could not be created.
     #[error("cannot create the run record in {path}: {source}")]
     RunRecord {
@@ -92,6 +96,7 @@ pub type SharedIndex = Arc<RwLock<WorkspaceIndex>>;
 #[derive(Clone)]
 pub struct Engine {
     sandbox: Arc<Sandbox>,
+    processes: Arc<ProcessSandbox>,
     config: Arc<Config>,
     registry: Arc<Registry>,
     models: Arc<ModelPool>,
@@ -184,6 +189,7 @@ impl Engine {
         }
         Ok(Engine {
             sandbox: Arc::new(sandbox),
+            processes: Arc::new(ProcessSandbox::new(config.sandbox.clone())),
             config: Arc::new(config),
             registry: Arc::new(registry),
             models: Arc::new(models),
@@ -196,6 +202,11 @@ impl Engine {
     /// call it once when they start, before their first run.
     pub fn recover(&self) -> Recovery {
         recover_interrupted_runs(self.sandbox.root())
+    }
+
+    /// The process sandbox of the engine's runs (what it enforces is probed once).
+    pub fn processes(&self) -> &Arc<ProcessSandbox> {
+        &self.processes
     }
 
     /// Uses an index kept by the caller (the language server keeps one current);
@@ -269,8 +280,10 @@ impl Engine {
         request: &RunRequest,
         cancel: &CancellationToken,
         hidden_env: Vec<String>,
-    ) -> ToolContext {
-        ToolContext {
+    ) -> Result<ToolContext, EngineError> {
+        let approvals = Approvals::load(&self.sandbox.root().join(STATE_DIR).join(APPROVALS_FILE))
+            .map_err(EngineError::Approvals)?;
+        Ok(ToolContext {
             sandbox: self.sandbox.clone(),
             editor: request.editor.clone(),
             limits: ProcessLimits {
@@ -281,7 +294,13 @@ impl Engine {
             hidden_env,
             venv_dir: self.sandbox.root().join(STATE_DIR).join("venv"),
             agent: String::new(),
-        }
+            caller: 0,
+            run: Arc::new(RunTools::new(
+                self.processes.clone(),
+                approvals,
+                self.config.run.max_parallel_calls,
+            )),
+        })
     }
 
     /// Starts a run; returns at once.
@@ -294,6 +313,8 @@ impl Engine {
             .filter_map(|name| std::env::var(name).ok())
             .filter(|value| !value.is_empty())
             .collect();
+        let cancel = CancellationToken::new();
+        let tool_context = self.tool_context(&request, &cancel, key_variables)?;
         let (run_id, dir, trajectory) = self.create_record(now, &secrets)?;
         let live_record = LiveRecord::begin(
             &dir,
@@ -307,11 +328,12 @@ impl Engine {
             path: dir.clone(),
             source,
         })?;
-        let cancel = CancellationToken::new();
         let (sender, events) = mpsc::channel(EVENT_BUFFER);
-        let tool_context = self.tool_context(&request, &cancel, key_variables);
+        let confinement =
+            crate::prompt::confinement(&self.config.sandbox, self.processes.support().complete());
         let shared = Arc::new(RunShared {
             run_id: run_id.clone(),
+            confinement,
             date: humantime::format_rfc3339_seconds(now)
                 .to_string()
                 .chars()

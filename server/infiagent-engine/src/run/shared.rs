@@ -35,6 +35,8 @@ pub(crate) enum Abort {
 pub(crate) struct RunShared {
     pub run_id: String,
     pub date: String,
+    /// The system prompt's rule on what confines the tools.
+    pub confinement: String,
     pub registry: Arc<Registry>,
     pub config: Arc<Config>,
     pub models: Arc<ModelPool>,

@@ -38,13 +38,17 @@ async fn wait_for_pids(path: &Path) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_kills_the_process_group_within_a_second() {
-    let server = serve_in_order(vec![tool_calls(&[(
-        "execute_code",
-        r#"{"path": "long.sh", "timeout_seconds": 600}"#,
-    )])])
+    // The run writes the script itself, so it runs without asking.
+    let write = serde_json::json!({"path": "long.sh", "content": SCRIPT}).to_string();
+    let server = serve_in_order(vec![
+        tool_calls(&[("file_write", &write)]),
+        tool_calls(&[(
+            "execute_code",
+            r#"{"path": "long.sh", "timeout_seconds": 600}"#,
+        )]),
+    ])
     .await;
     let workspace = tempfile::tempdir().unwrap();
-    std::fs::write(workspace.path().join("long.sh"), SCRIPT).unwrap();
     let engine = engine(workspace.path(), &server, |_| {});
     let handle = start(&engine, "run long.sh");
     let pids = wait_for_pids(&workspace.path().join("pids.txt")).await;

@@ -170,7 +170,13 @@ fn engine(workspace: &Path, builder: &str, candidates: Vec<(&str, ScriptedModel)
             .into_iter()
             .map(|(name, model)| (name.to_string(), entry(model))),
     );
-    Engine::new(workspace, Config::default(), registry(builder), pool).unwrap()
+    Engine::new(
+        workspace,
+        crate::support::unsandboxed_config(),
+        registry(builder),
+        pool,
+    )
+    .unwrap()
 }
 
 fn start(engine: &Engine, agent: &str) -> RunHandle {

@@ -75,7 +75,7 @@ fn engine(
     registry: Registry,
     adjust: impl FnOnce(&mut Config),
 ) -> Engine {
-    let mut config = Config::default();
+    let mut config = crate::support::unsandboxed_config();
     config.model.base_url = Some(format!("{}/v1", server.uri()));
     config.model.name = Some("fault-model".into());
     config.model.max_retries = Some(0);

@@ -18,6 +18,15 @@ tools: [file_read, file_write, dir_list, execute_code]
 You do small things.
 ";
 
+/// The default configuration with the process sandbox off: it needs the
+/// `infiagent` binary as its launcher, which in-process tests do not have (the
+/// command's tests run the sandbox for real).
+pub fn unsandboxed_config() -> Config {
+    let mut config = Config::default();
+    config.sandbox.mode = infiagent_sandbox::SandboxMode::Off;
+    config
+}
+
 /// An engine over `workspace` with one agent, talking to `server`.
 pub fn engine(workspace: &Path, server: &MockServer, adjust: impl FnOnce(&mut Config)) -> Engine {
     let agent = parse_agent(Path::new("solo_agent.md"), SOLO_AGENT, Origin::Workspace).unwrap();
@@ -31,7 +40,7 @@ pub fn engine_with(
     registry: Registry,
     adjust: impl FnOnce(&mut Config),
 ) -> Engine {
-    let mut config = Config::default();
+    let mut config = unsandboxed_config();
     config.model.base_url = Some(format!("{}/v1", server.uri()));
     config.model.name = Some("fake-model".into());
     config.model.max_retries = Some(0);

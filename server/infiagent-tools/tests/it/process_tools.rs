@@ -329,3 +329,101 @@ async fn bad_process_arguments_quote_the_schema() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_script_the_run_did_not_write_runs_only_with_consent() {
+    let (workspace, editor) = workspace_approving(Approval::Deny);
+    workspace.write("deploy.sh", "touch deployed\n");
+    workspace
+        .fails(
+            "execute_code",
+            json!({"path": "deploy.sh"}),
+            "the user did not approve running `deploy.sh`",
+        )
+        .await;
+    assert!(!workspace.path("deployed").exists());
+    assert_eq!(
+        editor.requests.lock().unwrap().as_slice(),
+        [ApprovalRequest {
+            tool: "execute_code".into(),
+            agent: "coder".into(),
+            summary: "deploy.sh".into(),
+        }]
+    );
+
+    // A script the run wrote itself runs without a question.
+    workspace
+        .ok(
+            "file_write",
+            json!({"path": "build.sh", "content": "touch built\n"}),
+        )
+        .await;
+    workspace
+        .ok("execute_code", json!({"path": "build.sh"}))
+        .await;
+    assert!(workspace.path("built").exists());
+    assert_eq!(editor.requests.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn always_for_this_workspace_is_remembered_in_the_approvals_file() {
+    let (workspace, editor) = workspace_approving(Approval::AlwaysForWorkspace);
+    let file = workspace.path(".infiagent/approvals.toml");
+    let mut ctx = workspace.ctx.clone();
+    ctx.run = Arc::new(infiagent_tools::RunTools::new(
+        ctx.run.processes().clone(),
+        infiagent_tools::Approvals::load(&file).unwrap(),
+        4,
+    ));
+    for _ in 0..2 {
+        let output =
+            infiagent_tools::call_tool("execute_shell", r#"{"command": "echo hi"}"#, &ctx).await;
+        assert!(!output.is_error, "{}", output.content);
+    }
+    assert_eq!(editor.requests.lock().unwrap().len(), 1);
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        saved.contains("tool = \"execute_shell\"\ncommand = \"echo hi\""),
+        "{saved}"
+    );
+    // A later run of the workspace reads it back.
+    let later = infiagent_tools::Approvals::load(&file).unwrap();
+    assert!(later.allows("execute_shell", "echo hi"));
+    assert!(!later.allows("execute_shell", "echo hi; rm -rf ~"));
+}
+
+#[tokio::test]
+async fn two_agents_cannot_overwrite_each_others_unseen_writes() {
+    let workspace = Workspace::new();
+    workspace
+        .ok("file_write", json!({"path": "app.py", "content": "one\n"}))
+        .await;
+    let mut other = workspace.ctx.clone();
+    other.caller = 2;
+    other.agent = "tester".into();
+    let refused = infiagent_tools::call_tool(
+        "file_write",
+        r#"{"path": "app.py", "content": "two\n"}"#,
+        &other,
+    )
+    .await;
+    assert!(refused.is_error);
+    assert!(
+        refused
+            .content
+            .contains("'app.py' was written by agent 'coder' while you were working"),
+        "{}",
+        refused.content
+    );
+    assert_eq!(workspace.read("app.py"), "one\n");
+    let read = infiagent_tools::call_tool("file_read", r#"{"path": "app.py"}"#, &other).await;
+    assert!(!read.is_error);
+    let written = infiagent_tools::call_tool(
+        "file_write",
+        r#"{"path": "app.py", "content": "two\n"}"#,
+        &other,
+    )
+    .await;
+    assert!(!written.is_error, "{}", written.content);
+    assert_eq!(workspace.read("app.py"), "two\n");
+}

@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use infiagent_sandbox::{ProcessSandbox, SandboxMode, SandboxPolicy};
 use infiagent_tools::{
-    Approval, ApprovalRequest, Editor, EditorWrite, HeadlessEditor, ProcessLimits, Sandbox,
-    ToolContext, ToolOutput, call_tool,
+    Approval, ApprovalRequest, Approvals, Editor, EditorWrite, HeadlessEditor, ProcessLimits,
+    RunTools, Sandbox, ToolContext, ToolOutput, call_tool,
 };
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -41,6 +42,8 @@ impl Workspace {
             hidden_env: Vec::new(),
             venv_dir,
             agent: "coder".into(),
+            caller: 1,
+            run: unconfined_run(),
         };
         Workspace { _dir: dir, ctx }
     }
@@ -92,6 +95,17 @@ impl Workspace {
             self.fails(tool, arguments, fragment).await;
         }
     }
+}
+
+/// A run's tools with the process sandbox off (it needs the `infiagent` binary as
+/// its launcher; the command's tests cover it).
+pub fn unconfined_run() -> Arc<RunTools> {
+    let policy = SandboxPolicy {
+        mode: SandboxMode::Off,
+        ..SandboxPolicy::default()
+    };
+    let processes = ProcessSandbox::with_launcher(policy, None);
+    Arc::new(RunTools::new(Arc::new(processes), Approvals::none(), 4))
 }
 
 /// A temp directory and its canonical path, for an editor that must know paths.
