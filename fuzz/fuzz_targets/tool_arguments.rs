@@ -1,8 +1,8 @@
 //! The basic tools' argument handling: the input's first line is a tool name, the
 //! rest the model's raw JSON arguments. The call runs on a fresh workspace holding
 //! a few files, a harmless script and links, with approvals denied (so no shell
-//! command or install runs) and one call per input (so a script the fuzzer writes
-//! is never run).
+//! command, install or script that was already there runs) and one call per input
+//! (so a script the fuzzer writes is never run).
 //!
 //! Properties: nothing panics; the call ends in bounded time; a failure is an
 //! error output with a message; arguments that are not a JSON object are refused
@@ -14,11 +14,23 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use infiagent_sandbox::{ProcessSandbox, SandboxMode, SandboxPolicy};
 use infiagent_tools::{
-    Approval, BASIC_TOOL_NAMES, HeadlessEditor, ProcessLimits, Sandbox, ToolContext, call_tool,
+    Approval, Approvals, BASIC_TOOL_NAMES, HeadlessEditor, ProcessLimits, RunTools, Sandbox,
+    ToolContext, call_tool,
 };
 use libfuzzer_sys::fuzz_target;
 use tokio_util::sync::CancellationToken;
+
+/// The run's tools: no process runs (approvals are denied), so no sandbox is needed.
+fn run_tools() -> Arc<RunTools> {
+    let policy = SandboxPolicy {
+        mode: SandboxMode::Off,
+        ..SandboxPolicy::default()
+    };
+    let processes = Arc::new(ProcessSandbox::with_launcher(policy, None));
+    Arc::new(RunTools::new(processes, Approvals::none(), 4))
+}
 
 /// How long one call may take.
 const CALL_LIMIT: Duration = Duration::from_secs(10);
@@ -106,6 +118,8 @@ fuzz_target!(|data: &[u8]| {
         hidden_env: vec!["OPENAI_API_KEY".to_string()],
         venv_dir: root.join(".infiagent/venv"),
         agent: "fuzz_agent".to_string(),
+        caller: 1,
+        run: run_tools(),
     };
     let output = runtime()
         .block_on(async {

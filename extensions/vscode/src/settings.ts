@@ -24,6 +24,9 @@ export const SERVER_KEYS = [
   'run.max_steps',
   'run.max_tokens',
   'run.max_cost_usd',
+  'sandbox.mode',
+  'sandbox.network',
+  'sandbox.writable_roots',
 ] as const;
 
 /** A JSON object. */

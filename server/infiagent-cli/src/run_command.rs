@@ -138,6 +138,9 @@ pub(crate) fn open_engine(workspace: &Path, config: Config) -> anyhow::Result<Op
     match Engine::open(workspace, config) {
         Ok(engine) => {
             engine.recover();
+            if let Some(warning) = engine.processes().support().warning() {
+                eprintln!("warning: {warning}");
+            }
             Ok(Some(engine))
         }
         Err(EngineError::InvalidAgentFiles { problems }) => {

@@ -37,6 +37,9 @@ async fn run(
     let mut config = Config::default();
     config.run.autonomy = Autonomy::Auto;
     config.run.max_repairs = max_repairs;
+    // The sandbox needs the `infiagent` binary as its launcher, which this test
+    // does not have; the command's tests run it for real.
+    config.sandbox.mode = infiagent_sandbox::SandboxMode::Off;
     let (registry, problems) = infiagent_agents::load_registry(Some(workspace));
     assert!(problems.is_empty(), "{problems:?}");
     let models = ModelPool::fixed(Arc::new(ScriptedModel), None);

@@ -173,8 +173,28 @@ pub(crate) fn agent_with_role(state: &State, role: Role) -> Option<String> {
 /// runs use.
 pub(crate) fn prepare_engine(state: &Arc<State>) -> Result<(Engine, Arc<LspEditor>), Error> {
     let engine = workspace_engine(state)?;
+    if !state.sandbox_checked.swap(true, Ordering::SeqCst) {
+        warn_of_an_incomplete_sandbox(state.clone(), engine.clone());
+    }
     let editor = Arc::new(LspEditor::new(state.clone(), engine.config().run.autonomy));
     Ok((engine, editor))
+}
+
+/// Says once, in a message, when the process sandbox is incomplete on this machine.
+fn warn_of_an_incomplete_sandbox(state: Arc<State>, engine: Engine) {
+    tokio::spawn(async move {
+        let processes = engine.processes().clone();
+        let warning = tokio::task::spawn_blocking(move || processes.support().warning())
+            .await
+            .ok()
+            .flatten();
+        if let Some(warning) = warning {
+            state
+                .client
+                .show_message(MessageType::WARNING, warning)
+                .await;
+        }
+    });
 }
 
 /// The engine in use, or a new one opened from the settings and the agent files

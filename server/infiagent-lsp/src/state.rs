@@ -46,6 +46,9 @@ pub(crate) struct State {
     pub engine: Mutex<EngineSlot>,
     /// The workspace's interrupted runs were recovered (once per server).
     pub recovered: AtomicBool,
+    /// What the process sandbox enforces was checked, and said when incomplete
+    /// (once per server).
+    pub sandbox_checked: AtomicBool,
 }
 
 /// The engine in use and the generation of the settings and agent files it was
@@ -70,6 +73,7 @@ impl State {
             index: OnceLock::new(),
             engine: Mutex::new(EngineSlot::default()),
             recovered: AtomicBool::new(false),
+            sandbox_checked: AtomicBool::new(false),
         }
     }
 

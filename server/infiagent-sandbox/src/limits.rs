@@ -10,6 +10,9 @@ use nix::unistd::{Uid, getpid};
 use crate::launcher::LaunchSpec;
 use crate::support::Rule;
 
+/// The address space a process may map, as a multiple of its memory limit.
+const ADDRESS_SPACE_FACTOR: u64 = 2;
+
 /// The folder (in a `pids` cgroup hierarchy) that holds one cgroup per launch.
 const CGROUP_FOLDER: &str = "infiagent-sandbox";
 
@@ -25,6 +28,15 @@ pub(crate) fn apply(spec: &LaunchSpec) -> Result<Vec<Rule>, String> {
         spec.memory_bytes,
         spec.memory_bytes,
         "memory",
+    )?;
+    // Shared mappings escape RLIMIT_DATA; the address space bounds them too, with
+    // room for the large reservations of runtimes (V8, the JVM) that they never use.
+    let address_space = spec.memory_bytes.saturating_mul(ADDRESS_SPACE_FACTOR);
+    set(
+        Resource::RLIMIT_AS,
+        address_space,
+        address_space,
+        "address space",
     )?;
     set(
         Resource::RLIMIT_CPU,
@@ -43,7 +55,7 @@ pub(crate) fn apply(spec: &LaunchSpec) -> Result<Vec<Rule>, String> {
         Rule::new(
             "memory, CPU time and file size",
             true,
-            "resource limits (RLIMIT_DATA, RLIMIT_CPU, RLIMIT_FSIZE)",
+            "resource limits (RLIMIT_DATA, RLIMIT_AS, RLIMIT_CPU, RLIMIT_FSIZE)",
         ),
         bound_processes(spec.processes),
     ])

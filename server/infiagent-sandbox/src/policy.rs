@@ -59,7 +59,8 @@ pub struct SandboxPolicy {
     pub network: bool,
     /// Paths processes may not read, even where the system is readable.
     pub deny_read: Vec<String>,
-    /// Memory a process may allocate (its data segment and private mappings), in MiB.
+    /// Memory a process may allocate (its data segment and private mappings), in
+    /// MiB; its address space may be twice as large.
     pub max_memory_mb: u64,
     /// Largest file a process may write, in MiB.
     pub max_file_size_mb: u64,

@@ -297,7 +297,8 @@ async fn ctrl_c_cancels_the_run_and_kills_its_processes() {
     )
     .unwrap();
     let mut child = async_command()
-        .args(["run", "--agent", "code_builder_agent", "--base-url"])
+        .args(["run", "--agent", "code_builder_agent", "--autonomy", "auto"])
+        .arg("--base-url")
         .arg(format!("{}/v1", server.uri()))
         .args(["--model", "m", "run long.sh"])
         .current_dir(workspace.path())

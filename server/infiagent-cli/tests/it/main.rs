@@ -9,5 +9,6 @@ mod crash_safety;
 mod evolution;
 mod load;
 mod pyramid_over_http;
+mod sandbox_escapes;
 mod secrets;
 mod support;

@@ -117,6 +117,8 @@ mod with_the_key_in_the_environment {
         if std::env::var(KEY_VAR).as_deref() != Ok(KEY) {
             return;
         }
+        // Processes run in the real sandbox, launched by the built binary.
+        infiagent_sandbox::register_launcher(env!("CARGO_BIN_EXE_infiagent").into());
         let log = LogBuffer::default();
         let writer = log.clone();
         tracing_subscriber::fmt()

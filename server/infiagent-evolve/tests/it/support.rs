@@ -25,6 +25,9 @@ pub async fn run(
 ) -> RunOutcome {
     let mut config = Config::load(workspace).unwrap();
     config.run.autonomy = Autonomy::Auto;
+    // The sandbox needs the `infiagent` binary as its launcher, which this test
+    // does not have; the command's tests run it for real.
+    config.sandbox.mode = infiagent_sandbox::SandboxMode::Off;
     let (registry, problems) = load_registry(Some(workspace));
     assert!(problems.is_empty(), "{problems:?}");
     let engine = Engine::new(workspace, config, registry, ModelPool::fixed(model, None)).unwrap();

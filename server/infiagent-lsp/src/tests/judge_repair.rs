@@ -30,7 +30,7 @@ async fn a_rejection_stays_until_its_quick_fix_repairs_it() {
     let (model, workspace) = model_and_requirement().await;
     let root = workspace.path();
     let options = json!({"model": {"base_url": model.base_url(), "name": "scripted"},
-        "run": {"autonomy": "auto", "max_repairs": 0}});
+        "run": {"autonomy": "auto", "max_repairs": 0}, "sandbox": {"mode": "off"}});
     let mut client = Client::start(root, options, Answers::default()).await;
 
     let end = execute_to_end(&mut client, "infiagent.plan", root, "requirement.md").await;

@@ -85,8 +85,12 @@ async fn start(root: &Path, base_url: &str, autonomy: &str) -> Client {
     Client::start(root, options(base_url, autonomy), Answers::default()).await
 }
 
+/// The process sandbox is off in these tests: it needs the `infiagent` binary as its
+/// launcher, which a test of the library does not have (the command's tests and the
+/// end-to-end tests run it for real).
 fn options(base_url: &str, autonomy: &str) -> Value {
-    json!({"model": {"base_url": base_url, "name": "scripted"}, "run": {"autonomy": autonomy}})
+    json!({"model": {"base_url": base_url, "name": "scripted"}, "run": {"autonomy": autonomy},
+           "sandbox": {"mode": "off"}})
 }
 
 /// A session on an empty workspace, with no model settings.
@@ -474,6 +478,62 @@ async fn approval_skip_goes_back_to_the_agent() {
         .to_string();
     assert!(answer.contains("did not approve"), "{answer}");
     client.wait_for_message("not allowed to run it").await;
+    client.finish().await;
+}
+
+/// *Judge this file* on a script that was already in the workspace, in `ask`,
+/// answered "Skip": the script never runs, and the verdict says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn judging_an_existing_script_runs_it_only_with_consent() {
+    let server = openai::serve_in_order(vec![openai::finish(
+        "success",
+        "`deploy.sh` touches one file; it looks right",
+    )])
+    .await;
+    let workspace = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let marker = outside.path().join("deployed");
+    let root = workspace.path();
+    std::fs::write(
+        root.join("deploy.sh"),
+        format!("touch {}\n", marker.display()),
+    )
+    .unwrap();
+    let mut client = start(root, &base_url(&server), "ask").await;
+    let run_id = execute_on(&mut client, "infiagent.judge", root, "deploy.sh").await;
+    let question = client
+        .wait_for_method("window/showMessageRequest", |_| true)
+        .await;
+    assert_eq!(
+        question["params"]["message"],
+        "InfiAgent: judge_agent wants to run execute_code: deploy.sh"
+    );
+    client.wait_run_end(&run_id).await;
+    assert!(!marker.exists(), "the skipped script ran");
+    let published = client
+        .wait_for_method("textDocument/publishDiagnostics", |params| {
+            params["uri"] == uri(root, "deploy.sh")
+        })
+        .await;
+    let messages: Vec<String> = diagnostics_for(&published)
+        .iter()
+        .map(|diagnostic| diagnostic["message"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        messages.contains(
+            &"`deploy.sh` was not run (the user did not approve running it); the verdict rests on reading it"
+                .to_string()
+        ),
+        "{messages:?}"
+    );
+    let judge_task = openai::bodies(&server).await[0]["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        judge_task.contains("`deploy.sh`: exists; NOT run (the user did not approve running it)"),
+        "{judge_task}"
+    );
     client.finish().await;
 }
 

@@ -26,7 +26,7 @@ fn no_message_holds_the_key() {
 
 fn options(base_url: &str) -> Value {
     json!({"model": {"base_url": base_url, "name": "scripted", "api_key_env": KEY_VAR, "max_retries": 0},
-           "run": {"autonomy": "auto"}})
+           "run": {"autonomy": "auto"}, "sandbox": {"mode": "off"}})
 }
 
 /// Reads every message the server sends, in order, until the message that
