@@ -82,7 +82,8 @@ struct Escape {
     name: &'static str,
     file: &'static str,
     script: String,
-    escaped: Box<dyn Fn(&Scene, &str) -> bool>,
+    /// Given the tool's output, whether the escape worked.
+    escaped: Box<dyn Fn(&str) -> bool>,
 }
 
 /// Processes the fork test starts with the sandbox off: above the limit of 256, far
@@ -96,7 +97,7 @@ fn corpus(scene: &Scene, mode: SandboxMode) -> Vec<Escape> {
         10_000
     };
     let (home, outside) = (scene.home.display(), scene.outside.display());
-    let exists = |path: PathBuf| move |_: &Scene, _: &str| path.exists();
+    let exists = |path: PathBuf| move |_: &str| path.exists();
     vec![
         Escape {
             name: "write to $HOME (shell)",
@@ -114,13 +115,13 @@ fn corpus(scene: &Scene, mode: SandboxMode) -> Vec<Escape> {
             name: "read ~/.ssh/id_rsa (Python)",
             file: "key.py",
             script: format!("print(open('{home}/.ssh/id_rsa').read())\n"),
-            escaped: Box::new(|_, output: &str| output.contains("FAKE PRIVATE KEY")),
+            escaped: Box::new(|output: &str| output.contains("FAKE PRIVATE KEY")),
         },
         Escape {
             name: "read ~/.ssh/id_rsa (shell)",
             file: "key.sh",
             script: format!("cat {home}/.ssh/id_rsa\n"),
-            escaped: Box::new(|_, output: &str| output.contains("FAKE PRIVATE KEY")),
+            escaped: Box::new(|output: &str| output.contains("FAKE PRIVATE KEY")),
         },
         Escape {
             name: "follow a symlink out of the workspace",
@@ -143,13 +144,13 @@ fn corpus(scene: &Scene, mode: SandboxMode) -> Vec<Escape> {
                 "import socket\nsocket.create_connection(('127.0.0.1', {}), timeout=5)\nprint('CONNECTED')\n",
                 scene.port
             ),
-            escaped: Box::new(|_, output: &str| output.contains("CONNECTED")),
+            escaped: Box::new(|output: &str| output.contains("CONNECTED")),
         },
         Escape {
             name: "signal a process outside the sandbox (the server)",
             file: "signal.sh",
             script: format!("kill -0 {} && echo SIGNALLED\n", std::process::id()),
-            escaped: Box::new(|_, output: &str| output.contains("SIGNALLED")),
+            escaped: Box::new(|output: &str| output.contains("SIGNALLED")),
         },
         Escape {
             name: "spawn 10,000 processes",
@@ -157,13 +158,13 @@ fn corpus(scene: &Scene, mode: SandboxMode) -> Vec<Escape> {
             script: format!(
                 "import os, time\nstarted = 0\ntry:\n    for _ in range({forks}):\n        if os.fork() == 0:\n            time.sleep(3)\n            os._exit(0)\n        started += 1\nfinally:\n    print('STARTED', started)\n"
             ),
-            escaped: Box::new(move |_, output: &str| output.contains(&format!("STARTED {forks}"))),
+            escaped: Box::new(move |output: &str| output.contains(&format!("STARTED {forks}"))),
         },
         Escape {
             name: "allocate 8 GiB",
             file: "memory.py",
             script: "import mmap\nblock = mmap.mmap(-1, 8 << 30)\nprint('ALLOCATED')\n".into(),
-            escaped: Box::new(|_, output: &str| output.contains("ALLOCATED")),
+            escaped: Box::new(|output: &str| output.contains("ALLOCATED")),
         },
     ]
 }
@@ -177,7 +178,7 @@ async fn run_corpus(mode: SandboxMode) -> Vec<(&'static str, bool, String)> {
         std::fs::write(scene.workspace.join(escape.file), &escape.script).unwrap();
         let arguments = serde_json::json!({"path": escape.file}).to_string();
         let output = call_tool("execute_code", &arguments, &ctx).await;
-        let escaped = (escape.escaped)(&scene, &output.content);
+        let escaped = (escape.escaped)(&output.content);
         results.push((escape.name, escaped, output.content));
     }
     // The run goes on: an honest script still runs and writes in the workspace.
