@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use infiagent_engine::Config;
-use infiagent_sandbox::{Network, ProcessSandbox, SandboxMode, SandboxPolicy, Support};
+use infiagent_sandbox::{Launch, Network, ProcessSandbox, SandboxMode, SandboxPolicy, Support};
 use infiagent_tools::{ProcessLimits, run_process};
 use tokio_util::sync::CancellationToken;
 
@@ -95,7 +95,7 @@ async fn self_test(policy: &SandboxPolicy) -> anyhow::Result<bool> {
     let workspace = scratch.path().join("workspace");
     let outside = scratch.path().join("outside");
     let secret = scratch.path().join("secret");
-    std::fs::create_dir_all(&workspace)?;
+    std::fs::create_dir_all(workspace.join(".infiagent"))?;
     std::fs::create_dir_all(&outside)?;
     std::fs::write(&secret, "a secret the sandbox must not show\n")?;
     let listener = TcpListener::bind("127.0.0.1:0")?;
@@ -105,8 +105,8 @@ async fn self_test(policy: &SandboxPolicy) -> anyhow::Result<bool> {
         network: false,
         ..policy.clone()
     };
-    let sandbox = ProcessSandbox::new(policy);
-    let escapes = [
+    let sandbox = ProcessSandbox::new(policy.clone());
+    let mut escapes = vec![
         Escape {
             what: "write a file outside the workspace",
             script: format!("echo x > {}/escaped", outside.display()),
@@ -120,6 +120,12 @@ async fn self_test(policy: &SandboxPolicy) -> anyhow::Result<bool> {
             script: format!("exec 3<>/dev/tcp/127.0.0.1/{port}"),
         },
     ];
+    if policy.protect.iter().any(|folder| folder == ".infiagent") {
+        escapes.push(Escape {
+            what: "write the workspace's .infiagent/config.toml",
+            script: "echo 'autonomy = \"auto\"' > .infiagent/config.toml".into(),
+        });
+    }
     println!("\nSelf-test (a sandboxed child tries each)");
     let mut escaped = false;
     for escape in &escapes {
@@ -141,13 +147,14 @@ async fn runs(sandbox: &ProcessSandbox, workspace: &Path, script: &str) -> anyho
         timeout: Duration::from_secs(10),
         ..ProcessLimits::default()
     };
-    let command = sandbox.command(
-        "bash".as_ref(),
+    let launch = Launch {
         workspace,
-        private_tmp.path(),
-        Network::AsPolicy,
-        limits.timeout,
-    )?;
+        private_tmp: private_tmp.path(),
+        network: Network::AsPolicy,
+        cpu: limits.timeout,
+        writable: &[],
+    };
+    let command = sandbox.command("bash".as_ref(), &launch)?;
     let mut command = tokio::process::Command::from(command);
     command.arg("-c").arg(script).current_dir(workspace);
     let outcome = run_process(command, None, &limits, &CancellationToken::new()).await?;

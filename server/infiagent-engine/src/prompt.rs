@@ -41,9 +41,21 @@ pub fn confinement(policy: &SandboxPolicy, complete: bool) -> String {
                 "- {files} Processes you start (execute_code, execute_shell) run with the user's full rights: never touch anything outside the workspace."
             );
         }
-        SandboxMode::WorkspaceWrite => format!(
-            "Processes you start (execute_code, execute_shell) run in a sandbox: they read the system and the workspace but not credentials (such as ~/.ssh), write only inside the workspace and a private temporary folder ($TMPDIR), {network}, and are limited in memory, CPU time and process count."
-        ),
+        SandboxMode::WorkspaceWrite => {
+            let protected = if policy.protect.is_empty() {
+                String::new()
+            } else {
+                let folders: Vec<String> = policy
+                    .protect
+                    .iter()
+                    .map(|folder| format!("{folder}/"))
+                    .collect();
+                format!(" (not in {})", folders.join(", "))
+            };
+            format!(
+                "Processes you start (execute_code, execute_shell) run in a sandbox: they read the system and the workspace but not credentials (such as ~/.ssh), write only inside the workspace{protected} and a private temporary folder ($TMPDIR), {network}, and are limited in memory, CPU time and process count."
+            )
+        }
         SandboxMode::ReadOnly => format!(
             "Processes you start (execute_code, execute_shell) run in a read-only sandbox: they read the system and the workspace but not credentials (such as ~/.ssh), write only a private temporary folder ($TMPDIR), {network}, and are limited in memory, CPU time and process count."
         ),
@@ -192,6 +204,28 @@ pub struct AgentCall {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_confinement_rule_says_what_is_true_for_the_mode() {
+        let policy = |mode| SandboxPolicy {
+            mode,
+            ..SandboxPolicy::default()
+        };
+        let rules = [
+            confinement(&policy(SandboxMode::WorkspaceWrite), true),
+            confinement(&policy(SandboxMode::ReadOnly), true),
+            confinement(&policy(SandboxMode::Off), true),
+            confinement(
+                &SandboxPolicy {
+                    network: true,
+                    protect: Vec::new(),
+                    ..SandboxPolicy::default()
+                },
+                false,
+            ),
+        ];
+        insta::assert_snapshot!(rules.join("\n"));
+    }
 
     #[test]
     fn summarize_cuts() {

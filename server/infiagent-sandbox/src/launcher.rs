@@ -28,6 +28,10 @@ pub struct LaunchSpec {
     pub read: Vec<PathBuf>,
     /// Paths readable and writable with everything under them.
     pub write: Vec<PathBuf>,
+    /// Folders under a writable path that are made read-only.
+    pub protected: Vec<PathBuf>,
+    /// Folders under a protected one that stay writable.
+    pub reopened: Vec<PathBuf>,
     /// Whether TCP connections and listeners are allowed.
     pub network: bool,
     /// `RLIMIT_DATA`, in bytes.
@@ -101,6 +105,7 @@ fn restrict(spec: &LaunchSpec) -> Result<Support, String> {
     let mut rules: Vec<Rule> = crate::limits::apply(spec)?;
     #[cfg(target_os = "linux")]
     {
+        rules.push(crate::protect::protect(spec)?);
         let (kernel, landlock) = crate::landlock_rules::restrict(spec)?;
         rules.splice(0..0, landlock);
         Ok(Support { kernel, rules })

@@ -3,7 +3,8 @@
 //! A process is never started directly: [`ProcessSandbox::command`] builds a command
 //! that runs the InfiAgent binary itself as a launcher (`infiagent sandbox-exec`,
 //! see [`sandbox_exec`]). The launcher puts resource limits on itself, restricts
-//! itself with Landlock (file system, TCP, signals and abstract sockets), and then
+//! itself with Landlock (file system, TCP, signals and abstract sockets), makes the
+//! workspace's protected folders read-only in a private mount namespace, and then
 //! `exec`s the real program, which inherits every restriction and cannot lift it.
 //! No `unsafe` code is needed for any of it.
 //!
@@ -19,11 +20,13 @@ mod launcher;
 mod limits;
 mod policy;
 mod process;
+#[cfg(target_os = "linux")]
+mod protect;
 mod read_list;
 mod support;
 
 pub use launcher::{LAUNCHER_COMMAND, LaunchSpec, sandbox_exec};
 pub use policy::{DEFAULT_DENY_READ, SandboxMode, SandboxPolicy};
-pub use process::{Network, ProcessSandbox, Unavailable, register_launcher};
+pub use process::{Launch, Network, ProcessSandbox, Unavailable, register_launcher};
 pub use read_list::read_allow_list;
 pub use support::{Rule, Support};

@@ -55,6 +55,9 @@ pub struct SandboxPolicy {
     pub mode: SandboxMode,
     /// More directories processes may write (`~` is the home directory).
     pub writable_roots: Vec<String>,
+    /// Folders of the workspace (relative to its root) that processes may read but
+    /// not write, in `workspace-write`.
+    pub protect: Vec<String>,
     /// Whether code the agents run may open TCP connections (`pip_install` always may).
     pub network: bool,
     /// Paths processes may not read, even where the system is readable.
@@ -73,6 +76,7 @@ impl Default for SandboxPolicy {
         SandboxPolicy {
             mode: SandboxMode::WorkspaceWrite,
             writable_roots: Vec::new(),
+            protect: vec![".git".into(), ".infiagent".into()],
             network: false,
             deny_read: DEFAULT_DENY_READ
                 .iter()
@@ -95,6 +99,18 @@ impl SandboxPolicy {
         ] {
             if value == 0 {
                 return Err(format!("[sandbox] {key} must be at least 1"));
+            }
+        }
+        for folder in &self.protect {
+            let path = Path::new(folder);
+            let inside = !folder.is_empty()
+                && path
+                    .components()
+                    .all(|part| matches!(part, std::path::Component::Normal(_)));
+            if !inside {
+                return Err(format!(
+                    "[sandbox] protect: '{folder}' must be a folder inside the workspace, relative to its root (like \".git\")"
+                ));
             }
         }
         Ok(())
@@ -158,5 +174,17 @@ mod tests {
             policy.validate().unwrap_err(),
             "[sandbox] max_processes must be at least 1"
         );
+        for outside in ["../up", "/etc", ""] {
+            let policy = SandboxPolicy {
+                protect: vec![outside.into()],
+                ..SandboxPolicy::default()
+            };
+            assert!(
+                policy
+                    .validate()
+                    .unwrap_err()
+                    .contains("inside the workspace")
+            );
+        }
     }
 }

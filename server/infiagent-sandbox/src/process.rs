@@ -30,6 +30,23 @@ pub enum Network {
     Allowed,
 }
 
+/// Where one process runs and what it may do beyond the policy.
+#[derive(Clone, Copy, Debug)]
+pub struct Launch<'a> {
+    /// The workspace (or the candidate's copy): the working folder, writable unless
+    /// the mode is read-only, but for its protected folders.
+    pub workspace: &'a Path,
+    /// The process's own temporary folder.
+    pub private_tmp: &'a Path,
+    /// Whether it may use the network.
+    pub network: Network,
+    /// Its CPU time.
+    pub cpu: Duration,
+    /// Folders it must be able to write even inside a protected one (the
+    /// workspace's virtual environment).
+    pub writable: &'a [PathBuf],
+}
+
 /// Why a sandboxed process cannot be started.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("cannot run it in the sandbox ([sandbox] mode = \"{mode}\"): {reason}; nothing was run")]
@@ -70,22 +87,14 @@ impl ProcessSandbox {
         &self.policy
     }
 
-    /// A command that runs `program` confined to `workspace` (writable unless the
-    /// mode is read-only) and `private_tmp`, under the policy's limits and with
-    /// `cpu` of CPU time. With the sandbox off, a plain command.
-    pub fn command(
-        &self,
-        program: &OsStr,
-        workspace: &Path,
-        private_tmp: &Path,
-        network: Network,
-        cpu: Duration,
-    ) -> Result<Command, Unavailable> {
+    /// A command that runs `program` confined as `launch` says, under the policy's
+    /// limits. With the sandbox off, a plain command.
+    pub fn command(&self, program: &OsStr, launch: &Launch<'_>) -> Result<Command, Unavailable> {
         if self.policy.mode == SandboxMode::Off {
             return Ok(Command::new(program));
         }
         let launcher = self.launcher()?;
-        let spec = self.spec(workspace, private_tmp, network, cpu);
+        let spec = self.spec(launch);
         let spec = serde_json::to_string(&spec).map_err(|error| self.unavailable(error))?;
         let mut command = Command::new(launcher);
         command
@@ -110,15 +119,23 @@ impl ProcessSandbox {
             Ok(launcher) => launcher,
             Err(error) => return Support::unavailable(error.reason),
         };
-        let Ok(private_tmp) = std::env::current_dir() else {
-            return Support::unavailable("no current directory to probe from");
+        // A scratch workspace with the protected folders, so that every rule is tried.
+        let Ok(scratch) = tempfile::tempdir() else {
+            return Support::unavailable("no temporary folder to probe from");
         };
-        let spec = self.spec(
-            &private_tmp,
-            &private_tmp,
-            Network::AsPolicy,
-            Duration::from_secs(5),
-        );
+        let workspace = scratch.path().join("workspace");
+        for folder in &self.policy.protect {
+            if std::fs::create_dir_all(workspace.join(folder)).is_err() {
+                return Support::unavailable("the probe's workspace could not be made");
+            }
+        }
+        let spec = self.spec(&Launch {
+            workspace: &workspace,
+            private_tmp: scratch.path(),
+            network: Network::AsPolicy,
+            cpu: Duration::from_secs(5),
+            writable: &[],
+        });
         let Ok(spec) = serde_json::to_string(&spec) else {
             return Support::unavailable("the probe's specification could not be written");
         };
@@ -162,35 +179,47 @@ impl ProcessSandbox {
     }
 
     /// The launch specification for one process.
-    fn spec(
-        &self,
-        workspace: &Path,
-        private_tmp: &Path,
-        network: Network,
-        cpu: Duration,
-    ) -> LaunchSpec {
+    fn spec(&self, launch: &Launch<'_>) -> LaunchSpec {
         let read = self
             .read
             .get_or_init(|| read_allow_list(&[PathBuf::from("/")], &self.policy.denied_paths()))
             .clone();
-        let mut write = vec![private_tmp.to_path_buf(), PathBuf::from("/dev/null")];
+        let mut write = vec![launch.private_tmp.to_path_buf(), PathBuf::from("/dev/null")];
+        let (mut protected, mut reopened) = (Vec::new(), Vec::new());
         if self.policy.mode == SandboxMode::WorkspaceWrite {
-            write.push(workspace.to_path_buf());
+            write.push(launch.workspace.to_path_buf());
             write.extend(
                 self.policy
                     .writable_paths()
                     .into_iter()
                     .filter(|path| path.exists()),
             );
+            protected = self
+                .policy
+                .protect
+                .iter()
+                .map(|folder| launch.workspace.join(folder))
+                .filter(|path| path.exists())
+                .collect::<Vec<_>>();
+            reopened = launch
+                .writable
+                .iter()
+                .filter(|path| {
+                    path.exists() && protected.iter().any(|folder| path.starts_with(folder))
+                })
+                .cloned()
+                .collect();
         }
         const MIB: u64 = 1024 * 1024;
         LaunchSpec {
             read,
             write,
-            network: self.policy.network || network == Network::Allowed,
+            protected,
+            reopened,
+            network: self.policy.network || launch.network == Network::Allowed,
             memory_bytes: self.policy.max_memory_mb.saturating_mul(MIB),
             file_size_bytes: self.policy.max_file_size_mb.saturating_mul(MIB),
-            cpu_seconds: cpu.as_secs().max(1),
+            cpu_seconds: launch.cpu.as_secs().max(1),
             processes: self.policy.max_processes,
         }
     }
@@ -210,28 +239,19 @@ mod tests {
             None,
         );
         let tmp = Path::new("/tmp");
-        let command = off
-            .command(
-                OsStr::new("bash"),
-                tmp,
-                tmp,
-                Network::AsPolicy,
-                Duration::from_secs(1),
-            )
-            .unwrap();
+        let launch = Launch {
+            workspace: tmp,
+            private_tmp: tmp,
+            network: Network::AsPolicy,
+            cpu: Duration::from_secs(1),
+            writable: &[],
+        };
+        let command = off.command(OsStr::new("bash"), &launch).unwrap();
         assert_eq!(command.get_program(), "bash");
         assert_eq!(off.support(), &Support::off());
 
         let on = ProcessSandbox::with_launcher(SandboxPolicy::default(), None);
-        let error = on
-            .command(
-                OsStr::new("bash"),
-                tmp,
-                tmp,
-                Network::AsPolicy,
-                Duration::from_secs(1),
-            )
-            .unwrap_err();
+        let error = on.command(OsStr::new("bash"), &launch).unwrap_err();
         assert!(
             error.to_string().starts_with(
                 "cannot run it in the sandbox ([sandbox] mode = \"workspace-write\"): "
@@ -243,8 +263,19 @@ mod tests {
 
     #[test]
     fn the_specification_follows_the_mode() {
-        let workspace = Path::new("/work/project");
+        let scratch = tempfile::tempdir().unwrap();
+        let workspace = &scratch.path().join("project");
+        let venv = workspace.join(".infiagent/venv");
+        std::fs::create_dir_all(&venv).unwrap();
+        std::fs::create_dir_all(workspace.join(".git")).unwrap();
         let tmp = Path::new("/tmp/private");
+        let launch = |network, cpu| Launch {
+            workspace,
+            private_tmp: tmp,
+            network,
+            cpu,
+            writable: std::slice::from_ref(&venv),
+        };
         let read_only = ProcessSandbox::with_launcher(
             SandboxPolicy {
                 mode: SandboxMode::ReadOnly,
@@ -252,15 +283,21 @@ mod tests {
             },
             None,
         );
-        let spec = read_only.spec(workspace, tmp, Network::Allowed, Duration::from_millis(10));
+        let spec = read_only.spec(&launch(Network::Allowed, Duration::from_millis(10)));
         assert_eq!(spec.write, [tmp, Path::new("/dev/null")]);
+        assert!(spec.protected.is_empty() && spec.reopened.is_empty());
         assert!(spec.network);
         assert_eq!(spec.cpu_seconds, 1);
         assert_eq!(spec.memory_bytes, 4096 * 1024 * 1024);
 
         let default = ProcessSandbox::with_launcher(SandboxPolicy::default(), None);
-        let spec = default.spec(workspace, tmp, Network::AsPolicy, Duration::from_secs(30));
+        let spec = default.spec(&launch(Network::AsPolicy, Duration::from_secs(30)));
         assert_eq!(spec.write, [tmp, Path::new("/dev/null"), workspace]);
+        assert_eq!(
+            spec.protected,
+            [workspace.join(".git"), workspace.join(".infiagent")]
+        );
+        assert_eq!(spec.reopened, std::slice::from_ref(&venv));
         assert!(!spec.network);
         assert_eq!(spec.cpu_seconds, 30);
         let home = std::fs::canonicalize(std::env::var_os("HOME").unwrap()).unwrap();

@@ -12,7 +12,7 @@ use std::io;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
-use infiagent_sandbox::Network;
+use infiagent_sandbox::{Launch, Network};
 use nix::errno::Errno;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
@@ -333,16 +333,18 @@ pub(crate) async fn run_tool_process(process: ToolProcess<'_>, ctx: &ToolContext
         .prefix("infiagent-process-")
         .tempdir()
         .map_err(|error| format!("cannot run `{shown}`: no private temporary folder: {error}"))?;
+    let writable = [ctx.venv_dir.clone()];
+    let launch = Launch {
+        workspace: ctx.sandbox.root(),
+        private_tmp: private_tmp.path(),
+        network: process.network,
+        cpu: process.limits.timeout,
+        writable: &writable,
+    };
     let sandboxed = ctx
         .run
         .processes()
-        .command(
-            &process.program,
-            ctx.sandbox.root(),
-            private_tmp.path(),
-            process.network,
-            process.limits.timeout,
-        )
+        .command(&process.program, &launch)
         .map_err(|error| format!("`{shown}`: {error}"))?;
     let mut command = Command::from(sandboxed);
     command

@@ -92,11 +92,11 @@ pub(crate) async fn pip_install(args: PipInstallArgs, ctx: &ToolContext) -> Tool
 /// Creates the virtual environment; the output says where, or why it failed.
 async fn create_venv(ctx: &ToolContext) -> ToolResult {
     let shown = ctx.sandbox.relative(&ctx.venv_dir);
-    if let Some(parent) = ctx.venv_dir.parent() {
-        tokio::fs::create_dir_all(parent).await.map_err(|error| {
-            format!("cannot create the virtual environment at '{shown}': {error}")
-        })?;
-    }
+    // Made here, so that the sandbox can keep it writable inside the protected
+    // `.infiagent/`.
+    tokio::fs::create_dir_all(&ctx.venv_dir)
+        .await
+        .map_err(|error| format!("cannot create the virtual environment at '{shown}': {error}"))?;
     let command = ToolProcess {
         program: "python3".into(),
         args: vec!["-m".into(), "venv".into(), ctx.venv_dir.clone().into()],

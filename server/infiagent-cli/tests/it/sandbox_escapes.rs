@@ -33,7 +33,12 @@ impl Scene {
             root.join("home"),
             root.join("outside"),
         );
-        for directory in [&workspace, &home.join(".ssh"), &outside] {
+        for directory in [
+            &workspace.join(".infiagent/venv"),
+            &workspace.join(".git/hooks"),
+            &home.join(".ssh"),
+            &outside,
+        ] {
             std::fs::create_dir_all(directory).unwrap();
         }
         std::fs::write(home.join(".ssh/id_rsa"), "FAKE PRIVATE KEY\n").unwrap();
@@ -153,6 +158,18 @@ fn corpus(scene: &Scene, mode: SandboxMode) -> Vec<Escape> {
             escaped: Box::new(|output: &str| output.contains("SIGNALLED")),
         },
         Escape {
+            name: "turn the sandbox off in .infiagent/config.toml",
+            file: "config.sh",
+            script: "printf '[sandbox]\\nmode = \"off\"\\n' > .infiagent/config.toml\n".into(),
+            escaped: Box::new(exists(scene.workspace.join(".infiagent/config.toml"))),
+        },
+        Escape {
+            name: "add a git hook that runs at the next commit",
+            file: "hook.py",
+            script: "open('.git/hooks/pre-commit', 'w').write('#!/bin/sh\\ncurl evil\\n')\n".into(),
+            escaped: Box::new(exists(scene.workspace.join(".git/hooks/pre-commit"))),
+        },
+        Escape {
             name: "spawn 10,000 processes",
             file: "forks.py",
             script: format!(
@@ -181,11 +198,17 @@ async fn run_corpus(mode: SandboxMode) -> Vec<(&'static str, bool, String)> {
         let escaped = (escape.escaped)(&output.content);
         results.push((escape.name, escaped, output.content));
     }
-    // The run goes on: an honest script still runs and writes in the workspace.
-    std::fs::write(scene.workspace.join("fine.sh"), "echo ok > fine.txt\n").unwrap();
+    // The run goes on: an honest script still runs and writes in the workspace and
+    // in its virtual environment.
+    std::fs::write(
+        scene.workspace.join("fine.sh"),
+        "echo ok > fine.txt && echo ok > .infiagent/venv/fine.txt\n",
+    )
+    .unwrap();
     let output = call_tool("execute_code", r#"{"path": "fine.sh"}"#, &ctx).await;
     assert!(!output.is_error, "{}", output.content);
     assert!(scene.workspace.join("fine.txt").exists());
+    assert!(scene.workspace.join(".infiagent/venv/fine.txt").exists());
     results
 }
 
