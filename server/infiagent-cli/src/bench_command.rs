@@ -201,7 +201,7 @@ async fn attempt(
         return Ok(None);
     };
     let check = tokio::select! {
-        check = check_workspace(problem, workspace.path(), bench.check_timeout) => check
+        check = check_workspace(problem, workspace.path(), bench.check_timeout, engine.processes()) => check
             .with_context(|| format!("cannot run the hidden tests of {} with `{PYTHON}`", problem.task_id))?,
         () = interrupts.next() => return Ok(None),
     };

@@ -5,14 +5,16 @@
 //! `check(entry_point)`) go into a new temporary folder, and `python3` runs there
 //! as a separate process in its own process group, with a cleared environment
 //! (no API keys), a wall-clock timeout that kills the whole group, capped output,
-//! and `setrlimit` caps on memory, CPU time, file size and core dumps. This is a
-//! separate process with a timeout and resource caps, not a container: the code
-//! can still read the file system and reach the network.
+//! and `setrlimit` caps on memory, CPU time, file size and core dumps; and in the
+//! process sandbox of the configuration (`[sandbox]`, see docs/security.md): with
+//! it on, the code writes only that folder, reads no denied path and opens no TCP
+//! connection.
 
 use std::io;
 use std::path::Path;
 use std::time::Duration;
 
+use infiagent_sandbox::{Launch, Network, ProcessSandbox};
 use infiagent_tools::{ProcessLimits, ProcessOutcome, run_process};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
@@ -70,9 +72,10 @@ pub(crate) async fn check_workspace(
     problem: &Problem,
     workspace: &Path,
     timeout: Duration,
+    sandbox: &ProcessSandbox,
 ) -> io::Result<CheckOutcome> {
     match std::fs::read_to_string(workspace.join(SOLUTION_FILE)) {
-        Ok(solution) => check_solution(problem, &solution, timeout).await,
+        Ok(solution) => check_solution(problem, &solution, timeout, sandbox).await,
         Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(CheckOutcome {
             verdict: Verdict::NoSolution,
             detail: format!("no {SOLUTION_FILE} was written"),
@@ -84,11 +87,13 @@ pub(crate) async fn check_workspace(
     }
 }
 
-/// Runs `problem`'s tests against `solution` in a new temporary folder.
+/// Runs `problem`'s tests against `solution` in a new temporary folder, in the
+/// process sandbox (the solution is code a model wrote).
 pub(crate) async fn check_solution(
     problem: &Problem,
     solution: &str,
     timeout: Duration,
+    sandbox: &ProcessSandbox,
 ) -> io::Result<CheckOutcome> {
     let folder = tempfile::Builder::new()
         .prefix("infiagent-check-")
@@ -98,12 +103,25 @@ pub(crate) async fn check_solution(
         folder.path().join("check.py"),
         check_program(problem, timeout),
     )?;
-    let mut command = tokio::process::Command::new(PYTHON);
+    let private_tmp = folder.path().join("tmp");
+    std::fs::create_dir(&private_tmp)?;
+    let launch = Launch {
+        workspace: folder.path(),
+        private_tmp: &private_tmp,
+        network: Network::AsPolicy,
+        cpu: timeout,
+        writable: &[],
+    };
+    let sandboxed = sandbox
+        .command(PYTHON.as_ref(), &launch)
+        .map_err(io::Error::other)?;
+    let mut command = tokio::process::Command::from(sandboxed);
     command
         .args(["-B", "-s", "check.py"])
         .current_dir(folder.path())
         .env_clear()
         .env("HOME", folder.path())
+        .env("TMPDIR", &private_tmp)
         .env("LANG", "C.UTF-8");
     if let Some(path) = std::env::var_os("PATH") {
         command.env("PATH", path);
@@ -188,8 +206,17 @@ mod tests {
         }
     }
 
+    /// Unit tests have no launcher (the binary's tests run the sandbox for real).
+    fn unsandboxed() -> ProcessSandbox {
+        let policy = infiagent_sandbox::SandboxPolicy {
+            mode: infiagent_sandbox::SandboxMode::Off,
+            ..Default::default()
+        };
+        ProcessSandbox::with_launcher(policy, None)
+    }
+
     async fn check(solution: &str, verdict: Verdict, detail: &str) {
-        let outcome = check_solution(&problem(), solution, Duration::from_secs(2))
+        let outcome = check_solution(&problem(), solution, Duration::from_secs(2), &unsandboxed())
             .await
             .unwrap();
         assert_eq!(outcome.verdict, verdict, "{solution}\n{outcome:?}");
@@ -271,9 +298,14 @@ mod tests {
     #[tokio::test]
     async fn a_workspace_without_a_solution_fails() {
         let workspace = tempfile::tempdir().unwrap();
-        let outcome = check_workspace(&problem(), workspace.path(), Duration::from_secs(2))
-            .await
-            .unwrap();
+        let outcome = check_workspace(
+            &problem(),
+            workspace.path(),
+            Duration::from_secs(2),
+            &unsandboxed(),
+        )
+        .await
+        .unwrap();
         assert_eq!(
             outcome,
             CheckOutcome {
