@@ -42,8 +42,8 @@ pub struct Launch<'a> {
     pub network: Network,
     /// Its CPU time.
     pub cpu: Duration,
-    /// Folders it must be able to write even inside a protected one (the
-    /// workspace's virtual environment).
+    /// Folders it must be able to write, even inside a protected one or outside the
+    /// workspace (the workspace's virtual environment, also for a candidate's copy).
     pub writable: &'a [PathBuf],
 }
 
@@ -201,14 +201,13 @@ impl ProcessSandbox {
                 .map(|folder| launch.workspace.join(folder))
                 .filter(|path| path.exists())
                 .collect::<Vec<_>>();
-            reopened = launch
-                .writable
-                .iter()
-                .filter(|path| {
-                    path.exists() && protected.iter().any(|folder| path.starts_with(folder))
-                })
-                .cloned()
-                .collect();
+            for path in launch.writable.iter().filter(|path| path.exists()) {
+                if protected.iter().any(|folder| path.starts_with(folder)) {
+                    reopened.push(path.clone());
+                } else {
+                    write.push(path.clone());
+                }
+            }
         }
         const MIB: u64 = 1024 * 1024;
         LaunchSpec {
