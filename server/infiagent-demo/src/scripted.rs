@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 
 use infiagent_model::{ChatModel, ChatRequest, ChatResponse, Message, ModelError, ToolCall, Usage};
-use infiagent_protocol::{FINAL_OUTPUT, TOOL_ERROR_PREFIX, TaskMessage, prompt_agent};
+use infiagent_protocol::{
+    FINAL_OUTPUT, TOOL_ERROR_PREFIX, TaskMessage, prompt_agent, text_of_numbered,
+};
 use serde_json::{Value, json};
 
 use crate::{design_check, files};
@@ -177,14 +179,22 @@ impl Conversation {
             if let Message::Assistant { tool_calls, .. } = message {
                 step += 1;
                 for tool_call in tool_calls {
+                    let result = results
+                        .get(tool_call.id.as_str())
+                        .copied()
+                        .unwrap_or_default();
+                    // What a file_read returned, as the file's text.
+                    let result = if tool_call.name == "file_read"
+                        && !result.starts_with(TOOL_ERROR_PREFIX)
+                    {
+                        text_of_numbered(result)
+                    } else {
+                        result.to_string()
+                    };
                     exchanges.push(Exchange {
                         name: tool_call.name.clone(),
                         arguments: serde_json::from_str(&tool_call.arguments).unwrap_or_default(),
-                        result: results
-                            .get(tool_call.id.as_str())
-                            .copied()
-                            .unwrap_or_default()
-                            .to_string(),
+                        result,
                     });
                 }
             }

@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 mod events;
+mod numbered;
 mod outcome;
 mod output;
 mod record;
@@ -21,6 +22,7 @@ mod routing;
 mod task;
 
 pub use events::{ActiveCalls, CandidateScore, CandidateStatus, Frame, FrameId, RunEvent, Totals};
+pub use numbered::{numbered_line, text_of_numbered};
 pub use outcome::{RunEnd, RunOutcome, RunState, RunStatus};
 pub use output::{FinalOutput, Finding, Findings, Severity, Status, final_output_schema};
 pub use record::{Conversation, ModelReply, RECORD_VERSION, Record, RecordLine, TRAJECTORY_FILE};

@@ -7,6 +7,7 @@
 use std::io;
 use std::path::Path;
 
+use infiagent_protocol::numbered_line;
 use serde::Deserialize;
 
 use crate::atomic::write_atomically;
@@ -36,11 +37,12 @@ fn message(error: SandboxError) -> String {
 #[serde(deny_unknown_fields)]
 pub(crate) struct FileReadArgs {
     path: String,
-    start_line: Option<usize>,
-    end_line: Option<usize>,
+    offset: Option<usize>,
+    limit: Option<usize>,
 }
 
-/// Reads a text file (or the editor's unsaved text of it), a line range at a time.
+/// Reads a text file (or the editor's unsaved text of it), a range of lines at a
+/// time, numbered.
 pub(crate) async fn file_read(args: FileReadArgs, ctx: &ToolContext) -> ToolResult {
     let path = ctx.sandbox.resolve(&args.path).map_err(message)?;
     let shown = ctx.sandbox.relative(&path);
@@ -49,7 +51,7 @@ pub(crate) async fn file_read(args: FileReadArgs, ctx: &ToolContext) -> ToolResu
         None => read_text_file(&path, &shown).await?,
     };
     ctx.run.note_read(ctx.caller, &path);
-    select_lines(&text, args.start_line, args.end_line).map(ToolOutput::ok)
+    numbered_lines(&text, &shown, args.offset, args.limit).map(ToolOutput::ok)
 }
 
 async fn read_text_file(path: &Path, shown: &str) -> Result<String, String> {
@@ -83,40 +85,48 @@ async fn read_text_file(path: &Path, shown: &str) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// The requested lines of `text` (1-based, inclusive), capped in lines and bytes,
-/// with a note saying which lines were shown when that is not the whole text.
-fn select_lines(
+/// Lines `offset..offset + limit` of `text` (1-based), each after its number and a
+/// tab, under a header that names the range and the total; capped in lines and
+/// bytes, with a note that says where to read on when cut.
+fn numbered_lines(
     text: &str,
-    start_line: Option<usize>,
-    end_line: Option<usize>,
+    shown: &str,
+    offset: Option<usize>,
+    limit: Option<usize>,
 ) -> Result<String, String> {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let total = lines.len();
-    let start = start_line.unwrap_or(1);
-    let end = end_line.unwrap_or(total).min(total);
+    let start = offset.unwrap_or(1);
     if start == 0 {
-        return Err("start_line counts from 1".into());
+        return Err("offset counts lines from 1".into());
+    }
+    if limit == Some(0) {
+        return Err("limit must be at least 1".into());
     }
     if total == 0 {
-        return Ok("[the file is empty]".into());
+        return Ok(format!("[{shown}: the file is empty]"));
     }
     if start > total {
         return Err(format!(
-            "start_line {start} is past the end of the file, which has {total} lines"
+            "offset {start} is past the end of '{shown}', which has {total} lines"
         ));
     }
-    if end < start {
-        return Err(format!("end_line {end} is before start_line {start}"));
-    }
+    let wanted_end = start
+        .saturating_add(limit.unwrap_or(MAX_READ_LINES).min(MAX_READ_LINES))
+        .saturating_sub(1)
+        .min(total);
 
-    let mut shown = String::new();
+    let mut body = String::new();
     let mut last_shown = start - 1;
-    for line in &lines[start - 1..end] {
-        if last_shown + 1 - start == MAX_READ_LINES || shown.len() + line.len() > MAX_READ_BYTES {
+    for (index, line) in lines[start - 1..wanted_end].iter().enumerate() {
+        let number = start + index;
+        let numbered = numbered_line(number, line);
+        if body.len() + numbered.len() + 1 > MAX_READ_BYTES {
             break;
         }
-        shown.push_str(line);
-        last_shown += 1;
+        body.push_str(&numbered);
+        body.push('\n');
+        last_shown = number;
     }
     if last_shown < start {
         let line = lines[start - 1];
@@ -125,23 +135,22 @@ fn select_lines(
             cut -= 1;
         }
         return Ok(format!(
-            "{}\n[truncated: line {start} of {total} is {} bytes long; showing its first {cut} bytes]",
-            &line[..cut],
-            line.len()
+            "[{shown}: line {start} of {total} is {} bytes long; showing its first {cut} bytes]\n{start:>6}\t{}",
+            line.len(),
+            &line[..cut]
         ));
     }
-
-    let mut output = String::new();
-    if start_line.is_some() || end_line.is_some() {
-        output.push_str(&format!("[lines {start}-{last_shown} of {total}]\n"));
-    }
-    output.push_str(&shown);
-    if last_shown < end {
-        if !output.ends_with('\n') {
-            output.push('\n');
-        }
+    let mut output = format!("[{shown}: lines {start}-{last_shown} of {total}]\n{body}");
+    if last_shown < wanted_end {
         output.push_str(&format!(
-            "[truncated: showing lines {start}-{last_shown} of {total}; pass start_line/end_line to read more]"
+            "[cut at line {last_shown}: at most {} KB per call; read on with offset {}]",
+            MAX_READ_BYTES / 1024,
+            last_shown + 1
+        ));
+    } else if last_shown < total && limit.is_none() {
+        output.push_str(&format!(
+            "[cut at line {last_shown}: at most {MAX_READ_LINES} lines per call; read on with offset {}]",
+            last_shown + 1
         ));
     }
     Ok(output)
@@ -391,68 +400,109 @@ async fn exists(path: &Path) -> bool {
 mod tests {
     use super::*;
 
-    fn check(text: &str, start: Option<usize>, end: Option<usize>, expected: &str) {
-        let actual =
-            select_lines(text, start, end).unwrap_or_else(|error| format!("error: {error}"));
-        assert_eq!(actual, expected, "lines {start:?}-{end:?} of {text:?}");
+    fn check(text: &str, offset: Option<usize>, limit: Option<usize>, expected: &str) {
+        let actual = numbered_lines(text, "f.txt", offset, limit)
+            .unwrap_or_else(|error| format!("error: {error}"));
+        assert_eq!(
+            actual, expected,
+            "offset {offset:?}, limit {limit:?} of {text:?}"
+        );
     }
 
     #[test]
     fn line_selection() {
         let text = "one\ntwo\nthree\n";
-        check(text, None, None, text);
-        check(text, Some(2), None, "[lines 2-3 of 3]\ntwo\nthree\n");
-        check(text, Some(2), Some(2), "[lines 2-2 of 3]\ntwo\n");
-        check(text, None, Some(1), "[lines 1-1 of 3]\none\n");
-        check(text, Some(3), Some(99), "[lines 3-3 of 3]\nthree\n");
-        check("no newline", None, None, "no newline");
-        check("crlf\r\nkept\r\n", None, None, "crlf\r\nkept\r\n");
-        check("", None, None, "[the file is empty]");
-        check(text, Some(0), None, "error: start_line counts from 1");
         check(
             text,
-            Some(4),
             None,
-            "error: start_line 4 is past the end of the file, which has 3 lines",
+            None,
+            "[f.txt: lines 1-3 of 3]\n     1\tone\n     2\ttwo\n     3\tthree\n",
+        );
+        check(
+            text,
+            Some(2),
+            None,
+            "[f.txt: lines 2-3 of 3]\n     2\ttwo\n     3\tthree\n",
+        );
+        check(
+            text,
+            Some(2),
+            Some(1),
+            "[f.txt: lines 2-2 of 3]\n     2\ttwo\n",
+        );
+        check(
+            text,
+            None,
+            Some(1),
+            "[f.txt: lines 1-1 of 3]\n     1\tone\n",
         );
         check(
             text,
             Some(3),
-            Some(2),
-            "error: end_line 2 is before start_line 3",
+            Some(99),
+            "[f.txt: lines 3-3 of 3]\n     3\tthree\n",
+        );
+        check(
+            "no newline",
+            None,
+            None,
+            "[f.txt: lines 1-1 of 1]\n     1\tno newline\n",
+        );
+        check(
+            "crlf\r\nkept\r\n",
+            None,
+            None,
+            "[f.txt: lines 1-2 of 2]\n     1\tcrlf\r\n     2\tkept\r\n",
+        );
+        check("", None, None, "[f.txt: the file is empty]");
+        check(text, Some(0), None, "error: offset counts lines from 1");
+        check(text, None, Some(0), "error: limit must be at least 1");
+        check(
+            text,
+            Some(4),
+            None,
+            "error: offset 4 is past the end of 'f.txt', which has 3 lines",
         );
     }
 
     #[test]
     fn long_files_are_cut_by_lines_with_a_note() {
         let text: String = (1..=2500).map(|number| format!("{number}\n")).collect();
-        let output = select_lines(&text, None, None).unwrap();
-        assert!(output.starts_with("1\n2\n"));
+        let output = numbered_lines(&text, "f.txt", None, None).unwrap();
+        assert!(output.starts_with("[f.txt: lines 1-2000 of 2500]\n     1\t1\n"));
         assert!(output.ends_with(
-            "2000\n[truncated: showing lines 1-2000 of 2500; pass start_line/end_line to read more]"
+            "  2000\t2000\n[cut at line 2000: at most 2000 lines per call; read on with offset 2001]"
         ));
-        let rest = select_lines(&text, Some(2001), None).unwrap();
-        assert!(rest.starts_with("[lines 2001-2500 of 2500]\n2001\n"));
-        assert!(rest.ends_with("2500\n"));
+        let rest = numbered_lines(&text, "f.txt", Some(2001), None).unwrap();
+        assert!(rest.starts_with("[f.txt: lines 2001-2500 of 2500]\n  2001\t2001\n"));
+        assert!(rest.ends_with("  2500\t2500\n"));
+        let part = numbered_lines(&text, "f.txt", Some(10), Some(5)).unwrap();
+        assert!(part.ends_with("    14\t14\n"), "{part}");
     }
 
     #[test]
     fn long_files_are_cut_by_bytes_with_a_note() {
         let line = format!("{}\n", "x".repeat(999));
         let text = line.repeat(300);
-        let output = select_lines(&text, None, None).unwrap();
-        assert!(output.ends_with(
-            "[truncated: showing lines 1-102 of 300; pass start_line/end_line to read more]"
-        ));
-        assert_eq!(output.matches('x').count(), 102 * 999);
+        let output = numbered_lines(&text, "f.txt", None, None).unwrap();
+        // 101 numbered lines of 1,007 bytes fit in 100 KB.
+        assert!(
+            output.starts_with("[f.txt: lines 1-101 of 300]\n"),
+            "{}",
+            &output[..40]
+        );
+        assert!(
+            output.ends_with("[cut at line 101: at most 100 KB per call; read on with offset 102]")
+        );
+        assert_eq!(output.matches(&"x".repeat(999)).count(), 101);
     }
 
     #[test]
     fn one_huge_line_is_cut_at_a_character_boundary() {
         let text = "é".repeat(60 * 1024);
-        let output = select_lines(&text, None, None).unwrap();
-        assert!(output.ends_with(
-            "\n[truncated: line 1 of 1 is 122880 bytes long; showing its first 102400 bytes]"
+        let output = numbered_lines(&text, "f.txt", None, None).unwrap();
+        assert!(output.starts_with(
+            "[f.txt: line 1 of 1 is 122880 bytes long; showing its first 102400 bytes]\n     1\té"
         ));
     }
 }

@@ -1,7 +1,9 @@
 //! The agents' tools: file tools confined to the workspace and sandboxed processes.
 //!
 //! Tools named as in the paper: `file_read`, `file_write`, `dir_list`, `dir_create`,
-//! `file_move`, `execute_code`, `execute_shell`, `pip_install`. (`final_output` and
+//! `file_move`, `execute_code`, `execute_shell`, `pip_install`; and for code that
+//! already exists, `file_edit` (exact replacements), `search` and `symbols` (the
+//! engine's index, through [`Symbols`]). (`final_output` and
 //! the agents-as-tools belong to the engine.)
 //!
 //! Architecture invariants:
@@ -26,13 +28,16 @@
 
 mod approvals;
 mod atomic;
+mod edit;
 mod editor;
 mod files;
 mod process;
 mod python;
 mod run_tools;
 mod sandbox;
+mod search;
 mod spec;
+mod symbols;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -49,6 +54,7 @@ pub use process::{NotApproved, ProcessLimits, ProcessOutcome, approve_execution,
 pub use run_tools::RunTools;
 pub use sandbox::{Sandbox, SandboxError};
 pub use spec::{BASIC_TOOL_NAMES, ToolDef, tool_defs};
+pub use symbols::{Symbol, Symbols};
 
 /// Everything a tool call may use.
 #[derive(Clone)]

@@ -5,20 +5,31 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use infiagent_sandbox::ProcessSandbox;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::approvals::Approvals;
+use crate::symbols::Symbols;
 
 /// The shared state of a run's tools.
-#[derive(Debug)]
 pub struct RunTools {
     processes: Arc<ProcessSandbox>,
     approvals: Approvals,
     slots: Semaphore,
     files: Mutex<Files>,
+    symbols: OnceLock<Arc<dyn Symbols>>,
+}
+
+impl std::fmt::Debug for RunTools {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("RunTools")
+            .field("processes", &self.processes)
+            .field("approvals", &self.approvals)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Who wrote what, who read which version, and what the user allowed to run.
@@ -46,7 +57,18 @@ impl RunTools {
             approvals,
             slots: Semaphore::new(max_parallel.max(1)),
             files: Mutex::new(Files::default()),
+            symbols: OnceLock::new(),
         }
+    }
+
+    /// Gives `symbols` the workspace's index, once it is scanned.
+    pub fn set_symbols(&self, symbols: Arc<dyn Symbols>) {
+        let _ = self.symbols.set(symbols);
+    }
+
+    /// The workspace's index, when the run has one.
+    pub(crate) fn symbols(&self) -> Option<&Arc<dyn Symbols>> {
+        self.symbols.get()
     }
 
     /// The process sandbox.

@@ -12,10 +12,13 @@ use std::sync::LazyLock;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::edit::FileEditArgs;
 use crate::files::{DirCreateArgs, DirListArgs, FileMoveArgs, FileReadArgs, FileWriteArgs};
 use crate::process::{ExecuteCodeArgs, ExecuteShellArgs};
 use crate::python::PipInstallArgs;
-use crate::{ToolContext, ToolOutput, files, process, python};
+use crate::search::SearchArgs;
+use crate::symbols::SymbolsArgs;
+use crate::{ToolContext, ToolOutput, edit, files, process, python, search, symbols};
 
 /// What a tool returns inside the crate: `Err` holds the message of a failed call.
 pub(crate) type ToolResult = Result<ToolOutput, String>;
@@ -76,6 +79,9 @@ static TOOLS: LazyLock<Vec<ToolDef>> = LazyLock::new(tool_defs);
 pub const BASIC_TOOL_NAMES: &[&str] = &[
     "file_read",
     "file_write",
+    "file_edit",
+    "search",
+    "symbols",
     "dir_list",
     "dir_create",
     "file_move",
@@ -96,13 +102,15 @@ pub fn tool_defs() -> Vec<ToolDef> {
             "file_read",
             FileReadArgs,
             files::file_read,
-            "Read a UTF-8 text file of the workspace. Returns the raw text, at most 2000 lines or 100 KB per call; \
-                use start_line/end_line to read a long file in parts. Shows the editor's unsaved text when the file is open there.",
+            "Read a UTF-8 text file of the workspace: a header with the lines shown and the total, then each line \
+                after its number and a tab (the numbers are not part of the file: never copy them into file_edit). At most \
+                2000 lines or 100 KB per call; read a large file in parts with offset/limit, or find the part with search or \
+                symbols first. Shows the editor's unsaved text when the file is open there.",
             object(
                 json!({
                     "path": path("File to read"),
-                    "start_line": {"type": "integer", "minimum": 1, "description": "First line to return (1-based)."},
-                    "end_line": {"type": "integer", "minimum": 1, "description": "Last line to return (inclusive)."}
+                    "offset": {"type": "integer", "minimum": 1, "description": "First line to return (1-based; default 1)."},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 2000, "description": "How many lines to return (default and most: 2000)."}
                 }),
                 &["path"],
             ),
@@ -119,6 +127,70 @@ pub fn tool_defs() -> Vec<ToolDef> {
                     "content": {"type": "string", "description": "The complete new content of the file."}
                 }),
                 &["path", "content"],
+            ),
+        ),
+        basic_tool!(
+            "file_edit",
+            FileEditArgs,
+            edit::file_edit,
+            "Change an existing text file in place with exact replacements: each `old` must match the file's text \
+                exactly (copied from file_read without the line numbers, with its indentation) and exactly once, unless \
+                replace_all is true; include a few surrounding lines to make it unique. All edits apply, in order, or none \
+                does. Returns the unified diff applied. Use file_write only for new files or complete rewrites.",
+            object(
+                json!({
+                    "path": path("File to change"),
+                    "edits": {
+                        "type": "array", "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "old": {"type": "string", "description": "The exact text to replace."},
+                                "new": {"type": "string", "description": "The text to put in its place."},
+                                "replace_all": {"type": "boolean", "description": "Replace every occurrence (default false: old must occur once)."}
+                            },
+                            "required": ["old", "new"],
+                            "additionalProperties": false
+                        }
+                    }
+                }),
+                &["path", "edits"],
+            ),
+        ),
+        basic_tool!(
+            "search",
+            SearchArgs,
+            search::search,
+            "Search the workspace's files for a regular expression (Rust regex syntax) or, with literal, exact text. \
+                Files ignored by .gitignore, hidden files and binary files are skipped. Returns `path:line:text` for each \
+                matching line (`path-line-text` for context lines), then the number of matches. Search before you read: \
+                then read only the lines you need with file_read offset/limit.",
+            object(
+                json!({
+                    "pattern": {"type": "string", "description": "The regular expression, or the text with literal."},
+                    "literal": {"type": "boolean", "description": "Search for the exact text (default false)."},
+                    "case_insensitive": {"type": "boolean", "description": "Ignore case (default false)."},
+                    "path": path("Folder or file to search in (default: the whole workspace)"),
+                    "glob": {"type": "string", "description": "Only files whose path matches this glob, like \"*.rs\" or \"src/**/*.ts\"; \"!glob\" excludes."},
+                    "context": {"type": "integer", "minimum": 0, "maximum": 5, "description": "Lines of context before and after each match (default 0)."},
+                    "max_matches": {"type": "integer", "minimum": 1, "maximum": 1000, "description": "Most matches to return (default 100)."}
+                }),
+                &["pattern"],
+            ),
+        ),
+        basic_tool!(
+            "symbols",
+            SymbolsArgs,
+            symbols::symbols,
+            "Look up code in the workspace's index without reading files: with name, where it is defined (file:line, \
+                kind, signature) and which files use it; with path alone, the outline of that file (its definitions and \
+                their lines); with both, the definitions of name inside path.",
+            object(
+                json!({
+                    "name": {"type": "string", "description": "A function, type, class, method or constant name."},
+                    "path": path("A file (for its outline) or folder (to narrow a name)")
+                }),
+                &[],
             ),
         ),
         basic_tool!(
@@ -274,6 +346,15 @@ mod tests {
             Some("integer") => json!(1),
             Some("boolean") => json!(true),
             Some("array") => json!([sample(&schema["items"])]),
+            Some("object") => {
+                let properties = schema["properties"].as_object().unwrap();
+                Value::Object(
+                    properties
+                        .iter()
+                        .map(|(field, schema)| (field.clone(), sample(schema)))
+                        .collect(),
+                )
+            }
             other => panic!("no sample for type {other:?}"),
         }
     }
@@ -366,7 +447,7 @@ mod tests {
         );
         check(
             "file_read",
-            r#"{"path": "a", "start_line": -1}"#,
+            r#"{"path": "a", "offset": -1}"#,
             "invalid value: integer `-1`",
         );
         check(
@@ -391,6 +472,6 @@ mod tests {
         let Err(message) = parse_call("file_delete", "{}") else {
             panic!("file_delete was accepted");
         };
-        insta::assert_snapshot!(message, @"there is no tool named 'file_delete'; the available tools are file_read, file_write, dir_list, dir_create, file_move, execute_code, execute_shell, pip_install");
+        insta::assert_snapshot!(message, @"there is no tool named 'file_delete'; the available tools are file_read, file_write, file_edit, search, symbols, dir_list, dir_create, file_move, execute_code, execute_shell, pip_install");
     }
 }

@@ -4,6 +4,7 @@ pub(crate) mod record;
 pub(crate) mod report;
 mod shared;
 pub(crate) mod summary;
+mod symbols;
 pub(crate) mod trajectory;
 
 pub(crate) use shared::{Abort, RunShared};
@@ -476,6 +477,10 @@ async fn drive(
         None => scan_for_run(&shared).await,
     };
     if let Some(index) = index {
+        shared
+            .tool_context
+            .run
+            .set_symbols(Arc::new(symbols::IndexSymbols(index.clone())));
         let _ = shared.index.set(index);
     }
     let inner = tokio::spawn(run_agent(shared.clone(), invocation));

@@ -115,7 +115,7 @@ async fn a_valid_pyramid_is_written() {
     let system = &model.requests()[0].system;
     assert!(system.contains("at most 5 agents"), "{system}");
     assert!(
-        system.contains("file_read, file_write, dir_list"),
+        system.contains("file_read, file_write, file_edit, search, symbols, dir_list"),
         "{system}"
     );
 
@@ -166,7 +166,7 @@ async fn a_pyramid_invalid_every_time_fails_with_the_last_problems() {
     insta::assert_snapshot!(error.to_string(), @r"
     the drafted pyramid is still invalid after 4 replies (3 corrections asked); nothing was written. The problems of the last reply:
     ../escape.md: a file name must be letters, digits, '_' or '-' ending in .md (like `data_agent.md`)
-    .infiagent/agents/cookbook_lead_agent.md:5:20: error: unknown tool 'recipe_writer_agent' (basic tools: file_read, file_write, dir_list, dir_create, file_move, execute_code, execute_shell, pip_install; agents: cookbook_lead_agent, judge_agent, nutrition_agent)
+    .infiagent/agents/cookbook_lead_agent.md:5:20: error: unknown tool 'recipe_writer_agent' (basic tools: file_read, file_write, file_edit, search, symbols, dir_list, dir_create, file_move, execute_code, execute_shell, pip_install; agents: cookbook_lead_agent, judge_agent, nutrition_agent)
     ");
     assert!(agents_dir(workspace.path()).is_empty());
 }

@@ -10,20 +10,26 @@ use serde_json::json;
 use support::{TestEditor, Workspace, temp_root};
 
 #[tokio::test]
-async fn file_read_returns_the_raw_text() {
+async fn file_read_returns_numbered_lines() {
     let workspace = Workspace::new();
     workspace.write("src/main.py", "print('hi')\nprint('bye')\n");
     let content = workspace
         .ok("file_read", json!({"path": "src/main.py"}))
         .await;
-    assert_eq!(content, "print('hi')\nprint('bye')\n");
+    assert_eq!(
+        content,
+        "[src/main.py: lines 1-2 of 2]\n     1\tprint('hi')\n     2\tprint('bye')\n"
+    );
     let content = workspace
         .ok(
             "file_read",
-            json!({"path": "./src/../src/main.py", "start_line": 2}),
+            json!({"path": "./src/../src/main.py", "offset": 2, "limit": 5}),
         )
         .await;
-    assert_eq!(content, "[lines 2-2 of 2]\nprint('bye')\n");
+    assert_eq!(
+        content,
+        "[src/main.py: lines 2-2 of 2]\n     2\tprint('bye')\n"
+    );
 }
 
 #[tokio::test]
@@ -60,7 +66,7 @@ async fn file_read_prefers_the_editors_unsaved_text() {
     let workspace = Workspace::with_editor(dir, editor);
     workspace.write("notes.md", "saved\n");
     let content = workspace.ok("file_read", json!({"path": "notes.md"})).await;
-    assert_eq!(content, "unsaved\n");
+    assert_eq!(content, "[notes.md: lines 1-1 of 1]\n     1\tunsaved\n");
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod code_tools;
 mod file_tools;
 mod process_tools;
 mod support;
