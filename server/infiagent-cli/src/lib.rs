@@ -6,6 +6,7 @@
 mod agents_command;
 mod bench_command;
 mod build_command;
+mod checks_command;
 mod context_command;
 mod dataset_command;
 mod doctor_command;
@@ -82,6 +83,8 @@ enum Command {
     /// Propose changes to the pyramid from quality scores and runs (prune, split,
     /// router examples), as diffs; `--apply` writes them.
     Evolve(evolve_command::EvolveArgs),
+    /// Show how the workspace builds and tests (detected, or from `[checks]`), and run the checks.
+    Checks(checks_command::ChecksArgs),
     /// Show what this machine's process sandbox enforces, and test it.
     Doctor(doctor_command::DoctorArgs),
     /// Run the whole built-in pyramid offline, with a scripted model, on a bundled requirement.
@@ -148,6 +151,7 @@ pub fn main() -> ExitCode {
             Command::Dataset { command } => dataset_command::run(command),
             Command::Evolve(args) => evolve_command::run(args),
             Command::Doctor(args) => doctor_command::run(args).await,
+            Command::Checks(args) => checks_command::run(args).await,
             Command::Demo {
                 dir,
                 serve_model: None,

@@ -50,7 +50,9 @@ pub use atomic::{
     atomic_write_temp, is_atomic_write_temp, write_atomically, write_atomically_blocking,
 };
 pub use editor::{Approval, ApprovalRequest, Editor, EditorWrite, HeadlessEditor};
-pub use process::{NotApproved, ProcessLimits, ProcessOutcome, approve_execution, run_process};
+pub use process::{
+    NotApproved, ProcessLimits, ProcessOutcome, approve_command, approve_execution, run_process,
+};
 pub use run_tools::RunTools;
 pub use sandbox::{Sandbox, SandboxError};
 pub use spec::{BASIC_TOOL_NAMES, ToolDef, tool_defs};

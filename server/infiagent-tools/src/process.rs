@@ -435,6 +435,18 @@ pub async fn approve_execution(path: &str, ctx: &ToolContext) -> Result<(), NotA
     Ok(())
 }
 
+/// Asks whether `command`, which the runtime itself runs for `tool` (a project
+/// check), may run, unless it was allowed for good in this workspace.
+pub async fn approve_command(
+    tool: &str,
+    command: &str,
+    ctx: &ToolContext,
+) -> Result<(), NotApproved> {
+    ask_approval(tool, command, ctx)
+        .await
+        .map_err(|_| NotApproved::Declined)
+}
+
 /// Arguments of `execute_code`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -9,6 +9,7 @@ mod crash_safety;
 mod evolution;
 mod load;
 mod pyramid_over_http;
+mod real_repos;
 mod sandbox_escapes;
 mod secrets;
 mod support;

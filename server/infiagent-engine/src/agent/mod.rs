@@ -115,7 +115,7 @@ pub(crate) fn run_agent(shared: Arc<RunShared>, invocation: Invocation) -> Agent
         announce(&shared, &def, &invocation, frame).await;
         let mut invocation = invocation;
         let evidence = if def.is_judge() {
-            let evidence = gather_evidence(&invocation, frame).await;
+            let evidence = gather_evidence(&shared, &invocation, frame).await;
             invocation.task.push_str(&evidence.render());
             Some(evidence)
         } else {
@@ -202,10 +202,13 @@ async fn settle_verdict(
             overruled: overruled.then_some(&judge_said),
             // A verdict on a candidate's copy concerns files the workspace may
             // never hold: the winner's is reported once its changes are merged.
-            files: invocation
-                .site
-                .is_workspace()
-                .then(|| verdict_files(invocation, &result.output)),
+            files: invocation.site.is_workspace().then(|| {
+                let mut files = verdict_files(invocation, &result.output);
+                files.extend(shared.check_files(&evidence.checks));
+                files.sort();
+                files.dedup();
+                files
+            }),
         })
         .await;
 }
@@ -236,7 +239,11 @@ fn verdict_files(invocation: &Invocation, verdict: &FinalOutput) -> Vec<String> 
 }
 
 /// The runtime's own checks before the judge's model looks (see [`audit`]).
-async fn gather_evidence(invocation: &Invocation, frame: FrameId) -> audit::Evidence {
+async fn gather_evidence(
+    shared: &RunShared,
+    invocation: &Invocation,
+    frame: FrameId,
+) -> audit::Evidence {
     let context = ToolContext {
         cancel: invocation.site.tools.cancel.child_token(),
         agent: invocation.agent.clone(),
@@ -254,7 +261,7 @@ async fn gather_evidence(invocation: &Invocation, frame: FrameId) -> audit::Evid
             (given.clone(), given)
         }
     };
-    audit::gather(&context, &named, &generated).await
+    audit::gather(&context, &named, &generated, &shared.config.checks).await
 }
 
 struct AgentLoop {

@@ -12,6 +12,7 @@
 //! said so, to the judge and in the verdict.
 
 pub mod build_order;
+pub(crate) mod checks;
 pub(crate) mod quality;
 
 use std::collections::BTreeSet;
@@ -52,6 +53,8 @@ pub(crate) enum Ran {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Evidence {
     pub files: Vec<FileEvidence>,
+    /// The project's checks that cover the changed files.
+    pub checks: Vec<infiagent_checks::CheckRun>,
 }
 
 impl Evidence {
@@ -85,13 +88,15 @@ impl Evidence {
                 });
             }
         }
+        findings.extend(checks::failures(&self.checks));
         findings
     }
 
     /// What the verdict must say besides the judge's findings: the scripts that
     /// were not run.
     pub fn notes(&self) -> Vec<Finding> {
-        self.files
+        let mut notes: Vec<Finding> = self
+            .files
             .iter()
             .filter_map(|file| match &file.run {
                 Some(Ran::NotRun(reason)) => Some(Finding {
@@ -105,12 +110,14 @@ impl Evidence {
                 }),
                 _ => None,
             })
-            .collect()
+            .collect();
+        notes.extend(checks::notes(&self.checks));
+        notes
     }
 
     /// The evidence as a section of the judge's task.
     pub fn render(&self) -> String {
-        if self.files.is_empty() {
+        if self.files.is_empty() && self.checks.is_empty() {
             return String::new();
         }
         let mut text = String::from(
@@ -142,6 +149,7 @@ impl Evidence {
             }
             text.push('\n');
         }
+        text.push_str(&checks::render(&self.checks));
         text
     }
 }
@@ -175,11 +183,12 @@ pub(crate) fn named_paths(text: &str) -> Vec<String> {
 }
 
 /// Gathers the evidence: `named` must exist; `generated` are parsed and, when
-/// runnable, run.
+/// runnable, run; the project's checks that cover `generated` run.
 pub(crate) async fn gather(
     context: &ToolContext,
     named: &[String],
     generated: &[String],
+    checks: &infiagent_checks::ChecksConfig,
 ) -> Evidence {
     let mut files = Vec::new();
     let all: BTreeSet<&String> = named.iter().chain(generated).collect();
@@ -222,7 +231,10 @@ pub(crate) async fn gather(
         }
         files.push(evidence);
     }
-    Evidence { files }
+    Evidence {
+        files,
+        checks: checks::run_relevant(context, checks, generated).await,
+    }
 }
 
 /// Runs `path` once the user consents (or the run wrote it).
@@ -299,6 +311,7 @@ mod tests {
                 syntax: Vec::new(),
                 run: None,
             }],
+            checks: Vec::new(),
         };
         let verdict = FinalOutput {
             status: Status::Success,

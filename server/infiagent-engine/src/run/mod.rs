@@ -356,6 +356,7 @@ impl Engine {
             task: request.task.clone(),
             index: OnceLock::new(),
             touched: Mutex::new(BTreeSet::new()),
+            check_files: Mutex::new(BTreeSet::new()),
         });
         shared.trajectory.record(Record::RunStart {
             v: RECORD_VERSION,

@@ -50,6 +50,8 @@ pub(crate) struct RunShared {
     pub(super) index: OnceLock<SharedIndex>,
     /// Files the run changed so far.
     pub(super) touched: Mutex<BTreeSet<String>>,
+    /// Files the project's checks reported failures on during the run.
+    pub(super) check_files: Mutex<BTreeSet<String>>,
     pub(super) events: mpsc::Sender<RunEvent>,
     pub(super) totals: Mutex<Totals>,
     pub(super) next_frame: AtomicU64,
@@ -75,6 +77,22 @@ impl RunShared {
         if let Ok(mut journal) = self.journal.lock() {
             update(&mut journal);
         }
+    }
+
+    /// The files a verdict must speak for because of the project's checks: those
+    /// they fail on now and those they failed on earlier in the run (so that a
+    /// passing check clears them). Nothing when no check ran.
+    pub fn check_files(&self, runs: &[infiagent_checks::CheckRun]) -> Vec<String> {
+        if runs.is_empty() {
+            return Vec::new();
+        }
+        let Ok(mut seen) = self.check_files.lock() else {
+            return Vec::new();
+        };
+        for run in runs {
+            seen.extend(run.findings.iter().map(|finding| finding.path.clone()));
+        }
+        seen.iter().cloned().collect()
     }
 
     /// The memory index, once scanned.
