@@ -266,9 +266,12 @@ mod tests {
             .collect()
     }
 
+    /// Files of a folder, and the checks expected of it.
+    type Case = (&'static [(&'static str, &'static str)], &'static [&'static str]);
+
     #[test]
     fn detected_by_manifest() {
-        let cases: [(&[(&str, &str)], &[&str]); 5] = [
+        let cases: [Case; 5] = [
             (
                 &[("Cargo.toml", "[package]\nname = \"x\"\n")],
                 &[
