@@ -3,9 +3,11 @@
 //! A planned project has one design file per script and a summary design whose
 //! `## Build order` says which scripts each one needs built first. [`BuildPlan`]
 //! reads it (the parser is the engine's [`order`] module, which the judge's
-//! evidence also uses) and finds each script's design file; [`start`] runs
-//! `code_builder_agent` once per script, each run starting as soon as the
-//! scripts it depends on are built, at most `jobs` at a time. A script that
+//! evidence also uses) and finds each script's design file; [`start`] runs the
+//! agent with the builder role once per new file (the editor role's agent for a
+//! file that already exists: a change plan for an existing repository, in any
+//! language), each run starting as soon as the files it depends on are built, at
+//! most `jobs` at a time. A script that
 //! fails takes everything depending on it out of the build (skipped, with the
 //! reason); independent scripts go on. The build reports [`BuildEvent`]s while it
 //! works and ends with a [`BuildReport`].

@@ -61,6 +61,9 @@ pub struct BuildPlan {
     summary: String,
     /// The design file of each step, workspace-relative with `/`.
     designs: Vec<String>,
+    /// Whether each step's file existed when the plan was loaded: a change to an
+    /// existing file, not a new one.
+    existing: Vec<bool>,
 }
 
 impl BuildPlan {
@@ -115,10 +118,16 @@ impl BuildPlan {
                 missing,
             });
         }
+        let existing = order
+            .steps()
+            .iter()
+            .map(|step| root.join(&step.script).is_file())
+            .collect();
         Ok(BuildPlan {
             order,
             summary: relative,
             designs,
+            existing,
         })
     }
 
@@ -135,6 +144,12 @@ impl BuildPlan {
     /// The design file of the script at `index` of the order, workspace-relative.
     pub fn design(&self, index: usize) -> &str {
         &self.designs[index]
+    }
+
+    /// Whether the file of the step at `index` existed when the plan was loaded
+    /// (the step changes it rather than creating it).
+    pub fn changes_existing(&self, index: usize) -> bool {
+        self.existing[index]
     }
 
     /// The scripts, in the order of the file.

@@ -112,6 +112,11 @@ pub fn build_task(script: &str) -> String {
     format!("Build {script} from its design.")
 }
 
+/// The editor's task for `script`, a file that already exists.
+fn change_task(script: &str) -> String {
+    format!("Change {script} as its design says; keep the rest of the file as it is.")
+}
+
 /// Starts building `plan` on `engine`; returns at once. Without an index of its
 /// own, the engine gets one scan of the workspace shared by every run, so each
 /// builder sees what the ones before it wrote.
@@ -121,12 +126,18 @@ pub fn start(
     options: BuildOptions,
 ) -> Result<BuildHandle, BuildError> {
     let builder = engine.registry().require_role(Role::Builder)?.name.clone();
+    // Steps that change an existing file go to the editor agent, when there is one.
+    let changer = engine
+        .registry()
+        .with_role(Role::Editor)
+        .map(|agent| agent.name.clone());
     let jobs = options.jobs.unwrap_or(engine.config().run.jobs).max(1);
     let (sender, events) = mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
     let scripts = plan.scripts();
     let scheduler = Scheduler {
         builder: builder.clone(),
+        changer,
         plan,
         editor: options.editor,
         jobs,
@@ -182,6 +193,7 @@ type RunFuture = Pin<Box<dyn Future<Output = (usize, RunOutcome)> + Send>>;
 
 struct Scheduler {
     builder: String,
+    changer: Option<String>,
     plan: BuildPlan,
     editor: Arc<dyn Editor>,
     jobs: usize,
@@ -269,9 +281,15 @@ impl Scheduler {
         index: usize,
     ) {
         let script = self.plan.order().steps()[index].script.clone();
+        let (agent, task) = match &self.changer {
+            Some(changer) if self.plan.changes_existing(index) => {
+                (changer.clone(), change_task(&script))
+            }
+            _ => (self.builder.clone(), build_task(&script)),
+        };
         let request = RunRequest {
-            agent: Some(self.builder.clone()),
-            task: build_task(&script),
+            agent: Some(agent),
+            task,
             files: vec![
                 FileRef {
                     path: self.plan.design(index).to_string(),

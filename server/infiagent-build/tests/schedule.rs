@@ -146,6 +146,42 @@ async fn the_task_and_files_of_each_builder() {
     );
 }
 
+/// The agent and task of the run that built `script`.
+fn run_start(root: &Path, report: &BuildReport, script: &str) -> serde_json::Value {
+    let run = report
+        .scripts
+        .iter()
+        .find(|run| run.script == script)
+        .unwrap();
+    let trajectory = std::fs::read_to_string(
+        root.join(".infiagent/runs")
+            .join(run.run_id.as_deref().unwrap())
+            .join("trajectory.jsonl"),
+    )
+    .unwrap();
+    serde_json::from_str(trajectory.lines().next().unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_exists_is_changed_by_the_editor_agent() {
+    let workspace = workspace_with_plan(&[
+        "server.go — depends on: none",
+        "client.go — depends on: none",
+    ]);
+    let root = workspace.path();
+    std::fs::write(root.join("server.go"), "package main\n").unwrap();
+    let (report, _) = build(root, build_model(Duration::ZERO), 1).await;
+    let changed = run_start(root, &report, "server.go");
+    assert_eq!(changed["agent"], "code_editor_agent");
+    assert_eq!(
+        changed["task"],
+        "Change server.go as its design says; keep the rest of the file as it is."
+    );
+    let built = run_start(root, &report, "client.go");
+    assert_eq!(built["agent"], "code_builder_agent");
+    assert_eq!(built["task"], "Build client.go from its design.");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failure_skips_its_dependents_and_nothing_else() {
     let workspace = workspace_with_plan(&[

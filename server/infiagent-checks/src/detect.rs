@@ -267,7 +267,10 @@ mod tests {
     }
 
     /// Files of a folder, and the checks expected of it.
-    type Case = (&'static [(&'static str, &'static str)], &'static [&'static str]);
+    type Case = (
+        &'static [(&'static str, &'static str)],
+        &'static [&'static str],
+    );
 
     #[test]
     fn detected_by_manifest() {
