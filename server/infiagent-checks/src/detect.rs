@@ -274,7 +274,7 @@ mod tests {
 
     #[test]
     fn detected_by_manifest() {
-        let cases: [Case; 5] = [
+        let cases: [Case; 9] = [
             (
                 &[("Cargo.toml", "[package]\nname = \"x\"\n")],
                 &[
@@ -317,6 +317,35 @@ mod tests {
             (
                 &[("Makefile", "all:\n\tcc x.c\ntest: all\n\t./a.out\n")],
                 &["build [] make (Makefile)", "test [] make test (Makefile)"],
+            ),
+            (
+                &[("go.mod", "module example.com/x\n")],
+                &[
+                    "build [] go build ./... (go.mod)",
+                    "test [] go test -json ./... (go.mod)",
+                    "lint [] go vet ./... (go.mod)",
+                ],
+            ),
+            (
+                &[("pom.xml", "<project/>")],
+                &[
+                    "build [] mvn -q -B compile (pom.xml)",
+                    "test [] mvn -q -B test (pom.xml)",
+                ],
+            ),
+            (
+                &[("build.gradle.kts", ""), ("gradlew", "")],
+                &[
+                    "build [] ./gradlew --quiet assemble (build.gradle.kts)",
+                    "test [] ./gradlew --quiet test (build.gradle.kts)",
+                ],
+            ),
+            (
+                &[("CMakeLists.txt", "project(x)\n")],
+                &[
+                    "build [] cmake -S . -B build && cmake --build build (CMakeLists.txt)",
+                    "test [] cmake -S . -B build && cmake --build build && ctest --test-dir build --output-on-failure (CMakeLists.txt)",
+                ],
             ),
         ];
         for (files, expected) in cases {

@@ -156,16 +156,23 @@ impl Found {
                     .unwrap_or_default()
             );
         }
+        let counted = format!(
+            "{} in {}",
+            plural(self.matches, "match", "matches"),
+            plural(self.files.len(), "file", "files")
+        );
         let summary = match self.stopped {
-            Some(reason) => format!(
-                "[stopped: {reason} after {} matches in {} files; narrow the pattern, path or glob]",
-                self.matches,
-                self.files.len()
-            ),
-            None => format!("[{} matches in {} files]", self.matches, self.files.len()),
+            Some(reason) => {
+                format!("[stopped: {reason} after {counted}; narrow the pattern, path or glob]")
+            }
+            None => format!("[{counted}]"),
         };
         format!("{}{summary}", self.lines)
     }
+}
+
+fn plural(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 /// The sink of one file's search.

@@ -122,7 +122,7 @@ async fn search_finds_lines_with_context_and_respects_gitignore_and_globs() {
         .await;
     assert_eq!(
         found,
-        "src/parser.rs:1:pub fn parse(line: &str) -> Vec<&str> {\n--\nsrc/parser.rs:5:pub fn count(line: &str) -> usize {\n[2 matches in 1 files]"
+        "src/parser.rs:1:pub fn parse(line: &str) -> Vec<&str> {\n--\nsrc/parser.rs:5:pub fn count(line: &str) -> usize {\n[2 matches in 1 file]"
     );
     let found = workspace
         .ok(
@@ -132,7 +132,7 @@ async fn search_finds_lines_with_context_and_respects_gitignore_and_globs() {
         .await;
     assert_eq!(
         found,
-        "src/main.ts:1:const parsed = parse(line);\n[1 matches in 1 files]"
+        "src/main.ts:1:const parsed = parse(line);\n[1 match in 1 file]"
     );
     let found = workspace
         .ok(
@@ -149,7 +149,7 @@ async fn search_finds_lines_with_context_and_respects_gitignore_and_globs() {
         .await;
     assert_eq!(
         context,
-        "src/parser.rs-4-\nsrc/parser.rs:5:pub fn count(line: &str) -> usize {\nsrc/parser.rs-6-    parse(line).len()\n[1 matches in 1 files]"
+        "src/parser.rs-4-\nsrc/parser.rs:5:pub fn count(line: &str) -> usize {\nsrc/parser.rs-6-    parse(line).len()\n[1 match in 1 file]"
     );
 }
 
