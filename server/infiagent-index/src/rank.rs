@@ -6,6 +6,11 @@
 //! teleport vector favours the files the task names by path, the files given as
 //! mentioned or touched, the files defining (and, less, using) the identifiers
 //! the task names.
+//!
+//! Names first: a file that defines a name the task writes as code (`snake_case`,
+//! `camelCase`, `Qualified::name`, in backquotes, or called with `(`) comes before
+//! every file that does not; among such files, and among the rest, the PageRank
+//! score orders.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -79,21 +84,28 @@ impl WorkspaceIndex {
         let graph = Graph::new(&files, &task);
         let teleport = teleport(&files, query, &task);
         let scores = pagerank(&graph, &teleport);
-        let mut ranked: Vec<Ranked> = files
+        let mut ranked: Vec<(bool, Ranked)> = files
             .iter()
             .zip(scores)
-            .map(|(descriptor, score)| Ranked {
-                path: descriptor.path.clone(),
-                score,
+            .map(|(descriptor, score)| {
+                let named = descriptor.definitions.iter().any(|definition| {
+                    definition_names(&definition.name)
+                        .any(|name| task.named.contains(&normalize_identifier(name)))
+                });
+                let ranked = Ranked {
+                    path: descriptor.path.clone(),
+                    score,
+                };
+                (named, ranked)
             })
             .collect();
-        ranked.sort_by(|left, right| {
-            right
-                .score
-                .total_cmp(&left.score)
+        ranked.sort_by(|(left_named, left), (right_named, right)| {
+            right_named
+                .cmp(left_named)
+                .then_with(|| right.score.total_cmp(&left.score))
                 .then_with(|| left.path.cmp(&right.path))
         });
-        ranked
+        ranked.into_iter().map(|(_, ranked)| ranked).collect()
     }
 
     /// The descriptors of `ranked`, rendered in order and separated by newlines:
@@ -141,6 +153,8 @@ struct TaskTerms {
     identifiers: BTreeSet<String>,
     /// Plain words, lowercase, compared with file stems.
     words: BTreeSet<String>,
+    /// Names the task writes as code, normalized: their defining files come first.
+    named: BTreeSet<String>,
 }
 
 impl TaskTerms {
@@ -161,6 +175,7 @@ impl TaskTerms {
             .collect();
         let mut identifiers = BTreeSet::new();
         let mut words = BTreeSet::new();
+        let named = code_names(task);
         for (position, word) in raw_words.iter().enumerate() {
             let lower = word.to_lowercase();
             if word.chars().count() >= MIN_IDENTIFIER_CHARS && !STOP_WORDS.contains(&lower.as_str())
@@ -176,8 +191,43 @@ impl TaskTerms {
             path_words,
             identifiers,
             words,
+            named,
         }
     }
+}
+
+/// The words of `task` written as code, normalized: with `_`, an inner capital or
+/// a digit, qualified (`a::b`, `a.b`), in backquotes, or followed by `(`. Plain
+/// words (`value`, `empty`) are not names: they would pull every file defining
+/// such a word to the front.
+fn code_names(task: &str) -> BTreeSet<String> {
+    let mut named = BTreeSet::new();
+    for (index, quoted) in task.split('`').enumerate() {
+        let in_backquotes = index % 2 == 1;
+        let mut rest = quoted;
+        while let Some(start) = rest.find(|c: char| c.is_alphanumeric() || c == '_') {
+            let word_end = rest[start..]
+                .find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | ':' | '.')))
+                .map_or(rest.len(), |end| start + end);
+            let word = rest[start..word_end].trim_end_matches(['.', ':']);
+            let called = rest[word_end..].starts_with('(');
+            let body = &word[1.min(word.len())..];
+            let code_like = word.contains('_')
+                || body.chars().any(char::is_uppercase)
+                || (word.chars().any(|c| c.is_ascii_digit())
+                    && word.chars().any(char::is_alphabetic))
+                || word.contains("::")
+                || (word.contains('.') && !word.ends_with('.'));
+            if word.chars().count() >= MIN_IDENTIFIER_CHARS
+                && (code_like || called || in_backquotes)
+            {
+                let last = word.rsplit([':', '.']).next().unwrap_or(word);
+                named.insert(normalize_identifier(last));
+            }
+            rest = &rest[word_end.max(start + 1)..];
+        }
+    }
+    named
 }
 
 /// Lowercase without `_` and `-`: `WorkspaceIndex`, `workspace_index` and
@@ -392,6 +442,25 @@ mod tests {
         assert!(terms.identifiers.contains("parsefile"));
         assert!(!terms.identifiers.contains("the"));
         assert!(terms.words.contains("scan"));
+    }
+
+    #[test]
+    fn names_written_as_code_are_told_from_words() {
+        let named = code_names(
+            "poll_read returns the wrong value when its input is empty; also `shutdown`, WorkspaceIndex, Foo::bar, retry(), http2 and plain words",
+        );
+        let expected: BTreeSet<String> = [
+            "pollread",
+            "shutdown",
+            "workspaceindex",
+            "bar",
+            "retry",
+            "http2",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        assert_eq!(named, expected);
     }
 
     #[test]
