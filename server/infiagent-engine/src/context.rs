@@ -65,7 +65,7 @@ pub(crate) fn memory_index(
             .unwrap_or_else(PoisonError::into_inner)
             .refine(parsed);
     }
-    read().render_within(&ranked, budget)
+    read().render_within(&ranked, &query, budget)
 }
 
 /// Tokens of one message as sent (content, and the calls' names and arguments).

@@ -11,6 +11,7 @@ use crate::grammar::{self, DescriptorQuery};
 use crate::language::Language;
 use crate::problems;
 use crate::text::{first_meaningful_line, shorten};
+use crate::tokens::count_tokens;
 
 /// Longest summary kept, in characters.
 const SUMMARY_CHARS: usize = 120;
@@ -185,6 +186,57 @@ impl Descriptor {
     ///
     /// No trailing newline.
     pub fn render(&self) -> String {
+        let mut out = self.render_header(usize::MAX);
+        for definition in &self.definitions {
+            render_definition(&mut out, definition);
+        }
+        out
+    }
+
+    /// Like [`Descriptor::render`], within about `max_tokens`: the definitions
+    /// `wanted` accepts (by name) first, then the others in file order while they
+    /// fit, shown in file order, and a line that says how many were left out. A
+    /// descriptor that fits whole is rendered whole.
+    pub fn render_focused(&self, wanted: &dyn Fn(&str) -> bool, max_tokens: usize) -> String {
+        let whole = self.render();
+        if count_tokens(&whole) <= max_tokens {
+            return whole;
+        }
+        let mut out = self.render_header(MAX_FOCUSED_IMPORTS);
+        let mut used = count_tokens(&out);
+        let (first, rest): (Vec<&Definition>, Vec<&Definition>) = self
+            .definitions
+            .iter()
+            .partition(|definition| wanted(&definition.name));
+        let mut chosen: Vec<&Definition> = Vec::new();
+        for definition in first.into_iter().chain(rest) {
+            let mut line = String::new();
+            render_definition(&mut line, definition);
+            let cost = count_tokens(&line);
+            if used + cost > max_tokens && !chosen.is_empty() {
+                continue;
+            }
+            used += cost;
+            chosen.push(definition);
+        }
+        chosen.sort_by_key(|definition| definition.line);
+        for definition in &chosen {
+            render_definition(&mut out, definition);
+        }
+        let left_out = self.definitions.len() - chosen.len();
+        if left_out > 0 {
+            let _ = write!(
+                out,
+                "\n  … {left_out} more definitions (`symbols` with path {} lists them all)",
+                self.path
+            );
+        }
+        out
+    }
+
+    /// The first line (path, language, lines, syntax errors, summary) and at most
+    /// `max_imports` imports.
+    fn render_header(&self, max_imports: usize) -> String {
         let mut out = format!(
             "{} ({}, {} lines",
             self.path,
@@ -205,17 +257,31 @@ impl Descriptor {
         }
         if !self.imports.is_empty() {
             out.push_str("\n  imports: ");
-            out.push_str(&self.imports.join(", "));
-        }
-        for definition in &self.definitions {
-            let _ = write!(out, "\n  L{} ", definition.line);
-            if definition.signature.is_empty() {
-                let _ = write!(out, "{} {}", definition.kind, definition.name);
-            } else {
-                out.push_str(&definition.signature);
+            let shown: Vec<&str> = self
+                .imports
+                .iter()
+                .take(max_imports)
+                .map(String::as_str)
+                .collect();
+            out.push_str(&shown.join(", "));
+            if self.imports.len() > shown.len() {
+                let _ = write!(out, ", … {} more", self.imports.len() - shown.len());
             }
         }
         out
+    }
+}
+
+/// Imports shown by a focused rendering.
+const MAX_FOCUSED_IMPORTS: usize = 8;
+
+/// One definition's line: `\n  L12 pub fn scan(root: &Path) -> Index`.
+fn render_definition(out: &mut String, definition: &Definition) {
+    let _ = write!(out, "\n  L{} ", definition.line);
+    if definition.signature.is_empty() {
+        let _ = write!(out, "{} {}", definition.kind, definition.name);
+    } else {
+        out.push_str(&definition.signature);
     }
 }
 
@@ -255,6 +321,38 @@ fn summary_from_definitions(language: Language, definitions: &[Definition]) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_large_file_shows_the_definitions_the_task_names_first() {
+        let text: String = (1..=300)
+            .map(|number| {
+                format!("pub fn helper_{number}(value: u32) -> u32 {{\n    value + {number}\n}}\n")
+            })
+            .collect();
+        let descriptor = describe("src/hub.rs", &text);
+        assert!(count_tokens(&descriptor.render()) > 2000);
+        let focused = descriptor.render_focused(&|name| name == "helper_250", 400);
+        assert!(count_tokens(&focused) <= 400 + 40, "{focused}");
+        assert!(
+            focused.starts_with("src/hub.rs (rust, 900 lines)"),
+            "{focused}"
+        );
+        assert!(
+            focused.contains("\n  L1 pub fn helper_1(value: u32) -> u32"),
+            "{focused}"
+        );
+        assert!(
+            focused.contains("\n  L748 pub fn helper_250(value: u32) -> u32"),
+            "{focused}"
+        );
+        let left_out = 300 - focused.matches("\n  L").count();
+        assert!(focused.ends_with(&format!(
+            "\n  … {left_out} more definitions (`symbols` with path src/hub.rs lists them all)"
+        )));
+        // Small enough: whole.
+        let small = describe("src/small.rs", "pub fn one() {}\n");
+        assert_eq!(small.render_focused(&|_| false, 400), small.render());
+    }
 
     #[test]
     fn unknown_files_get_size_and_first_line() {

@@ -32,6 +32,11 @@ const UNIFORM_SHARE: f64 = 0.1;
 const MIN_IDENTIFIER_CHARS: usize = 3;
 /// Identifiers defined by more files than this link nothing.
 const MAX_DEFINING_FILES: usize = 20;
+/// One file's rendering may take at most this fraction of the budget (its
+/// definitions the task names first).
+const FILE_SHARE_OF_BUDGET: usize = 8;
+/// …but never less than this many tokens.
+const MIN_FILE_TOKENS: usize = 400;
 /// Edge weight multiplier for identifiers the task names.
 const TASK_IDENTIFIER_BOOST: f64 = 10.0;
 
@@ -110,7 +115,22 @@ impl WorkspaceIndex {
 
     /// The descriptors of `ranked`, rendered in order and separated by newlines:
     /// as many as fit in `budget_tokens` (counted with [`count_tokens`]), never more.
-    pub fn render_within(&self, ranked: &[Ranked], budget_tokens: usize) -> String {
+    /// A large file shows the definitions `query` names and as many others as fit
+    /// in an eighth of the budget, so that one hub cannot spend it all.
+    pub fn render_within(
+        &self,
+        ranked: &[Ranked],
+        query: &RankQuery,
+        budget_tokens: usize,
+    ) -> String {
+        let task = TaskTerms::new(query.task);
+        let wanted = |name: &str| {
+            definition_names(name).any(|name| {
+                let key = normalize_identifier(name);
+                task.named.contains(&key) || task.identifiers.contains(&key)
+            })
+        };
+        let per_file = (budget_tokens / FILE_SHARE_OF_BUDGET).max(MIN_FILE_TOKENS);
         // Render (and count one by one) only as far as could possibly fit: the
         // count of the joined text is close to the sum of the counts.
         let mut rendered = Vec::new();
@@ -123,7 +143,7 @@ impl WorkspaceIndex {
             if separate_total > ceiling {
                 break;
             }
-            let text = descriptor.render();
+            let text = descriptor.render_focused(&wanted, per_file);
             separate_total += count_tokens(&text);
             rendered.push(text);
         }

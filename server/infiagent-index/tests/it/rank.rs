@@ -117,20 +117,21 @@ fn ranking_is_deterministic_with_ties_by_path() {
 #[test]
 fn render_within_keeps_order_and_stops_at_the_budget() {
     let index = index();
-    let ranked = index.rank(&RankQuery {
+    let query = RankQuery {
         task: "restock_item",
         ..RankQuery::default()
-    });
-    let everything = index.render_within(&ranked, usize::MAX);
+    };
+    let ranked = index.rank(&query);
+    let everything = index.render_within(&ranked, &query, usize::MAX);
     let rendered: Vec<String> = ranked
         .iter()
         .map(|ranked| index.get(&ranked.path).unwrap().render())
         .collect();
     assert_eq!(everything, rendered.join("\n"));
-    assert_eq!(index.render_within(&ranked, 0), "");
+    assert_eq!(index.render_within(&ranked, &query, 0), "");
     let first_two = format!("{}\n{}", rendered[0], rendered[1]);
     assert_eq!(
-        index.render_within(&ranked, count_tokens(&first_two)),
+        index.render_within(&ranked, &query, count_tokens(&first_two)),
         first_two
     );
 }
@@ -141,9 +142,10 @@ proptest! {
     #[test]
     fn render_within_never_exceeds_the_budget(budget in 0_usize..400) {
         let index = index();
-        let ranked = index.rank(&RankQuery { task: "restock_item in the store", ..RankQuery::default() });
+        let query = RankQuery { task: "restock_item in the store", ..RankQuery::default() };
+        let ranked = index.rank(&query);
         let top = index.get(&ranked[0].path).unwrap().render();
-        let text = index.render_within(&ranked, budget);
+        let text = index.render_within(&ranked, &query, budget);
         prop_assert!(count_tokens(&text) <= budget);
         if budget >= count_tokens(&top) {
             prop_assert!(text.starts_with(&top), "{text}");

@@ -178,7 +178,7 @@ fn tagged_files_an_agent_reads_are_parsed_before_rendering() {
     assert!(index.unparsed_paths(&ranked, 1_000).is_empty());
     assert!(
         index
-            .render_within(&ranked, 1_000)
+            .render_within(&ranked, &RankQuery::default(), 1_000)
             .contains("pub fn scan(root: &str) -> usize")
     );
 }
