@@ -14,7 +14,7 @@
 use std::fmt::Write as _;
 use std::sync::PoisonError;
 
-use infiagent_index::{WorkspaceIndex, count_tokens};
+use infiagent_index::{MemoryIndex, WorkspaceIndex, count_tokens};
 use infiagent_model::{Message, ToolCall};
 use serde::{Deserialize, Serialize};
 
@@ -31,7 +31,8 @@ pub enum Summarizer {
     Lines,
 }
 
-/// C_LM: the descriptors of the files most relevant to `task`, cut to `budget`.
+/// C_LM: the descriptors of the files most relevant to `task`, cut to `budget`,
+/// and the files it shows.
 /// Files still tagged by the scan's first pass are parsed first (without
 /// holding the lock), so the agent reads signatures from the grammar.
 pub(crate) fn memory_index(
@@ -40,7 +41,7 @@ pub(crate) fn memory_index(
     mentioned_paths: Vec<String>,
     touched_paths: Vec<String>,
     budget: usize,
-) -> String {
+) -> MemoryIndex {
     let query = infiagent_index::RankQuery {
         task,
         mentioned_paths,

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use infiagent_index::count_tokens;
+use infiagent_index::{MemoryIndex, ShownFile, count_tokens};
 use infiagent_tools::tool_defs;
 use serde::Serialize;
 
@@ -14,7 +14,7 @@ use crate::prompt::{self, FileRef, Placeholders, StackEntry, SystemPrompt};
 use crate::run::{Engine, EngineError, SharedIndex, scan_index};
 
 /// One part of an agent's context.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ContextPart {
     /// `C_sys`, `C_LM`, `C_SM`, `C_ENV` or `tools`.
     pub name: &'static str,
@@ -24,6 +24,10 @@ pub struct ContextPart {
     pub text: String,
     /// Its tokens.
     pub tokens: usize,
+    /// For C_LM: the files it shows, most relevant first, with their rank, score
+    /// and the definitions shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ranked: Option<Vec<ShownFile>>,
 }
 
 impl Engine {
@@ -44,7 +48,7 @@ impl Engine {
                 Ok(index) => self.memory_for(&Arc::new(RwLock::new(index)), task, files),
                 Err(err) => {
                     tracing::warn!(%err, "no memory index");
-                    String::new()
+                    MemoryIndex::default()
                 }
             },
         };
@@ -61,7 +65,7 @@ impl Engine {
             date: "<date>",
             confinement: &confinement,
         };
-        let system = SystemPrompt::build(def, &values, &memory, &stack);
+        let system = SystemPrompt::build(def, &values, &memory.text, &stack);
         let tools = tool_specs(self.registry(), &tool_defs(), def);
         let tools_text = serde_json::to_string_pretty(&tools).unwrap_or_default();
         let part = |name, title, text: String| ContextPart {
@@ -69,10 +73,14 @@ impl Engine {
             title,
             tokens: count_tokens(&text),
             text,
+            ranked: None,
         };
         Ok(vec![
             part("C_sys", "system prompt: the agent's own", system.agent),
-            part("C_LM", "system prompt: the memory index", system.memory),
+            ContextPart {
+                ranked: Some(memory.files),
+                ..part("C_LM", "system prompt: the memory index", system.memory)
+            },
             part(
                 "C_SM",
                 "system prompt: the call stack and how to finish",
@@ -87,7 +95,7 @@ impl Engine {
         ])
     }
 
-    fn memory_for(&self, index: &SharedIndex, task: &str, files: &[FileRef]) -> String {
+    fn memory_for(&self, index: &SharedIndex, task: &str, files: &[FileRef]) -> MemoryIndex {
         context::memory_index(
             index,
             task,

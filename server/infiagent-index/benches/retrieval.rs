@@ -120,7 +120,7 @@ fn context_for(index: &mut WorkspaceIndex, root: &Path, task: &str) -> (Vec<Stri
         let parsed = WorkspaceIndex::parse_files(root, index.options(), &unparsed);
         index.refine(parsed);
     }
-    let text = index.render_within(&ranked, &query, BUDGET);
+    let text = index.render_within(&ranked, &query, BUDGET).text;
     (ranked.into_iter().map(|item| item.path).collect(), text)
 }
 

@@ -197,10 +197,17 @@ impl Descriptor {
     /// `wanted` accepts (by name) first, then the others in file order while they
     /// fit, shown in file order, and a line that says how many were left out. A
     /// descriptor that fits whole is rendered whole.
-    pub fn render_focused(&self, wanted: &dyn Fn(&str) -> bool, max_tokens: usize) -> String {
+    pub fn render_focused(&self, wanted: &dyn Fn(&str) -> bool, max_tokens: usize) -> Focused {
         let whole = self.render();
         if count_tokens(&whole) <= max_tokens {
-            return whole;
+            return Focused {
+                text: whole,
+                definitions: self
+                    .definitions
+                    .iter()
+                    .map(|definition| definition.name.clone())
+                    .collect(),
+            };
         }
         let mut out = self.render_header(MAX_FOCUSED_IMPORTS);
         let mut used = count_tokens(&out);
@@ -231,7 +238,13 @@ impl Descriptor {
                 self.path
             );
         }
-        out
+        Focused {
+            text: out,
+            definitions: chosen
+                .iter()
+                .map(|definition| definition.name.clone())
+                .collect(),
+        }
     }
 
     /// The first line (path, language, lines, syntax errors, summary) and at most
@@ -270,6 +283,15 @@ impl Descriptor {
         }
         out
     }
+}
+
+/// A descriptor rendered for a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Focused {
+    /// The text.
+    pub text: String,
+    /// The names of the definitions it shows, in file order.
+    pub definitions: Vec<String>,
 }
 
 /// Imports shown by a focused rendering.
@@ -331,7 +353,9 @@ mod tests {
             .collect();
         let descriptor = describe("src/hub.rs", &text);
         assert!(count_tokens(&descriptor.render()) > 2000);
-        let focused = descriptor.render_focused(&|name| name == "helper_250", 400);
+        let focused = descriptor
+            .render_focused(&|name| name == "helper_250", 400)
+            .text;
         assert!(count_tokens(&focused) <= 400 + 40, "{focused}");
         assert!(
             focused.starts_with("src/hub.rs (rust, 900 lines)"),
@@ -351,7 +375,7 @@ mod tests {
         )));
         // Small enough: whole.
         let small = describe("src/small.rs", "pub fn one() {}\n");
-        assert_eq!(small.render_focused(&|_| false, 400), small.render());
+        assert_eq!(small.render_focused(&|_| false, 400).text, small.render());
     }
 
     #[test]

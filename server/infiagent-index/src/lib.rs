@@ -31,10 +31,10 @@ mod text;
 mod tokens;
 mod workspace;
 
-pub use descriptor::{Definition, Descriptor, Detail, describe};
+pub use descriptor::{Definition, Descriptor, Detail, Focused, describe};
 pub use language::Language;
 pub use live::{LiveDocument, Utf16Range};
 pub use problems::{MAX_PROBLEMS, SyntaxProblem, syntax_problems};
-pub use rank::{RankQuery, Ranked};
+pub use rank::{MemoryIndex, RankQuery, Ranked, ShownFile};
 pub use tokens::count_tokens;
 pub use workspace::{IndexError, IndexOptions, IndexStats, WorkspaceIndex};

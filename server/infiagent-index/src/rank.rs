@@ -69,6 +69,28 @@ pub struct RankQuery<'a> {
     pub touched_paths: Vec<String>,
 }
 
+/// C_LM as rendered: its text and, in order, the files it shows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MemoryIndex {
+    /// The text sent to the model.
+    pub text: String,
+    /// The files shown, most relevant first.
+    pub files: Vec<ShownFile>,
+}
+
+/// One file of C_LM.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShownFile {
+    /// The workspace-relative path.
+    pub path: String,
+    /// Its place in the ranking of the whole workspace, from 1.
+    pub rank: usize,
+    /// Its ranking score.
+    pub score: f64,
+    /// The names of the definitions shown.
+    pub definitions: Vec<String>,
+}
+
 /// A file and its score; higher is more relevant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ranked {
@@ -113,8 +135,9 @@ impl WorkspaceIndex {
         ranked.into_iter().map(|(_, ranked)| ranked).collect()
     }
 
-    /// The descriptors of `ranked`, rendered in order and separated by newlines:
-    /// as many as fit in `budget_tokens` (counted with [`count_tokens`]), never more.
+    /// C_LM: the descriptors of `ranked`, rendered in order and separated by
+    /// newlines, as many as fit in `budget_tokens` (counted with
+    /// [`count_tokens`]), never more; and the files shown.
     /// A large file shows the definitions `query` names and as many others as fit
     /// in an eighth of the budget, so that one hub cannot spend it all.
     pub fn render_within(
@@ -122,7 +145,7 @@ impl WorkspaceIndex {
         ranked: &[Ranked],
         query: &RankQuery,
         budget_tokens: usize,
-    ) -> String {
+    ) -> MemoryIndex {
         let task = TaskTerms::new(query.task);
         let wanted = |name: &str| {
             definition_names(name).any(|name| {
@@ -136,26 +159,36 @@ impl WorkspaceIndex {
         let mut rendered = Vec::new();
         let mut separate_total = 0_usize;
         let ceiling = budget_tokens.saturating_mul(2).saturating_add(64);
-        for item in ranked {
+        let mut shown = Vec::new();
+        for (position, item) in ranked.iter().enumerate() {
             let Some(descriptor) = self.files.get(&item.path) else {
                 continue;
             };
             if separate_total > ceiling {
                 break;
             }
-            let text = descriptor.render_focused(&wanted, per_file);
-            separate_total += count_tokens(&text);
-            rendered.push(text);
+            let focused = descriptor.render_focused(&wanted, per_file);
+            separate_total += count_tokens(&focused.text);
+            rendered.push(focused.text);
+            shown.push(ShownFile {
+                path: item.path.clone(),
+                rank: position + 1,
+                score: item.score,
+                definitions: focused.definitions,
+            });
         }
         // The largest prefix whose joined text fits, by binary search; the
         // answer is always measured, so it is never over budget.
-        let mut best = String::new();
+        let mut best = MemoryIndex::default();
         let (mut low, mut high) = (1_usize, rendered.len());
         while low <= high {
             let middle = low + (high - low) / 2;
             let candidate = rendered[..middle].join("\n");
             if count_tokens(&candidate) <= budget_tokens {
-                best = candidate;
+                best = MemoryIndex {
+                    text: candidate,
+                    files: shown[..middle].to_vec(),
+                };
                 low = middle + 1;
             } else {
                 high = middle - 1;

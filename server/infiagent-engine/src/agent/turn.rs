@@ -39,7 +39,7 @@ impl AgentLoop {
                     .collect();
                 let budget = self.shared.config.context.budget_tokens;
                 tokio::task::spawn_blocking(move || {
-                    context::memory_index(&index, &task, mentioned, touched, budget)
+                    context::memory_index(&index, &task, mentioned, touched, budget).text
                 })
                 .await
                 .unwrap_or_default()

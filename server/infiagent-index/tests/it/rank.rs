@@ -122,16 +122,35 @@ fn render_within_keeps_order_and_stops_at_the_budget() {
         ..RankQuery::default()
     };
     let ranked = index.rank(&query);
-    let everything = index.render_within(&ranked, &query, usize::MAX);
+    let everything = index.render_within(&ranked, &query, usize::MAX).text;
     let rendered: Vec<String> = ranked
         .iter()
         .map(|ranked| index.get(&ranked.path).unwrap().render())
         .collect();
     assert_eq!(everything, rendered.join("\n"));
-    assert_eq!(index.render_within(&ranked, &query, 0), "");
+    assert_eq!(index.render_within(&ranked, &query, 0).text, "");
+    // The files shown, in order, with their place in the ranking and definitions.
+    let shown = index.render_within(&ranked, &query, usize::MAX).files;
+    assert_eq!(shown.len(), ranked.len());
+    for (position, (file, ranked)) in shown.iter().zip(&ranked).enumerate() {
+        assert_eq!(
+            (file.path.as_str(), file.rank),
+            (ranked.path.as_str(), position + 1)
+        );
+        let defined: Vec<String> = index
+            .get(&file.path)
+            .unwrap()
+            .definitions
+            .iter()
+            .map(|definition| definition.name.clone())
+            .collect();
+        assert_eq!(file.definitions, defined);
+    }
     let first_two = format!("{}\n{}", rendered[0], rendered[1]);
     assert_eq!(
-        index.render_within(&ranked, &query, count_tokens(&first_two)),
+        index
+            .render_within(&ranked, &query, count_tokens(&first_two))
+            .text,
         first_two
     );
 }
@@ -145,7 +164,7 @@ proptest! {
         let query = RankQuery { task: "restock_item in the store", ..RankQuery::default() };
         let ranked = index.rank(&query);
         let top = index.get(&ranked[0].path).unwrap().render();
-        let text = index.render_within(&ranked, &query, budget);
+        let text = index.render_within(&ranked, &query, budget).text;
         prop_assert!(count_tokens(&text) <= budget);
         if budget >= count_tokens(&top) {
             prop_assert!(text.starts_with(&top), "{text}");

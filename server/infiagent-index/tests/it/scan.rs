@@ -179,6 +179,7 @@ fn tagged_files_an_agent_reads_are_parsed_before_rendering() {
     assert!(
         index
             .render_within(&ranked, &RankQuery::default(), 1_000)
+            .text
             .contains("pub fn scan(root: &str) -> usize")
     );
 }
