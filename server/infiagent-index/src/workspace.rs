@@ -238,7 +238,9 @@ impl WorkspaceIndex {
             let Some(descriptor) = self.files.get(&item.path) else {
                 continue;
             };
-            estimated += descriptor.render().len() / CHARACTERS_PER_TOKEN;
+            // A large file is shown cut to its share of the budget.
+            estimated += (descriptor.render().len() / CHARACTERS_PER_TOKEN)
+                .min(crate::rank::per_file_tokens(budget_tokens));
             if descriptor.detail == Detail::Tagged {
                 paths.push(item.path.clone());
             }
