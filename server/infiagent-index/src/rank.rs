@@ -153,7 +153,7 @@ impl WorkspaceIndex {
                 task.named.contains(&key) || task.identifiers.contains(&key)
             })
         };
-        let per_file = per_file_tokens(budget_tokens);
+        let per_file = (budget_tokens / FILE_SHARE_OF_BUDGET).max(MIN_FILE_TOKENS);
         // Render (and count one by one) only as far as could possibly fit: the
         // count of the joined text is close to the sum of the counts.
         let mut rendered = Vec::new();
@@ -196,11 +196,6 @@ impl WorkspaceIndex {
         }
         best
     }
-}
-
-/// The most tokens one file's rendering may take within `budget_tokens`.
-pub(crate) fn per_file_tokens(budget_tokens: usize) -> usize {
-    (budget_tokens / FILE_SHARE_OF_BUDGET).max(MIN_FILE_TOKENS)
 }
 
 /// The terms of a task: path-like words and normalized identifiers.

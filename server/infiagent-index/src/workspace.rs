@@ -238,9 +238,7 @@ impl WorkspaceIndex {
             let Some(descriptor) = self.files.get(&item.path) else {
                 continue;
             };
-            // A large file is shown cut to its share of the budget.
-            estimated += (descriptor.render().len() / CHARACTERS_PER_TOKEN)
-                .min(crate::rank::per_file_tokens(budget_tokens));
+            estimated += descriptor.render().len() / CHARACTERS_PER_TOKEN;
             if descriptor.detail == Detail::Tagged {
                 paths.push(item.path.clone());
             }
