@@ -9,7 +9,8 @@
 //!
 //! `cargo bench -p infiagent-index --bench retrieval`; set
 //! `INFIAGENT_RETRIEVAL_TREES=name=/path,name=/path` to choose the trees (default:
-//! tokio from the Cargo registry, pip from Python's site-packages).
+//! tokio from the Cargo registry, pip from Python's site-packages), and
+//! `INFIAGENT_RETRIEVAL_MISSES=1` to print each task whose file is not first.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
@@ -147,6 +148,12 @@ fn measure(root: &Path) -> Figures {
             .iter()
             .position(|path| path == gold)
             .map(|index| index + 1);
+        if std::env::var_os("INFIAGENT_RETRIEVAL_MISSES").is_some() && rank != Some(1) {
+            println!(
+                "  miss: {name} in {gold}: rank {rank:?}; first {:?}",
+                ranked.first()
+            );
+        }
         figures.first += usize::from(rank == Some(1));
         figures.top_five += usize::from(rank.is_some_and(|rank| rank <= 5));
         // A descriptor is its header line (`path (language, N lines)…`) and the

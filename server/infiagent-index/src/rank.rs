@@ -48,6 +48,18 @@ const FILE_STEM_WEIGHT: f64 = 2.0;
 const DEFINES_TASK_IDENTIFIER_WEIGHT: f64 = 5.0;
 const USES_TASK_IDENTIFIER_WEIGHT: f64 = 1.0;
 
+/// A plain word of the task counts as a name when at most this many files
+/// define it.
+const MAX_PLAIN_NAME_FILES: usize = 2;
+/// …and it has at least this many characters.
+const MIN_PLAIN_NAME_CHARS: usize = 5;
+/// Words tasks use to describe a change, never taken for names.
+const TASK_WORDS: [&str; 24] = [
+    "returns", "return", "wrong", "value", "values", "input", "output", "empty", "error", "errors",
+    "test", "tests", "fails", "crash", "crashes", "should", "result", "correct", "when", "instead",
+    "always", "never", "called", "function",
+];
+
 /// Words of a task that are not identifiers worth looking up.
 const STOP_WORDS: [&str; 60] = [
     "the", "and", "for", "with", "that", "this", "from", "into", "add", "fix", "make", "use",
@@ -107,7 +119,8 @@ impl WorkspaceIndex {
         if files.is_empty() {
             return Vec::new();
         }
-        let task = TaskTerms::new(query.task);
+        let mut task = TaskTerms::new(query.task);
+        task.named.extend(rare_plain_names(&files, &task));
         let graph = Graph::new(&files, &task);
         let teleport = teleport(&files, query, &task);
         let scores = pagerank(&graph, &teleport);
@@ -196,6 +209,37 @@ impl WorkspaceIndex {
         }
         best
     }
+}
+
+/// Plain words of the task (`shutdown`) that name a definition of at most
+/// [`MAX_PLAIN_NAME_FILES`] files: as specific as a name written as code. Words a
+/// task uses to describe a change (`value`, `empty`, `test`) do not count.
+fn rare_plain_names(files: &[&Descriptor], task: &TaskTerms) -> Vec<String> {
+    let candidates: BTreeSet<&str> = task
+        .words
+        .iter()
+        .map(String::as_str)
+        .filter(|word| word.chars().count() >= MIN_PLAIN_NAME_CHARS)
+        .filter(|word| !TASK_WORDS.contains(word))
+        .collect();
+    let mut defining: HashMap<&str, usize> = HashMap::new();
+    for descriptor in files {
+        let mut seen = BTreeSet::new();
+        for definition in &descriptor.definitions {
+            for name in definition_names(&definition.name) {
+                if let Some(word) = candidates.get(name)
+                    && seen.insert(*word)
+                {
+                    *defining.entry(word).or_default() += 1;
+                }
+            }
+        }
+    }
+    defining
+        .into_iter()
+        .filter(|(_, count)| *count <= MAX_PLAIN_NAME_FILES)
+        .map(|(word, _)| normalize_identifier(word))
+        .collect()
 }
 
 /// The terms of a task: path-like words and normalized identifiers.
@@ -514,6 +558,23 @@ mod tests {
         .map(String::from)
         .collect();
         assert_eq!(named, expected);
+    }
+
+    #[test]
+    fn plain_words_are_names_only_when_few_files_define_them() {
+        let describe = |path: &str, text: &str| crate::describe(path, text);
+        let files = [
+            describe("a.rs", "pub fn shutdown() {}\npub fn value() {}\n"),
+            describe("b.rs", "pub fn restart() {}\npub fn restart_all() {}\n"),
+            describe("c.rs", "pub fn restart() {}\n"),
+            describe("d.rs", "pub fn restart() {}\n"),
+        ];
+        let files: Vec<&Descriptor> = files.iter().collect();
+        let task = TaskTerms::new("shutdown and restart return the wrong value");
+        let mut named = rare_plain_names(&files, &task);
+        named.sort();
+        // `restart` is defined by three files, `value` describes the change.
+        assert_eq!(named, ["shutdown"]);
     }
 
     #[test]
