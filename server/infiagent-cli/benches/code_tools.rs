@@ -12,16 +12,13 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use infiagent_index::count_tokens;
 use infiagent_sandbox::{ProcessSandbox, SandboxMode, SandboxPolicy};
-use infiagent_tools::{
-    Approval, Approvals, HeadlessEditor, ProcessLimits, RunTools, Sandbox, ToolContext, call_tool,
-};
+use infiagent_test_support::tools::tool_context;
+use infiagent_tools::{Approval, ToolContext, call_tool};
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 
 const FILES: usize = 2_000;
 const LINES_PER_FILE: usize = 800;
@@ -32,21 +29,11 @@ fn context(root: &Path) -> ToolContext {
         mode: SandboxMode::Off,
         ..SandboxPolicy::default()
     };
-    let processes = ProcessSandbox::with_launcher(policy, None);
-    let sandbox = Sandbox::new(root).unwrap();
-    ToolContext {
-        venv_dir: sandbox.root().join(".infiagent/venv"),
-        sandbox: Arc::new(sandbox),
-        editor: Arc::new(HeadlessEditor {
-            approval: Approval::Allow,
-        }),
-        limits: ProcessLimits::default(),
-        cancel: CancellationToken::new(),
-        hidden_env: Vec::new(),
-        agent: "bench".into(),
-        caller: 1,
-        run: Arc::new(RunTools::new(Arc::new(processes), Approvals::none(), 4)),
-    }
+    tool_context(
+        root,
+        ProcessSandbox::with_launcher(policy, None),
+        Approval::Allow,
+    )
 }
 
 /// A tree of source-like files; one line in every 200th file holds the needle.

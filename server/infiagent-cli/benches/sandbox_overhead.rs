@@ -5,14 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use infiagent_sandbox::{ProcessSandbox, SandboxMode, SandboxPolicy};
-use infiagent_tools::{
-    Approval, Approvals, HeadlessEditor, ProcessLimits, RunTools, Sandbox, ToolContext, call_tool,
-};
-use tokio_util::sync::CancellationToken;
+use infiagent_test_support::tools::tool_context;
+use infiagent_tools::{Approval, ToolContext, call_tool};
 
 const SAMPLES: usize = 50;
 
@@ -23,20 +20,7 @@ fn context(workspace: &std::path::Path, mode: SandboxMode) -> ToolContext {
     };
     let launcher = PathBuf::from(env!("CARGO_BIN_EXE_infiagent"));
     let processes = ProcessSandbox::with_launcher(policy, Some(launcher));
-    let sandbox = Sandbox::new(workspace).unwrap();
-    ToolContext {
-        venv_dir: sandbox.root().join(".infiagent/venv"),
-        sandbox: Arc::new(sandbox),
-        editor: Arc::new(HeadlessEditor {
-            approval: Approval::Allow,
-        }),
-        limits: ProcessLimits::default(),
-        cancel: CancellationToken::new(),
-        hidden_env: Vec::new(),
-        agent: "bench".into(),
-        caller: 1,
-        run: Arc::new(RunTools::new(Arc::new(processes), Approvals::none(), 4)),
-    }
+    tool_context(workspace, processes, Approval::Allow)
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {

@@ -11,6 +11,7 @@
 //!   [`latency`]: percentiles of timed samples, for the benchmarks.
 //! - [`rerun`]: running one test of the current test binary again in a child
 //!   process with a variable set (a test cannot set one in its own process).
+//! - [`tools`]: a context for calling the basic tools directly.
 //!
 //! Only tests and benchmarks depend on this crate: a helper that cannot do its
 //! work panics, as a test would.
@@ -23,4 +24,5 @@ pub mod lsp;
 pub mod model;
 pub mod openai;
 pub mod rerun;
+pub mod tools;
 pub mod workspace;

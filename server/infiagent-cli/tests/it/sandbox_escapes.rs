@@ -5,14 +5,11 @@
 
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use infiagent_sandbox::{ProcessSandbox, SandboxMode, SandboxPolicy};
-use infiagent_tools::{
-    Approval, Approvals, HeadlessEditor, ProcessLimits, RunTools, Sandbox, ToolContext, call_tool,
-};
-use tokio_util::sync::CancellationToken;
+use infiagent_test_support::tools::tool_context;
+use infiagent_tools::{Approval, ProcessLimits, ToolContext, call_tool};
 
 /// Where the escapes aim: folders outside the workspace.
 struct Scene {
@@ -62,22 +59,12 @@ impl Scene {
         };
         let launcher = PathBuf::from(env!("CARGO_BIN_EXE_infiagent"));
         let processes = ProcessSandbox::with_launcher(policy, Some(launcher));
-        let sandbox = Sandbox::new(&self.workspace).unwrap();
         ToolContext {
-            venv_dir: sandbox.root().join(".infiagent/venv"),
-            sandbox: Arc::new(sandbox),
-            editor: Arc::new(HeadlessEditor {
-                approval: Approval::Allow,
-            }),
             limits: ProcessLimits {
                 timeout: Duration::from_secs(60),
                 ..ProcessLimits::default()
             },
-            cancel: CancellationToken::new(),
-            hidden_env: Vec::new(),
-            agent: "hostile".into(),
-            caller: 1,
-            run: Arc::new(RunTools::new(Arc::new(processes), Approvals::none(), 4)),
+            ..tool_context(&self.workspace, processes, Approval::Allow)
         }
     }
 }
