@@ -80,11 +80,7 @@ impl ChecksConfig {
             return Err("[checks] timeout_seconds must be at least 1".into());
         }
         for folder in self.folders.keys() {
-            let inside = !folder.is_empty()
-                && std::path::Path::new(folder)
-                    .components()
-                    .all(|part| matches!(part, std::path::Component::Normal(_)));
-            if !inside {
+            if !infiagent_sandbox::is_workspace_relative(folder) {
                 return Err(format!(
                     "[checks.folders] '{folder}' must be a folder inside the workspace, relative to its root"
                 ));

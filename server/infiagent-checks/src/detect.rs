@@ -89,11 +89,13 @@ fn configured_command(folder: &FolderChecks, kind: CheckKind) -> Option<String> 
     command.clone().filter(|command| !command.trim().is_empty())
 }
 
-fn join(folder: &str, name: &str) -> String {
-    match (folder, name) {
-        ("", name) => name.to_string(),
-        (folder, ".") => folder.to_string(),
-        (folder, name) => format!("{folder}/{name}"),
+/// The workspace-relative path of `rest` inside `folder` (`""` is the root;
+/// `rest` `""` or `"."` is the folder itself).
+pub(crate) fn join(folder: &str, rest: &str) -> String {
+    match (folder, rest) {
+        ("", rest) => rest.to_string(),
+        (folder, "" | ".") => folder.to_string(),
+        (folder, rest) => format!("{folder}/{rest}"),
     }
 }
 

@@ -9,6 +9,8 @@ use std::sync::LazyLock;
 
 use infiagent_protocol::{Finding, Severity};
 use regex::Regex;
+
+use crate::detect::join;
 use serde_json::Value;
 
 /// Most findings read from one output.
@@ -198,14 +200,6 @@ fn finding(path: String, line: Option<u64>, message: &str, severity: Severity) -
         line: line.and_then(|line| u32::try_from(line).ok()),
         severity,
         message,
-    }
-}
-
-fn join(folder: &str, rest: &str) -> String {
-    match (folder, rest) {
-        ("", rest) => rest.to_string(),
-        (folder, "") => folder.to_string(),
-        (folder, rest) => format!("{folder}/{rest}"),
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use infiagent_protocol::{Finding, Severity};
-use infiagent_sandbox::{Launch, Network, ProcessSandbox};
+use infiagent_sandbox::{Launch, Network, ProcessSandbox, expand_home};
 use infiagent_tools::{ProcessLimits, run_process};
 use tokio_util::sync::CancellationToken;
 
@@ -248,12 +248,4 @@ fn tail(output: &str) -> String {
         .collect::<String>()
         .trim()
         .to_string()
-}
-
-/// `path` with a leading `~` replaced by the home folder.
-fn expand_home(path: &str) -> PathBuf {
-    match (path.strip_prefix('~'), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => PathBuf::from(home).join(rest.trim_start_matches('/')),
-        _ => PathBuf::from(path),
-    }
 }

@@ -26,7 +26,9 @@ mod read_list;
 mod support;
 
 pub use launcher::{LAUNCHER_COMMAND, LaunchSpec, sandbox_exec};
-pub use policy::{DEFAULT_DENY_READ, SandboxMode, SandboxPolicy};
+pub use policy::{
+    DEFAULT_DENY_READ, SandboxMode, SandboxPolicy, expand_home, is_workspace_relative,
+};
 pub use process::{Launch, Network, ProcessSandbox, Unavailable, register_launcher};
 pub use read_list::read_allow_list;
 pub use support::{Rule, Support};

@@ -102,12 +102,7 @@ impl SandboxPolicy {
             }
         }
         for folder in &self.protect {
-            let path = Path::new(folder);
-            let inside = !folder.is_empty()
-                && path
-                    .components()
-                    .all(|part| matches!(part, std::path::Component::Normal(_)));
-            if !inside {
+            if !is_workspace_relative(folder) {
                 return Err(format!(
                     "[sandbox] protect: '{folder}' must be a folder inside the workspace, relative to its root (like \".git\")"
                 ));
@@ -133,8 +128,17 @@ impl SandboxPolicy {
     }
 }
 
+/// Whether `path` names a place inside a workspace, relative to its root: not
+/// empty, not absolute, no `.` or `..`.
+pub fn is_workspace_relative(path: &str) -> bool {
+    !path.is_empty()
+        && Path::new(path)
+            .components()
+            .all(|part| matches!(part, std::path::Component::Normal(_)))
+}
+
 /// `path` with a leading `~` replaced by the home directory.
-fn expand_home(path: &str) -> PathBuf {
+pub fn expand_home(path: &str) -> PathBuf {
     let home = std::env::var_os("HOME").map(PathBuf::from);
     match (path.strip_prefix('~'), home) {
         (Some(rest), Some(home)) => home.join(rest.trim_start_matches('/')),
