@@ -22,6 +22,15 @@
 (export_statement
   declaration: (class_declaration name: (identifier) @name body: (_) @body)) @definition.class
 
+; Functions declared inside a function's body (a rule's helpers inside
+; `create(context)`), and methods of object literals.
+(statement_block
+  [
+    (function_declaration name: (identifier) @name body: (_) @body)
+    (generator_function_declaration name: (identifier) @name body: (_) @body)
+  ] @definition.function)
+(object (method_definition name: (property_identifier) @name body: (_) @body) @definition.method)
+
 ; `const f = (...) => ...` and `const f = function (...) {...}`.
 (program
   (lexical_declaration

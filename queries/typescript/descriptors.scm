@@ -33,6 +33,15 @@
     (class_declaration name: (type_identifier) @name body: (_) @body)
     (abstract_class_declaration name: (type_identifier) @name body: (_) @body)
   ]) @definition.class
+
+; Functions declared inside a function's body (a rule's helpers inside
+; `create(context)`), and methods of object literals.
+(statement_block
+  [
+    (function_declaration name: (identifier) @name body: (_) @body)
+    (generator_function_declaration name: (identifier) @name body: (_) @body)
+  ] @definition.function)
+(object (method_definition name: (property_identifier) @name body: (_) @body) @definition.method)
 (program (ambient_declaration (function_signature name: (identifier) @name)) @definition.function)
 (program (interface_declaration name: (type_identifier) @name body: (_) @body) @definition.interface)
 (export_statement

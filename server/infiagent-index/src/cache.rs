@@ -26,11 +26,15 @@ struct CacheFile {
     descriptors: Vec<Descriptor>,
 }
 
+/// Raised whenever [`Descriptor`]'s fields change meaning.
+const DESCRIPTOR_FORMAT: u32 = 2;
+
 /// The fingerprint of this build's descriptors.
 fn fingerprint() -> &'static str {
     static FINGERPRINT: OnceLock<String> = OnceLock::new();
     FINGERPRINT.get_or_init(|| {
         let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        hasher.update(&DESCRIPTOR_FORMAT.to_le_bytes());
         for language in Language::KNOWN {
             hasher.update(language.name().as_bytes());
             hasher.update(language.query_source().unwrap_or_default().as_bytes());

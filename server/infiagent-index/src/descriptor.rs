@@ -10,7 +10,7 @@ use crate::extract::{Extracted, Scope, collect, finish};
 use crate::grammar::{self, DescriptorQuery};
 use crate::language::Language;
 use crate::problems;
-use crate::text::{first_meaningful_line, shorten};
+use crate::text::{comment_words, first_meaningful_line, shorten};
 use crate::tokens::count_tokens;
 
 /// Longest summary kept, in characters.
@@ -51,6 +51,10 @@ pub struct Descriptor {
     pub imports: Vec<String>,
     /// The identifiers the file uses (calls, types, imported names), sorted, without repeats.
     pub references: Vec<String>,
+    /// The distinct words of its comments and docstrings, lowercase, sorted:
+    /// described tasks are ranked by them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub words: Vec<String>,
     /// A hash of the text (xxh3, 64 bits).
     pub content_hash: u64,
     /// The number of syntax errors and missing tokens in the file.
@@ -113,6 +117,7 @@ pub(crate) fn describe_with(
         definitions: Vec::new(),
         imports: Vec::new(),
         references: Vec::new(),
+        words: comment_words(language, text),
         content_hash: content_hash(text),
         syntax_errors: 0,
         detail: Detail::Parsed,
@@ -156,6 +161,7 @@ pub(crate) fn describe_lexically(
         definitions: extracted.definitions,
         imports: extracted.imports,
         references: extracted.references,
+        words: comment_words(language, text),
         content_hash: content_hash(text),
         syntax_errors: 0,
         detail: Detail::Tagged,
@@ -199,7 +205,10 @@ impl Descriptor {
     /// descriptor that fits whole is rendered whole.
     pub fn render_focused(&self, wanted: &dyn Fn(&str) -> bool, max_tokens: usize) -> Focused {
         let whole = self.render();
-        if count_tokens(&whole) <= max_tokens {
+        // A rendering this long cannot fit: counting it would only cost time.
+        if whole.len() <= max_tokens.saturating_mul(MAX_BYTES_PER_TOKEN)
+            && count_tokens(&whole) <= max_tokens
+        {
             return Focused {
                 text: whole,
                 definitions: self
@@ -216,13 +225,19 @@ impl Descriptor {
             .iter()
             .partition(|definition| wanted(&definition.name));
         let mut chosen: Vec<&Definition> = Vec::new();
+        let mut misses = 0;
         for definition in first.into_iter().chain(rest) {
+            if misses == MAX_MISSES {
+                break;
+            }
             let mut line = String::new();
             render_definition(&mut line, definition);
             let cost = count_tokens(&line);
             if used + cost > max_tokens && !chosen.is_empty() {
+                misses += 1;
                 continue;
             }
+            misses = 0;
             used += cost;
             chosen.push(definition);
         }
@@ -284,6 +299,13 @@ impl Descriptor {
         out
     }
 }
+
+/// More bytes than any rendered descriptor spends per token on average (code
+/// and prose take about four).
+const MAX_BYTES_PER_TOKEN: usize = 16;
+/// A focused rendering stops trying definitions after this many in a row did
+/// not fit (a file of thousands would otherwise cost a count each).
+const MAX_MISSES: usize = 8;
 
 /// A descriptor rendered for a task.
 #[derive(Debug, Clone, PartialEq, Eq)]

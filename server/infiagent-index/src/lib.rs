@@ -26,6 +26,7 @@ mod language;
 mod live;
 mod problems;
 mod rank;
+mod rank_terms;
 mod tag;
 mod text;
 mod tokens;

@@ -5,18 +5,26 @@
 //! times more when the task names it. A personalized PageRank runs on it; its
 //! teleport vector favours the files the task names by path, the files given as
 //! mentioned or touched, the files defining (and, less, using) the identifiers
-//! the task names.
+//! the task names, and the files whose words (comments, parts of names, path)
+//! best match the words that describe the task (BM25), for tasks that name no
+//! code. The graph is walked through the interned names of [`RankTerms`], kept
+//! current file by file, so a query builds nothing over the whole workspace.
 //!
-//! Names first: a file that defines a name the task writes as code (`snake_case`,
-//! `camelCase`, `Qualified::name`, in backquotes, or called with `(`) comes before
-//! every file that does not; among such files, and among the rest, the PageRank
+//! Names first: a file the task names by path, a file given as mentioned or
+//! touched, and a file that defines a name the task writes as code
+//! (`snake_case`, `camelCase`, `Qualified::name`, in backquotes, or called with
+//! `(`) comes before every other file; among such files, and among the rest, the
 //! score orders.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::descriptor::Descriptor;
+use crate::rank_terms::{
+    MAX_DEFINING_FILES, MIN_IDENTIFIER_CHARS, Name, RankTerms, definition_names,
+    normalize_identifier, subwords,
+};
+use crate::text::stem;
 use crate::tokens::count_tokens;
 use crate::workspace::WorkspaceIndex;
 
@@ -28,10 +36,8 @@ const ITERATIONS: usize = 25;
 /// personalizes it, so that files the task does not name are still ordered by
 /// how much the workspace uses them.
 const UNIFORM_SHARE: f64 = 0.1;
-/// Identifiers shorter than this are too common to link files.
-const MIN_IDENTIFIER_CHARS: usize = 3;
-/// Identifiers defined by more files than this link nothing.
-const MAX_DEFINING_FILES: usize = 20;
+/// PageRank stops once the scores move less than this in total.
+const CONVERGED: f64 = 1e-6;
 /// One file's rendering may take at most this fraction of the budget (its
 /// definitions the task names first).
 const FILE_SHARE_OF_BUDGET: usize = 8;
@@ -47,6 +53,16 @@ const FILE_NAME_WEIGHT: f64 = 5.0;
 const FILE_STEM_WEIGHT: f64 = 2.0;
 const DEFINES_TASK_IDENTIFIER_WEIGHT: f64 = 5.0;
 const USES_TASK_IDENTIFIER_WEIGHT: f64 = 1.0;
+/// Shared among the files whose words best match the task, by their BM25 score.
+const DESCRIPTION_WEIGHT: f64 = 10.0;
+/// How many of those files.
+const DESCRIBED_FILES: usize = 20;
+/// The share of a file's final score that is how well its words match the
+/// task (the rest is its PageRank score; both scaled to the best file's).
+const DESCRIPTION_SHARE: f64 = 0.5;
+/// Okapi BM25's term-frequency saturation and length normalization.
+const BM25_K1: f64 = 1.2;
+const BM25_B: f64 = 0.75;
 
 /// A plain word of the task counts as a name when at most this many files
 /// define it.
@@ -115,25 +131,59 @@ pub struct Ranked {
 impl WorkspaceIndex {
     /// Every file, most relevant to `query` first; ties by path. Deterministic.
     pub fn rank(&self, query: &RankQuery) -> Vec<Ranked> {
-        let files: Vec<&Descriptor> = self.files.values().collect();
-        if files.is_empty() {
+        let terms = &self.terms;
+        if terms.live == 0 {
             return Vec::new();
         }
         let mut task = TaskTerms::new(query.task);
-        task.named.extend(rare_plain_names(&files, &task));
-        let graph = Graph::new(&files, &task);
-        let teleport = teleport(&files, query, &task);
-        let scores = pagerank(&graph, &teleport);
-        let mut ranked: Vec<(bool, Ranked)> = files
+        task.named.extend(rare_plain_names(terms, &task));
+        let described = described_files(terms, &task);
+        let teleport = teleport(terms, query, &task, &described);
+        let mut scores = pagerank(terms, &task, &teleport);
+        // The words' match counts beside the graph: a file the task describes
+        // well is not outranked by a hub the graph favours.
+        let best_score = scores.iter().copied().fold(0.0, f64::max);
+        let best_match = described.first().map_or(0.0, |(_, score)| *score);
+        if best_score > 0.0 && best_match > 0.0 {
+            for score in &mut scores {
+                *score = (1.0 - DESCRIPTION_SHARE) * *score / best_score;
+            }
+            for (slot, matched) in &described {
+                scores[*slot as usize] += DESCRIPTION_SHARE * matched / best_match;
+            }
+        }
+        // First come the files the task or the run names by path, and the
+        // files defining the names the task writes.
+        let mut named = vec![false; terms.files.len()];
+        for path in query.mentioned_paths.iter().chain(&query.touched_paths) {
+            if let Some(slot) = terms.slot(&normalize_path(path)) {
+                named[slot as usize] = true;
+            }
+        }
+        for (slot, file) in terms.files.iter().enumerate() {
+            named[slot] |= file.live
+                && task.path_words.iter().any(|word| {
+                    file.path == *word
+                        || (file.path.ends_with(word.as_str())
+                            && file.path[..file.path.len() - word.len()].ends_with('/'))
+                });
+        }
+        for key in &task.named {
+            for id in terms.names_with_key(key) {
+                for slot in &terms.names[*id as usize].defining {
+                    named[*slot as usize] = true;
+                }
+            }
+        }
+        let mut ranked: Vec<(bool, Ranked)> = terms
+            .files
             .iter()
             .zip(scores)
-            .map(|(descriptor, score)| {
-                let named = descriptor.definitions.iter().any(|definition| {
-                    definition_names(&definition.name)
-                        .any(|name| task.named.contains(&normalize_identifier(name)))
-                });
+            .zip(named)
+            .filter(|((file, _), _)| file.live)
+            .map(|((file, score), named)| {
                 let ranked = Ranked {
-                    path: descriptor.path.clone(),
+                    path: file.path.clone(),
                     score,
                 };
                 (named, ranked)
@@ -167,9 +217,9 @@ impl WorkspaceIndex {
             })
         };
         let per_file = (budget_tokens / FILE_SHARE_OF_BUDGET).max(MIN_FILE_TOKENS);
-        // Render (and count one by one) only as far as could possibly fit: the
-        // count of the joined text is close to the sum of the counts.
+        // Render and count one by one only as far as could possibly fit.
         let mut rendered = Vec::new();
+        let mut counts = Vec::new();
         let mut separate_total = 0_usize;
         let ceiling = budget_tokens.saturating_mul(2).saturating_add(64);
         let mut shown = Vec::new();
@@ -181,7 +231,9 @@ impl WorkspaceIndex {
                 break;
             }
             let focused = descriptor.render_focused(&wanted, per_file);
-            separate_total += count_tokens(&focused.text);
+            let count = count_tokens(&focused.text);
+            separate_total += count;
+            counts.push(count);
             rendered.push(focused.text);
             shown.push(ShownFile {
                 path: item.path.clone(),
@@ -190,21 +242,39 @@ impl WorkspaceIndex {
                 definitions: focused.definitions,
             });
         }
-        // The largest prefix whose joined text fits, by binary search; the
-        // answer is always measured, so it is never over budget.
+        let measured = |length: usize| {
+            let text = rendered[..length].join("\n");
+            (count_tokens(&text) <= budget_tokens).then(|| MemoryIndex {
+                text,
+                files: shown[..length].to_vec(),
+            })
+        };
+        // The joined text counts the parts and a token per separator; the
+        // longest prefix that fits so is measured, and kept when it fits.
+        let mut estimated = 0_usize;
+        let fitting = counts
+            .iter()
+            .take_while(|count| {
+                estimated += *count + 1;
+                estimated <= budget_tokens.saturating_add(1)
+            })
+            .count();
+        let next_fits = fitting < rendered.len() && measured(fitting + 1).is_some();
+        if let Some(fits) = measured(fitting).filter(|_| fitting > 0 && !next_fits) {
+            return fits;
+        }
+        // Otherwise the largest prefix whose joined text fits, by binary
+        // search; the answer is always measured, so it is never over budget.
         let mut best = MemoryIndex::default();
         let (mut low, mut high) = (1_usize, rendered.len());
         while low <= high {
             let middle = low + (high - low) / 2;
-            let candidate = rendered[..middle].join("\n");
-            if count_tokens(&candidate) <= budget_tokens {
-                best = MemoryIndex {
-                    text: candidate,
-                    files: shown[..middle].to_vec(),
-                };
-                low = middle + 1;
-            } else {
-                high = middle - 1;
+            match measured(middle) {
+                Some(fits) => {
+                    best = fits;
+                    low = middle + 1;
+                }
+                None => high = middle - 1,
             }
         }
         best
@@ -214,31 +284,18 @@ impl WorkspaceIndex {
 /// Plain words of the task (`shutdown`) that name a definition of at most
 /// [`MAX_PLAIN_NAME_FILES`] files: as specific as a name written as code. Words a
 /// task uses to describe a change (`value`, `empty`, `test`) do not count.
-fn rare_plain_names(files: &[&Descriptor], task: &TaskTerms) -> Vec<String> {
-    let candidates: BTreeSet<&str> = task
-        .words
+fn rare_plain_names(terms: &RankTerms, task: &TaskTerms) -> Vec<String> {
+    task.words
         .iter()
-        .map(String::as_str)
         .filter(|word| word.chars().count() >= MIN_PLAIN_NAME_CHARS)
-        .filter(|word| !TASK_WORDS.contains(word))
-        .collect();
-    let mut defining: HashMap<&str, usize> = HashMap::new();
-    for descriptor in files {
-        let mut seen = BTreeSet::new();
-        for definition in &descriptor.definitions {
-            for name in definition_names(&definition.name) {
-                if let Some(word) = candidates.get(name)
-                    && seen.insert(*word)
-                {
-                    *defining.entry(word).or_default() += 1;
-                }
-            }
-        }
-    }
-    defining
-        .into_iter()
-        .filter(|(_, count)| *count <= MAX_PLAIN_NAME_FILES)
-        .map(|(word, _)| normalize_identifier(word))
+        .filter(|word| !TASK_WORDS.contains(&word.as_str()))
+        .filter(|word| {
+            terms.name(word).is_some_and(|id| {
+                let defining = terms.names[id as usize].defining.len();
+                defining > 0 && defining <= MAX_PLAIN_NAME_FILES
+            })
+        })
+        .map(|word| normalize_identifier(word))
         .collect()
 }
 
@@ -252,6 +309,9 @@ struct TaskTerms {
     words: BTreeSet<String>,
     /// Names the task writes as code, normalized: their defining files come first.
     named: BTreeSet<String>,
+    /// The words that describe behaviour, for [`described_files`]: lowercase,
+    /// stemmed, parts of names split, without stop words and task words.
+    description: BTreeSet<String>,
 }
 
 impl TaskTerms {
@@ -284,11 +344,18 @@ impl TaskTerms {
                 identifiers.insert(normalize_identifier(&format!("{word}{next}")));
             }
         }
+        let description = subwords(task)
+            .filter(|word| {
+                !STOP_WORDS.contains(&word.as_str())
+                    && !TASK_WORDS.iter().any(|task_word| stem(task_word) == *word)
+            })
+            .collect();
         TaskTerms {
             path_words,
             identifiers,
             words,
             named,
+            description,
         }
     }
 }
@@ -327,164 +394,130 @@ fn code_names(task: &str) -> BTreeSet<String> {
     named
 }
 
-/// Lowercase without `_` and `-`: `WorkspaceIndex`, `workspace_index` and
-/// "workspace index" (joined) are the same.
-fn normalize_identifier(identifier: &str) -> String {
-    identifier
-        .chars()
-        .filter(|c| *c != '_' && *c != '-')
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-/// The names a definition can be referred to by: itself and its last segment
-/// (`Foo::bar` → `bar`).
-fn definition_names(name: &str) -> impl Iterator<Item = &str> {
-    let last = name.rsplit([':', '.']).next().filter(|last| *last != name);
-    std::iter::once(name).chain(last)
-}
-
-/// Weighted edges, `edges[a]` sorted by target.
-struct Graph {
-    edges: Vec<Vec<(usize, f64)>>,
-}
-
-impl Graph {
-    fn new(files: &[&Descriptor], task: &TaskTerms) -> Graph {
-        let mut defining: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (file, descriptor) in files.iter().enumerate() {
-            for definition in &descriptor.definitions {
-                for name in definition_names(&definition.name) {
-                    let files = defining.entry(name).or_default();
-                    if files.last() != Some(&file) {
-                        files.push(file);
-                    }
-                }
+/// The teleport vector (sums to 1 over the files of the index).
+fn teleport(
+    terms: &RankTerms,
+    query: &RankQuery,
+    task: &TaskTerms,
+    described: &[(u32, f64)],
+) -> Vec<f64> {
+    let mut weights = vec![0.0; terms.files.len()];
+    for (paths, weight) in [
+        (&query.mentioned_paths, MENTIONED_PATH_WEIGHT),
+        (&query.touched_paths, TOUCHED_PATH_WEIGHT),
+    ] {
+        for path in paths {
+            if let Some(slot) = terms.slot(&normalize_path(path)) {
+                weights[slot as usize] += weight;
             }
         }
-        let edges = files
-            .iter()
-            .enumerate()
-            .map(|(source, descriptor)| {
-                let mut weights: HashMap<usize, f64> = HashMap::new();
-                for reference in &descriptor.references {
-                    if reference.chars().count() < MIN_IDENTIFIER_CHARS {
-                        continue;
-                    }
-                    let Some(targets) = defining.get(reference.as_str()) else {
-                        continue;
-                    };
-                    if targets.len() > MAX_DEFINING_FILES {
-                        continue;
-                    }
-                    let boost = if task.identifiers.contains(&normalize_identifier(reference)) {
-                        TASK_IDENTIFIER_BOOST
-                    } else {
-                        1.0
-                    };
-                    let weight = boost / targets.len() as f64;
-                    for &target in targets {
-                        if target != source {
-                            *weights.entry(target).or_default() += weight;
-                        }
-                    }
-                }
-                let mut edges: Vec<(usize, f64)> = weights.into_iter().collect();
-                edges.sort_by_key(|(target, _)| *target);
-                edges
-            })
-            .collect();
-        Graph { edges }
     }
-}
-
-/// The teleport vector (sums to 1).
-fn teleport(files: &[&Descriptor], query: &RankQuery, task: &TaskTerms) -> Vec<f64> {
-    let mut weights = vec![0.0; files.len()];
-    let mentioned: HashSet<String> = query
-        .mentioned_paths
-        .iter()
-        .map(|path| normalize_path(path))
-        .collect();
-    let touched: HashSet<String> = query
-        .touched_paths
-        .iter()
-        .map(|path| normalize_path(path))
-        .collect();
-    let mut by_stem: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut defining: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut using: HashMap<String, Vec<usize>> = HashMap::new();
-    for (file, descriptor) in files.iter().enumerate() {
-        let path = descriptor.path.as_str();
-        if mentioned.contains(path) {
-            weights[file] += MENTIONED_PATH_WEIGHT;
+    let mut by_stem: HashMap<&str, Vec<u32>> = HashMap::new();
+    for (slot, file) in terms.files.iter().enumerate() {
+        if !file.live {
+            continue;
         }
-        if touched.contains(path) {
-            weights[file] += TOUCHED_PATH_WEIGHT;
-        }
+        let path = file.path.as_str();
         for word in &task.path_words {
             if path == word {
-                weights[file] += MENTIONED_PATH_WEIGHT;
+                weights[slot] += MENTIONED_PATH_WEIGHT;
             } else if path.ends_with(word.as_str())
                 && path[..path.len() - word.len()].ends_with('/')
             {
-                weights[file] += FILE_NAME_WEIGHT;
+                weights[slot] += FILE_NAME_WEIGHT;
             }
         }
-        let file_name = path.rsplit('/').next().unwrap_or(path);
-        let stem = file_name.split('.').next().unwrap_or(file_name);
-        by_stem.entry(stem.to_lowercase()).or_default().push(file);
-        for definition in &descriptor.definitions {
-            for name in definition_names(&definition.name) {
-                let key = normalize_identifier(name);
-                if task.identifiers.contains(&key) {
-                    push_once(defining.entry(key).or_default(), file);
-                }
-            }
-        }
-        for reference in &descriptor.references {
-            let key = normalize_identifier(reference);
-            if task.identifiers.contains(&key) {
-                push_once(using.entry(key).or_default(), file);
-            }
+        if task.words.contains(&file.stem) {
+            by_stem
+                .entry(file.stem.as_str())
+                .or_default()
+                .push(slot as u32);
         }
     }
-    for word in &task.words {
-        if let Some(stem_files) = by_stem.get(word) {
-            spread(&mut weights, stem_files, FILE_STEM_WEIGHT);
-        }
+    for stem_files in by_stem.values() {
+        spread(&mut weights, stem_files, FILE_STEM_WEIGHT);
     }
     for identifier in &task.identifiers {
-        if let Some(defining_files) = defining.get(identifier) {
-            spread(&mut weights, defining_files, DEFINES_TASK_IDENTIFIER_WEIGHT);
-        }
-        if let Some(using_files) = using.get(identifier) {
-            spread(&mut weights, using_files, USES_TASK_IDENTIFIER_WEIGHT);
-        }
+        let ids = terms.names_with_key(identifier);
+        let union = |files: fn(&Name) -> &[u32]| {
+            let mut slots: Vec<u32> = ids
+                .iter()
+                .flat_map(|id| files(&terms.names[*id as usize]).iter().copied())
+                .collect();
+            slots.sort_unstable();
+            slots.dedup();
+            slots
+        };
+        spread(
+            &mut weights,
+            &union(|name| &name.defining),
+            DEFINES_TASK_IDENTIFIER_WEIGHT,
+        );
+        spread(
+            &mut weights,
+            &union(|name| &name.using),
+            USES_TASK_IDENTIFIER_WEIGHT,
+        );
     }
-    let uniform = 1.0 / files.len() as f64;
+    let total: f64 = described
+        .iter()
+        .take(DESCRIBED_FILES)
+        .map(|(_, score)| score)
+        .sum();
+    for (slot, score) in described.iter().take(DESCRIBED_FILES) {
+        weights[*slot as usize] += DESCRIPTION_WEIGHT * score / total;
+    }
+    let uniform = 1.0 / terms.live as f64;
     let total: f64 = weights.iter().sum();
-    if total > 0.0 {
-        weights
-            .iter()
-            .map(|weight| (1.0 - UNIFORM_SHARE) * weight / total + UNIFORM_SHARE * uniform)
-            .collect()
-    } else {
-        vec![uniform; files.len()]
-    }
+    terms
+        .files
+        .iter()
+        .zip(weights)
+        .map(|(file, weight)| match (file.live, total > 0.0) {
+            (false, _) => 0.0,
+            (true, true) => (1.0 - UNIFORM_SHARE) * weight / total + UNIFORM_SHARE * uniform,
+            (true, false) => uniform,
+        })
+        .collect()
 }
 
-fn push_once(files: &mut Vec<usize>, file: usize) {
-    if files.last() != Some(&file) {
-        files.push(file);
+/// The files whose words best match the task's plain words (Okapi BM25 over
+/// the words of each file's comments, names and path), best first: how a task
+/// that describes behaviour without naming code finds it.
+fn described_files(terms: &RankTerms, task: &TaskTerms) -> Vec<(u32, f64)> {
+    let mut words: Vec<u32> = task
+        .description
+        .iter()
+        .filter_map(|word| terms.word(word))
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    let files = terms.live as f64;
+    let average_length = (terms.total_words as f64 / files).max(1.0);
+    let mut scores: HashMap<u32, f64> = HashMap::new();
+    for word in words {
+        let postings = &terms.word_files[word as usize];
+        let frequency = postings.len() as f64;
+        let rarity = ((files - frequency + 0.5) / (frequency + 0.5) + 1.0).ln();
+        for slot in postings {
+            let length = terms.files[*slot as usize].words.len() as f64;
+            *scores.entry(*slot).or_default() += rarity * (BM25_K1 + 1.0)
+                / (1.0 + BM25_K1 * (1.0 - BM25_B + BM25_B * length / average_length));
+        }
     }
+    let mut scores: Vec<(u32, f64)> = scores.into_iter().collect();
+    scores.sort_by(|left, right| right.1.total_cmp(&left.1).then(left.0.cmp(&right.0)));
+    scores
 }
 
 /// Adds `weight` shared evenly among `files`.
-fn spread(weights: &mut [f64], files: &[usize], weight: f64) {
+fn spread(weights: &mut [f64], files: &[u32], weight: f64) {
+    if files.is_empty() {
+        return;
+    }
     let share = weight / files.len() as f64;
     for &file in files {
-        weights[file] += share;
+        weights[file as usize] += share;
     }
 }
 
@@ -493,36 +526,70 @@ fn normalize_path(path: &str) -> String {
     path.trim_start_matches("./").to_owned()
 }
 
-/// Personalized PageRank: the mass of files without out-edges goes back
-/// through the teleport vector.
-fn pagerank(graph: &Graph, teleport: &[f64]) -> Vec<f64> {
-    let out_weights: Vec<f64> = graph
-        .edges
-        .iter()
-        .map(|edges| edges.iter().map(|(_, weight)| weight).sum())
-        .collect();
+/// Personalized PageRank over the "uses a name defined in" graph
+/// ([`RankTerms::links`]), with the links through the names the task mentions
+/// made [`TASK_IDENTIFIER_BOOST`] times heavier: the mass of files without
+/// out-links goes back through the teleport vector. Stops early once the scores
+/// no longer move.
+fn pagerank(terms: &RankTerms, task: &TaskTerms, teleport: &[f64]) -> Vec<f64> {
+    let links = terms.links();
+    // The extra weight of the boosted links, as (source, target, weight).
+    let mut boosted: Vec<(u32, u32, f64)> = Vec::new();
+    let mut out_weights = links.out_weights.clone();
+    let mut seen = BTreeSet::new();
+    for identifier in &task.identifiers {
+        for id in terms.names_with_key(identifier) {
+            let name = &terms.names[*id as usize];
+            let count = name.defining.len();
+            if count == 0 || count > MAX_DEFINING_FILES || !seen.insert(*id) {
+                continue;
+            }
+            let extra = (TASK_IDENTIFIER_BOOST - 1.0) / count as f64;
+            for source in &name.using {
+                for target in name.defining.iter().filter(|target| *target != source) {
+                    boosted.push((*source, *target, extra));
+                    out_weights[*source as usize] += extra;
+                }
+            }
+        }
+    }
     let mut scores = teleport.to_vec();
+    let mut flows = vec![0.0; scores.len()];
     for _ in 0..ITERATIONS {
-        let dangling: f64 = scores
-            .iter()
-            .zip(&out_weights)
-            .filter(|(_, out)| **out <= 0.0)
-            .map(|(score, _)| score)
-            .sum();
+        let mut dangling = 0.0;
+        for ((flow, score), out) in flows.iter_mut().zip(&scores).zip(&out_weights) {
+            if *out > 0.0 {
+                *flow = DAMPING * score / out;
+            } else {
+                *flow = 0.0;
+                dangling += score;
+            }
+        }
         let mut next: Vec<f64> = teleport
             .iter()
             .map(|share| (1.0 - DAMPING + DAMPING * dangling) * share)
             .collect();
-        for (source, edges) in graph.edges.iter().enumerate() {
-            if out_weights[source] <= 0.0 {
+        for (source, flow) in flows.iter().enumerate() {
+            if *flow == 0.0 {
                 continue;
             }
-            let flow = DAMPING * scores[source] / out_weights[source];
-            for &(target, weight) in edges {
-                next[target] += flow * weight;
+            let row = links.starts[source]..links.starts[source + 1];
+            for (target, weight) in links.targets[row.clone()].iter().zip(&links.weights[row]) {
+                next[*target as usize] += flow * weight;
             }
         }
+        for (source, target, weight) in &boosted {
+            next[*target as usize] += flows[*source as usize] * weight;
+        }
+        let moved: f64 = next
+            .iter()
+            .zip(&scores)
+            .map(|(next, score)| (next - score).abs())
+            .sum();
         scores = next;
+        if moved < CONVERGED {
+            break;
+        }
     }
     scores
 }
@@ -563,15 +630,17 @@ mod tests {
     #[test]
     fn plain_words_are_names_only_when_few_files_define_them() {
         let describe = |path: &str, text: &str| crate::describe(path, text);
-        let files = [
-            describe("a.rs", "pub fn shutdown() {}\npub fn value() {}\n"),
-            describe("b.rs", "pub fn restart() {}\npub fn restart_all() {}\n"),
-            describe("c.rs", "pub fn restart() {}\n"),
-            describe("d.rs", "pub fn restart() {}\n"),
-        ];
-        let files: Vec<&Descriptor> = files.iter().collect();
+        let mut terms = RankTerms::default();
+        for (path, text) in [
+            ("a.rs", "pub fn shutdown() {}\npub fn value() {}\n"),
+            ("b.rs", "pub fn restart() {}\npub fn restart_all() {}\n"),
+            ("c.rs", "pub fn restart() {}\n"),
+            ("d.rs", "pub fn restart() {}\n"),
+        ] {
+            terms.set(path, Some(&describe(path, text)));
+        }
         let task = TaskTerms::new("shutdown and restart return the wrong value");
-        let mut named = rare_plain_names(&files, &task);
+        let mut named = rare_plain_names(&terms, &task);
         named.sort();
         // `restart` is defined by three files, `value` describes the change.
         assert_eq!(named, ["shutdown"]);
@@ -587,12 +656,47 @@ mod tests {
 
     #[test]
     fn pagerank_keeps_the_mass() {
-        let graph = Graph {
-            edges: vec![vec![(1, 1.0)], vec![(2, 1.0)], vec![]],
-        };
-        let scores = pagerank(&graph, &[0.5, 0.25, 0.25]);
+        // a uses b's name, b uses c's.
+        let mut terms = RankTerms::default();
+        for (path, text) in [
+            ("a.rs", "fn alpha() { beta(); }\n"),
+            ("b.rs", "fn beta() { gamma(); }\n"),
+            ("c.rs", "fn gamma() {}\n"),
+        ] {
+            terms.set(path, Some(&crate::describe(path, text)));
+        }
+        let task = TaskTerms::new("");
+        let scores = pagerank(&terms, &task, &[0.5, 0.25, 0.25]);
         let total: f64 = scores.iter().sum();
         assert!((total - 1.0).abs() < 1e-9, "{total}");
         assert!(scores[2] > scores[0]);
+    }
+
+    #[test]
+    fn a_described_task_finds_the_file_whose_comments_match() {
+        let mut terms = RankTerms::default();
+        for (path, text) in [
+            (
+                "src/retry.rs",
+                "/// Waits before the next attempt, honouring Retry-After.\nfn backoff() {}\n",
+            ),
+            (
+                "src/parse.rs",
+                "/// Reads the headers of a response.\nfn headers() {}\n",
+            ),
+            (
+                "src/log.rs",
+                "/// Writes a line to the log.\nfn line() {}\n",
+            ),
+        ] {
+            terms.set(path, Some(&crate::describe(path, text)));
+        }
+        let task = TaskTerms::new("the delay before the next attempt ignores Retry-After");
+        let described = described_files(&terms, &task);
+        assert_eq!(
+            described[0].0,
+            terms.slot("src/retry.rs").unwrap(),
+            "{described:?}"
+        );
     }
 }

@@ -1,4 +1,6 @@
-//! Small text helpers: whitespace, shortening, comment markers.
+//! Small text helpers: whitespace, shortening, comment markers, comment words.
+
+use crate::language::Language;
 
 /// Every run of whitespace (newlines included) becomes one space; the ends are trimmed.
 pub(crate) fn collapse_whitespace(text: &str) -> String {
@@ -87,9 +89,111 @@ fn strip_comment_markers(line: &str) -> &str {
     }
 }
 
+/// At most this many distinct words of a file's comments are kept.
+const MAX_COMMENT_WORDS: usize = 1500;
+
+/// The distinct words of the comments and docstrings of a source file,
+/// lowercase and [`stem`]med, sorted: what the ranking matches described tasks
+/// against. Comments that start a line and Python docstrings count; other
+/// languages (Markdown, data) have none.
+pub(crate) fn comment_words(language: Language, text: &str) -> Vec<String> {
+    let python = language == Language::Python;
+    let slashes = matches!(
+        language,
+        Language::Rust
+            | Language::JavaScript
+            | Language::TypeScript
+            | Language::Tsx
+            | Language::Go
+            | Language::C
+            | Language::Cpp
+            | Language::Java
+    );
+    if !python && !slashes {
+        return Vec::new();
+    }
+    let mut words = std::collections::BTreeSet::new();
+    // The marker that ends the block comment or docstring being read.
+    let mut block_end: Option<&str> = None;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let comment = if let Some(end) = block_end {
+            if let Some(at) = trimmed.find(end) {
+                block_end = None;
+                &trimmed[..at]
+            } else {
+                trimmed
+            }
+        } else if slashes && trimmed.starts_with("//") {
+            trimmed
+        } else if slashes && trimmed.starts_with("/*") {
+            if !trimmed[2..].contains("*/") {
+                block_end = Some("*/");
+            }
+            trimmed
+        } else if python && trimmed.starts_with('#') {
+            trimmed
+        } else if python
+            && let Some(quote) = ["\"\"\"", "'''"].into_iter().find(|quote| {
+                trimmed
+                    .trim_start_matches(['r', 'u', 'b'])
+                    .starts_with(quote)
+            })
+        {
+            let rest = &trimmed[trimmed.find(quote).unwrap_or(0) + 3..];
+            if !rest.contains(quote) {
+                block_end = Some(quote);
+            }
+            trimmed
+        } else {
+            continue;
+        };
+        for word in comment.split(|c: char| !c.is_alphanumeric()) {
+            if word.len() >= 3 && word.chars().any(char::is_alphabetic) {
+                words.insert(stem(&word.to_lowercase()));
+            }
+        }
+    }
+    words.into_iter().take(MAX_COMMENT_WORDS).collect()
+}
+
+/// A word without its plural ending (`retries` → `retry`, `delays` → `delay`),
+/// so that a task and a comment that inflect a word differently still match.
+pub(crate) fn stem(word: &str) -> String {
+    if word.len() > 4 && word.ends_with("ies") {
+        format!("{}y", &word[..word.len() - 3])
+    } else if word.len() > 3
+        && word.ends_with('s')
+        && !word.ends_with("ss")
+        && !word.ends_with("us")
+        && !word.ends_with("is")
+    {
+        word[..word.len() - 1].to_owned()
+    } else {
+        word.to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comment_words_come_from_comments_and_docstrings_only() {
+        let rust = "//! Retry helpers.\n/// Waits for the delays\nfn retry_after() { let hidden = 1; }\n/* block\n   comment */\n";
+        assert_eq!(
+            comment_words(Language::Rust, rust),
+            [
+                "block", "comment", "delay", "for", "helper", "retry", "the", "wait"
+            ]
+        );
+        let python = "def f():\n    \"\"\"Parses the headers.\n\n    Returns them.\"\"\"\n    body = 1  # trailing\n";
+        assert_eq!(
+            comment_words(Language::Python, python),
+            ["header", "parse", "return", "the", "them"]
+        );
+        assert!(comment_words(Language::Markdown, "# Title\n").is_empty());
+    }
 
     #[test]
     fn whitespace_collapses() {

@@ -13,6 +13,7 @@ use ignore::{DirEntry, WalkBuilder, WalkState};
 use crate::cache;
 use crate::descriptor::{Descriptor, Detail, content_hash, describe};
 use crate::rank::Ranked;
+use crate::rank_terms::RankTerms;
 use crate::tag::tag;
 
 /// Folders never indexed, wherever they are.
@@ -96,6 +97,8 @@ pub struct WorkspaceIndex {
     root: PathBuf,
     options: IndexOptions,
     pub(crate) files: BTreeMap<String, Descriptor>,
+    /// What the ranking reads, kept in step with `files`.
+    pub(crate) terms: RankTerms,
     parsed: usize,
     cached: usize,
     skipped: usize,
@@ -167,6 +170,7 @@ impl WorkspaceIndex {
             root: root.to_path_buf(),
             options: options.clone(),
             files: BTreeMap::new(),
+            terms: RankTerms::default(),
             parsed: 0,
             cached: 0,
             skipped: 0,
@@ -184,6 +188,9 @@ impl WorkspaceIndex {
                 }
                 Scanned::Skipped => index.skipped += 1,
             }
+        }
+        for (path, descriptor) in &index.files {
+            index.terms.set(path, Some(descriptor));
         }
         let cache_is_current = index.parsed == 0 && index.cached == cached_descriptors.len();
         if !cache_is_current {
@@ -217,6 +224,7 @@ impl WorkspaceIndex {
         let path = normalize(relative_path);
         let descriptor = describe(&path, text);
         self.parsed += 1;
+        self.terms.set(&path, Some(&descriptor));
         self.files.insert(path, descriptor);
     }
 
@@ -295,6 +303,12 @@ impl WorkspaceIndex {
             if let Some(current) = self.files.get_mut(&path)
                 && current.detail == Detail::Tagged
             {
+                // The same text keeps its lexical names for ranking: the
+                // grammar's outline can leave some out (functions a macro
+                // wraps), and a task naming one must still find the file.
+                if current.content_hash != descriptor.content_hash {
+                    self.terms.set(&path, Some(&descriptor));
+                }
                 *current = descriptor;
             }
         }
@@ -304,12 +318,15 @@ impl WorkspaceIndex {
     /// incrementally by a [`crate::LiveDocument`]).
     pub fn insert(&mut self, descriptor: Descriptor) {
         let path = normalize(&descriptor.path);
+        self.terms.set(&path, Some(&descriptor));
         self.files.insert(path, descriptor);
     }
 
     /// Forgets one file.
     pub fn remove(&mut self, relative_path: &str) {
-        self.files.remove(&normalize(relative_path));
+        let path = normalize(relative_path);
+        self.terms.set(&path, None);
+        self.files.remove(&path);
     }
 
     /// The descriptor of one file.
