@@ -59,13 +59,26 @@ pub(crate) fn memory_index(
             index.options().clone(),
         )
     };
-    if !unparsed.is_empty() {
-        let parsed = WorkspaceIndex::parse_files(&root, &options, &unparsed);
-        index
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .refine(parsed);
+    let parse = |paths: &[String]| {
+        if !paths.is_empty() {
+            let parsed = WorkspaceIndex::parse_files(&root, &options, paths);
+            index
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .refine(parsed);
+        }
+    };
+    parse(&unparsed);
+    let (memory, missed) = {
+        let index = read();
+        let memory = index.render_within(&ranked, &query, budget);
+        let missed = index.tagged_paths(&memory);
+        (memory, missed)
+    };
+    if missed.is_empty() {
+        return memory;
     }
+    parse(&missed);
     read().render_within(&ranked, &query, budget)
 }
 

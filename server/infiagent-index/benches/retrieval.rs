@@ -7,7 +7,8 @@
 //!   with its name removed: `"<sentence>: this is broken, fix it and add a test"`.
 //!
 //! For each task the index ranks the tree as an agent's context would (rank,
-//! parse what the budget can show, render within 8,000 tokens). Reports per tree
+//! parse what the budget can show, render within 8,000 tokens, parse and render
+//! again when a shown file was missed). Reports per tree
 //! and kind of task: the share of tasks whose defining file is ranked first, in
 //! the top five, and absent from C_LM, the share of C_LM spent on it, and the
 //! median time per context; then the same for Aider's repo map on the same tasks
@@ -277,11 +278,19 @@ fn ours(index: &mut WorkspaceIndex, root: &Path, task: &Task) -> (Outcome, Optio
     };
     let ranked = index.rank(&query);
     let unparsed = index.unparsed_paths(&ranked, BUDGET);
-    if !unparsed.is_empty() {
-        let parsed = WorkspaceIndex::parse_files(root, index.options(), &unparsed);
-        index.refine(parsed);
+    let parse = |index: &mut WorkspaceIndex, paths: &[String]| {
+        if !paths.is_empty() {
+            let parsed = WorkspaceIndex::parse_files(root, index.options(), paths);
+            index.refine(parsed);
+        }
+    };
+    parse(index, &unparsed);
+    let mut memory = index.render_within(&ranked, &query, BUDGET);
+    let missed = index.tagged_paths(&memory);
+    if !missed.is_empty() {
+        parse(index, &missed);
+        memory = index.render_within(&ranked, &query, BUDGET);
     }
-    let memory = index.render_within(&ranked, &query, BUDGET);
     let ms = started.elapsed().as_secs_f64() * 1e3;
     let rank = ranked
         .iter()

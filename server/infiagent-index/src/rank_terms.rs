@@ -36,6 +36,9 @@ pub(crate) struct RankTerms {
     pub(crate) total_words: usize,
     /// The links between files, made on first use after a change.
     links: OnceLock<Links>,
+    /// Each file's PageRank with no task (uniform teleport), made on first use
+    /// after a change.
+    pub(crate) centrality: OnceLock<Vec<f64>>,
 }
 
 /// The "uses a name defined in" graph in compressed rows: the links of the
@@ -97,6 +100,7 @@ impl RankTerms {
             self.fill(slot, descriptor);
         }
         self.links = OnceLock::new();
+        self.centrality = OnceLock::new();
     }
 
     /// The graph of links between files, the same until a file changes.

@@ -12,7 +12,7 @@ use ignore::{DirEntry, WalkBuilder, WalkState};
 
 use crate::cache;
 use crate::descriptor::{Descriptor, Detail, content_hash, describe};
-use crate::rank::Ranked;
+use crate::rank::{MemoryIndex, Ranked};
 use crate::rank_terms::RankTerms;
 use crate::tag::tag;
 
@@ -229,14 +229,17 @@ impl WorkspaceIndex {
     }
 
     /// The tagged files among the first of `ranked` that
-    /// [`WorkspaceIndex::render_within`] may show within `budget_tokens`: parse
-    /// them ([`WorkspaceIndex::parse_files`], [`WorkspaceIndex::refine`]) before
-    /// rendering, so an agent reads signatures from the grammar.
+    /// [`WorkspaceIndex::render_within`] is likely to show within
+    /// `budget_tokens`: parse them ([`WorkspaceIndex::parse_files`],
+    /// [`WorkspaceIndex::refine`]) before rendering, so an agent reads
+    /// signatures from the grammar; the few it misses are found after rendering
+    /// ([`WorkspaceIndex::tagged_paths`]).
     pub fn unparsed_paths(&self, ranked: &[Ranked], budget_tokens: usize) -> Vec<String> {
-        // Characters per token of rendered descriptors, counted low so that no
-        // file that may be shown is left out.
+        // Characters per token of rendered descriptors, counted low, and a
+        // quarter more than the budget: parsing is the slow part of a
+        // context, so the estimate stays close.
         const CHARACTERS_PER_TOKEN: usize = 6;
-        let ceiling = budget_tokens.saturating_mul(2).saturating_add(64);
+        let ceiling = budget_tokens.saturating_add(budget_tokens / 4);
         let mut estimated = 0_usize;
         let mut paths = Vec::new();
         for item in ranked {
@@ -252,6 +255,21 @@ impl WorkspaceIndex {
             }
         }
         paths
+    }
+
+    /// The files `memory` shows that are still tagged: the estimate of
+    /// [`WorkspaceIndex::unparsed_paths`] missed them; parse them and render again.
+    pub fn tagged_paths(&self, memory: &MemoryIndex) -> Vec<String> {
+        memory
+            .files
+            .iter()
+            .filter(|file| {
+                self.files
+                    .get(&file.path)
+                    .is_some_and(|descriptor| descriptor.detail == Detail::Tagged)
+            })
+            .map(|file| file.path.clone())
+            .collect()
     }
 
     /// Reads and parses files of the workspace at `root` (workspace-relative

@@ -161,6 +161,8 @@ fn tagged_files_an_agent_reads_are_parsed_before_rendering() {
     });
     let unparsed = index.unparsed_paths(&ranked, 1_000);
     assert_eq!(unparsed, ["src/scan.rs", "src/other.rs"]);
+    let before = index.render_within(&ranked, &RankQuery::default(), 1_000);
+    assert_eq!(index.tagged_paths(&before), ["src/scan.rs", "src/other.rs"]);
     let parsed = WorkspaceIndex::parse_files(root, index.options(), &unparsed);
     // An open document described meanwhile is newer than the disk: kept.
     index.update("src/other.rs", "pub fn edited() {}\n");
@@ -176,6 +178,8 @@ fn tagged_files_an_agent_reads_are_parsed_before_rendering() {
         "edited"
     );
     assert!(index.unparsed_paths(&ranked, 1_000).is_empty());
+    let after = index.render_within(&ranked, &RankQuery::default(), 1_000);
+    assert!(index.tagged_paths(&after).is_empty());
     assert!(
         index
             .render_within(&ranked, &RankQuery::default(), 1_000)
