@@ -198,6 +198,7 @@ mod tests {
                 cost_usd: 0.01,
                 model_calls: 6,
                 tool_calls: 4,
+                ..Totals::default()
             },
             wall_ms: 2500,
             jobs: 2,

@@ -442,6 +442,7 @@ fn cancel_running(slots: &[Slot]) {
 
 fn add(sum: &mut Totals, totals: &Totals) {
     sum.prompt_tokens += totals.prompt_tokens;
+    sum.cached_prompt_tokens += totals.cached_prompt_tokens;
     sum.completion_tokens += totals.completion_tokens;
     sum.cost_usd += totals.cost_usd;
     sum.model_calls += totals.model_calls;

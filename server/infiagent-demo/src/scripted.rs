@@ -74,6 +74,7 @@ pub fn scripted_reply(request: &ChatRequest) -> ChatResponse {
         usage: Usage {
             prompt_tokens: (prompt_chars / 4) as u64,
             completion_tokens: (completion_chars / 4) as u64,
+            ..Usage::default()
         },
         finish_reason: Some("tool_calls".into()),
     }
@@ -92,6 +93,7 @@ fn summary_reply(request: &ChatRequest) -> ChatResponse {
         usage: Usage {
             prompt_tokens: (text.len() / 4) as u64,
             completion_tokens: 16,
+            ..Usage::default()
         },
         finish_reason: Some("stop".into()),
     }

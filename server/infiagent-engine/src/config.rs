@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use infiagent_model::{ModelSettings, Provider, RetryPolicy};
+use infiagent_model::{MaxTokensField, ModelSettings, Provider, RetryPolicy, Usage};
 use serde::{Deserialize, Serialize};
 
 /// The workspace's state directory, relative to its root.
@@ -88,6 +88,13 @@ pub struct ModelConfig {
     pub max_output_tokens: Option<u32>,
     /// Sampling temperature.
     pub temperature: Option<f32>,
+    /// Which field caps a reply's length (OpenAI-compatible only):
+    /// `max_completion_tokens` (OpenAI's own API, the default there) or
+    /// `max_tokens` (the default for other servers).
+    pub max_tokens_field: Option<MaxTokensField>,
+    /// `reasoning_effort` for reasoning models: `minimal`, `low`, `medium` or
+    /// `high` (OpenAI-compatible only).
+    pub reasoning_effort: Option<String>,
 }
 
 /// Price of a model in US dollars per million tokens.
@@ -98,12 +105,28 @@ pub struct Price {
     pub input: f64,
     /// Per million completion tokens.
     pub output: f64,
+    /// Per million prompt tokens read from the provider's cache (default: the
+    /// `input` price).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_input: Option<f64>,
+    /// Per million prompt tokens written to the cache (Anthropic bills them
+    /// above `input`; default: the `input` price).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write: Option<f64>,
 }
 
 impl Price {
-    /// Cost in dollars of `prompt` and `completion` tokens.
-    pub fn cost(&self, prompt: u64, completion: u64) -> f64 {
-        (prompt as f64 * self.input + completion as f64 * self.output) / 1_000_000.0
+    /// Cost in dollars of one call's `usage`: cached and cache-written prompt
+    /// tokens at their prices, the rest of the prompt at `input`.
+    pub fn cost(&self, usage: &Usage) -> f64 {
+        let cached = usage.cached_prompt_tokens.min(usage.prompt_tokens);
+        let written = usage.cache_write_tokens.min(usage.prompt_tokens - cached);
+        let plain = usage.prompt_tokens - cached - written;
+        (plain as f64 * self.input
+            + cached as f64 * self.cached_input.unwrap_or(self.input)
+            + written as f64 * self.cache_write.unwrap_or(self.input)
+            + usage.completion_tokens as f64 * self.output)
+            / 1_000_000.0
     }
 }
 
@@ -368,6 +391,8 @@ impl Config {
             settings.max_output_tokens = tokens;
         }
         settings.temperature = model_config.temperature;
+        settings.max_tokens_field = model_config.max_tokens_field;
+        settings.reasoning_effort = model_config.reasoning_effort.clone();
         Ok(settings)
     }
 
@@ -466,6 +491,56 @@ tau = 6000
         assert_eq!(strong.provider, Provider::Anthropic);
         assert_eq!(strong.base_url, "https://api.anthropic.com");
         assert_eq!(strong.api_key_env.as_deref(), Some("ANTHROPIC_API_KEY"));
+    }
+
+    #[test]
+    fn reasoning_models_and_cached_prices_are_configured() {
+        let text = r#"
+[model]
+name = "o4-mini"
+reasoning_effort = "low"
+
+[models.local]
+base_url = "http://127.0.0.1:8080/v1"
+name = "qwen"
+max_tokens_field = "max_completion_tokens"
+
+[prices."o4-mini"]
+input = 1.10
+output = 4.40
+cached_input = 0.275
+"#;
+        let config = Config::parse_toml(Path::new("c.toml"), text).unwrap();
+        let default = config.model_settings(None).unwrap();
+        assert_eq!(default.reasoning_effort.as_deref(), Some("low"));
+        assert_eq!(default.max_tokens_field, None);
+        let local = config.model_settings(Some("local")).unwrap();
+        assert_eq!(
+            local.max_tokens_field,
+            Some(MaxTokensField::MaxCompletionTokens)
+        );
+        let price = config.prices["o4-mini"];
+        let usage = Usage {
+            prompt_tokens: 1_000_000,
+            cached_prompt_tokens: 800_000,
+            completion_tokens: 100_000,
+            ..Usage::default()
+        };
+        // 200k uncached at 1.10, 800k cached at 0.275, 100k out at 4.40.
+        assert!((price.cost(&usage) - (0.22 + 0.22 + 0.44)).abs() < 1e-9);
+        let anthropic = Price {
+            input: 3.0,
+            output: 15.0,
+            cached_input: Some(0.3),
+            cache_write: Some(3.75),
+        };
+        let usage = Usage {
+            prompt_tokens: 1_000_000,
+            cached_prompt_tokens: 500_000,
+            cache_write_tokens: 250_000,
+            ..Usage::default()
+        };
+        assert!((anthropic.cost(&usage) - (0.75 + 0.15 + 0.9375)).abs() < 1e-9);
     }
 
     #[test]

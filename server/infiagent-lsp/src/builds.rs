@@ -146,6 +146,7 @@ async fn watch(
                 } = event
                 {
                     tally.totals.prompt_tokens += usage.prompt_tokens;
+                    tally.totals.cached_prompt_tokens += usage.cached_prompt_tokens;
                     tally.totals.completion_tokens += usage.completion_tokens;
                     tally.totals.cost_usd += cost_usd;
                     tally.totals.model_calls += 1;

@@ -100,16 +100,81 @@ impl ChatRequest {
 /// Tokens one call used, as the provider reported them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
-    /// Tokens sent.
+    /// Tokens sent, all of them (cached ones included).
     pub prompt_tokens: u64,
-    /// Tokens generated.
+    /// Tokens generated (reasoning included).
     pub completion_tokens: u64,
+    /// Of `prompt_tokens`, those the provider read from its prompt cache
+    /// (OpenAI's `cached_tokens`, Anthropic's `cache_read_input_tokens`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cached_prompt_tokens: u64,
+    /// Of `prompt_tokens`, those written to the prompt cache (Anthropic's
+    /// `cache_creation_input_tokens`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_write_tokens: u64,
+    /// Of `completion_tokens`, those spent reasoning (not shown).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reasoning_tokens: u64,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 impl Usage {
     /// Prompt plus completion tokens.
     pub fn total(&self) -> u64 {
         self.prompt_tokens + self.completion_tokens
+    }
+
+    /// Prompt tokens not read from the cache.
+    pub fn uncached_prompt_tokens(&self) -> u64 {
+        self.prompt_tokens.saturating_sub(self.cached_prompt_tokens)
+    }
+}
+
+/// Which field an OpenAI-compatible request caps the reply's length with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaxTokensField {
+    /// `max_completion_tokens`: what OpenAI's current models, reasoning models
+    /// included, take.
+    MaxCompletionTokens,
+    /// `max_tokens`: what older OpenAI-compatible servers take.
+    MaxTokens,
+}
+
+impl MaxTokensField {
+    /// The JSON field's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            MaxTokensField::MaxCompletionTokens => "max_completion_tokens",
+            MaxTokensField::MaxTokens => "max_tokens",
+        }
+    }
+
+    /// The default for an endpoint: `max_completion_tokens` for OpenAI's own
+    /// API, `max_tokens` for every other server.
+    pub fn for_base_url(base_url: &str) -> MaxTokensField {
+        let host = base_url
+            .split("://")
+            .nth(1)
+            .unwrap_or(base_url)
+            .split(['/', ':'])
+            .next()
+            .unwrap_or_default();
+        if host == "api.openai.com" {
+            MaxTokensField::MaxCompletionTokens
+        } else {
+            MaxTokensField::MaxTokens
+        }
+    }
+
+    pub(crate) fn other(self) -> MaxTokensField {
+        match self {
+            MaxTokensField::MaxCompletionTokens => MaxTokensField::MaxTokens,
+            MaxTokensField::MaxTokens => MaxTokensField::MaxCompletionTokens,
+        }
     }
 }
 
@@ -126,6 +191,9 @@ pub struct ChatResponse {
     pub finish_reason: Option<String>,
 }
 
+/// Where the text of a reply goes as it streams in, piece by piece.
+pub type TextSink<'a> = &'a (dyn Fn(&str) + Send + Sync);
+
 /// A chat model that can call tools.
 #[async_trait::async_trait]
 pub trait ChatModel: Send + Sync {
@@ -135,6 +203,17 @@ pub trait ChatModel: Send + Sync {
     ///
     /// Cancelling is dropping the future: the HTTP request is aborted.
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, ModelError>;
+    /// [`ChatModel::chat`], giving `on_text` each piece of the reply's text as
+    /// it arrives when the reply is streamed (a retried call may give some
+    /// text again); a model that does not stream gives none.
+    async fn chat_with_text(
+        &self,
+        request: &ChatRequest,
+        on_text: TextSink<'_>,
+    ) -> Result<ChatResponse, ModelError> {
+        let _ = on_text;
+        self.chat(request).await
+    }
 }
 
 /// Which wire protocol a model endpoint speaks.
@@ -181,12 +260,20 @@ pub struct ModelSettings {
     pub max_response_bytes: usize,
     /// Retries and backoff.
     pub retry: RetryPolicy,
-    /// Use server-sent events (OpenAI-compatible only).
+    /// Use server-sent events.
     pub stream: bool,
     /// Most tokens the model may generate in one reply (Anthropic requires one).
     pub max_output_tokens: u32,
     /// Sampling temperature, if set.
     pub temperature: Option<f32>,
+    /// Which field caps the reply's length (OpenAI-compatible only); `None`
+    /// chooses by endpoint ([`MaxTokensField::for_base_url`]). An endpoint that
+    /// rejects the field with a 400 naming it is asked once more with the other,
+    /// which the model then keeps.
+    pub max_tokens_field: Option<MaxTokensField>,
+    /// `reasoning_effort` for reasoning models (`minimal`, `low`, `medium`,
+    /// `high`; OpenAI-compatible only), if set.
+    pub reasoning_effort: Option<String>,
 }
 
 impl ModelSettings {
@@ -203,6 +290,8 @@ impl ModelSettings {
             stream: false,
             max_output_tokens: 4096,
             temperature: None,
+            max_tokens_field: None,
+            reasoning_effort: None,
         }
     }
 }

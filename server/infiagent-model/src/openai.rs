@@ -2,10 +2,14 @@
 //! by OpenAI, Ollama, vLLM, llama.cpp, LM Studio and OpenRouter.
 //!
 //! Replies are read whole, or as server-sent events when `settings.stream` is
-//! set; tool call arguments are kept as the raw text the model wrote.
+//! set; tool call arguments are kept as the raw text the model wrote. The
+//! reply's length is capped with `max_completion_tokens` or `max_tokens`
+//! ([`MaxTokensField`]); an endpoint that rejects one with a 400 naming it is
+//! asked again with the other, kept for the model's life.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Mutex;
 
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures::StreamExt;
@@ -18,8 +22,8 @@ use crate::transport::{
     within,
 };
 use crate::{
-    ChatModel, ChatRequest, ChatResponse, Message, ModelError, ModelSettings, ToolCall, ToolSpec,
-    Usage,
+    ChatModel, ChatRequest, ChatResponse, MaxTokensField, Message, ModelError, ModelSettings,
+    TextSink, ToolCall, ToolSpec, Usage,
 };
 
 /// A model behind an OpenAI-compatible chat-completions endpoint.
@@ -28,6 +32,8 @@ pub(crate) struct OpenAiModel {
     api_key: Option<String>,
     endpoint: Endpoint,
     client: reqwest::Client,
+    /// The field the reply's length is capped with, as learnt from the endpoint.
+    max_tokens_field: Mutex<MaxTokensField>,
 }
 
 impl fmt::Debug for OpenAiModel {
@@ -53,15 +59,31 @@ impl OpenAiModel {
             settings.base_url.trim_end_matches('/')
         );
         let endpoint = Endpoint::parse(&url).map_err(|error| error.redacted(api_key.as_deref()))?;
+        let max_tokens_field = settings
+            .max_tokens_field
+            .unwrap_or_else(|| MaxTokensField::for_base_url(&settings.base_url));
         Ok(OpenAiModel {
             settings,
             api_key,
             endpoint,
             client: build_client()?,
+            max_tokens_field: Mutex::new(max_tokens_field),
         })
     }
 
-    fn request_body<'a>(&'a self, request: &'a ChatRequest) -> WireRequest<'a> {
+    fn max_tokens_field(&self) -> MaxTokensField {
+        *self
+            .max_tokens_field
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn request_body<'a>(
+        &'a self,
+        request: &'a ChatRequest,
+        field: MaxTokensField,
+    ) -> WireRequest<'a> {
+        let limit = self.settings.max_output_tokens;
         let system = Some(WireMessage::System {
             content: &request.system,
         })
@@ -80,7 +102,9 @@ impl OpenAiModel {
                     function,
                 })
                 .collect(),
-            max_tokens: self.settings.max_output_tokens,
+            max_tokens: (field == MaxTokensField::MaxTokens).then_some(limit),
+            max_completion_tokens: (field == MaxTokensField::MaxCompletionTokens).then_some(limit),
+            reasoning_effort: self.settings.reasoning_effort.as_deref(),
             temperature: self.settings.temperature,
             stream: self.settings.stream.then_some(true),
             stream_options: self.settings.stream.then_some(StreamOptions {
@@ -97,7 +121,11 @@ impl OpenAiModel {
         }
     }
 
-    async fn attempt(&self, body: &WireRequest<'_>) -> Result<ChatResponse, AttemptError> {
+    async fn attempt(
+        &self,
+        body: &WireRequest<'_>,
+        on_text: TextSink<'_>,
+    ) -> Result<ChatResponse, AttemptError> {
         let timeout = self.settings.request_timeout;
         let endpoint = &self.endpoint;
         if !self.settings.stream {
@@ -130,7 +158,7 @@ impl OpenAiModel {
                     assembly.done = true;
                     break;
                 }
-                chunk => assembly.add(decode_json(chunk.as_bytes(), endpoint)?),
+                chunk => assembly.add(decode_json(chunk.as_bytes(), endpoint)?, on_text),
             }
         }
         Ok(assembly.finish(endpoint)?)
@@ -144,9 +172,44 @@ impl ChatModel for OpenAiModel {
     }
 
     async fn chat(&self, request: &ChatRequest) -> Result<ChatResponse, ModelError> {
-        let body = self.request_body(request);
+        self.chat_with_text(request, &|_| {}).await
+    }
+
+    async fn chat_with_text(
+        &self,
+        request: &ChatRequest,
+        on_text: TextSink<'_>,
+    ) -> Result<ChatResponse, ModelError> {
+        let field = self.max_tokens_field();
+        match self.chat_with(request, field, on_text).await {
+            Err(ModelError::Http {
+                status: 400, body, ..
+            }) if body.contains(field.name()) => {
+                let other = field.other();
+                let answer = self.chat_with(request, other, on_text).await;
+                if answer.is_ok() {
+                    *self
+                        .max_tokens_field
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = other;
+                }
+                answer
+            }
+            answer => answer,
+        }
+    }
+}
+
+impl OpenAiModel {
+    async fn chat_with(
+        &self,
+        request: &ChatRequest,
+        field: MaxTokensField,
+        on_text: TextSink<'_>,
+    ) -> Result<ChatResponse, ModelError> {
+        let body = self.request_body(request, field);
         with_retries(&self.settings.retry, &self.settings.model, || async {
-            self.attempt(&body)
+            self.attempt(&body, on_text)
                 .await
                 .map_err(|failure| failure.redacted(self.api_key.as_deref()))
         })
@@ -160,7 +223,12 @@ struct WireRequest<'a> {
     messages: Vec<WireMessage<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tools: Vec<WireTool<'a>>,
-    max_tokens: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_completion_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_effort: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     temperature: Option<f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -284,6 +352,18 @@ struct ReplyFunction {
 struct WireUsage {
     prompt_tokens: Option<u64>,
     completion_tokens: Option<u64>,
+    prompt_tokens_details: Option<PromptDetails>,
+    completion_tokens_details: Option<CompletionDetails>,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+struct PromptDetails {
+    cached_tokens: Option<u64>,
+}
+
+#[derive(Clone, Copy, Deserialize)]
+struct CompletionDetails {
+    reasoning_tokens: Option<u64>,
 }
 
 impl From<WireUsage> for Usage {
@@ -291,6 +371,15 @@ impl From<WireUsage> for Usage {
         Usage {
             prompt_tokens: usage.prompt_tokens.unwrap_or(0),
             completion_tokens: usage.completion_tokens.unwrap_or(0),
+            cached_prompt_tokens: usage
+                .prompt_tokens_details
+                .and_then(|details| details.cached_tokens)
+                .unwrap_or(0),
+            cache_write_tokens: 0,
+            reasoning_tokens: usage
+                .completion_tokens_details
+                .and_then(|details| details.reasoning_tokens)
+                .unwrap_or(0),
         }
     }
 }
@@ -384,7 +473,7 @@ struct StreamAssembly {
 }
 
 impl StreamAssembly {
-    fn add(&mut self, chunk: Chunk) {
+    fn add(&mut self, chunk: Chunk, on_text: TextSink<'_>) {
         if let Some(usage) = chunk.usage {
             self.usage = Some(usage.into());
         }
@@ -398,6 +487,9 @@ impl StreamAssembly {
             return;
         };
         if let Some(text) = delta.content {
+            if !text.is_empty() {
+                on_text(&text);
+            }
             self.content.push_str(&text);
         }
         for (position, piece) in delta.tool_calls.unwrap_or_default().into_iter().enumerate() {

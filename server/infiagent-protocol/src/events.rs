@@ -31,11 +31,18 @@ pub struct Frame {
     pub depth: u32,
 }
 
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
 /// Tokens, money and calls so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Totals {
     /// Prompt tokens.
     pub prompt_tokens: u64,
+    /// Of the prompt tokens, those the provider read from its prompt cache.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cached_prompt_tokens: u64,
     /// Completion tokens.
     pub completion_tokens: u64,
     /// Dollars, from the configured prices (0 when a model has no price).
@@ -54,8 +61,12 @@ impl Totals {
 
     /// One line: tokens, dollars, calls and the run's wall time.
     pub fn describe(&self, duration_ms: u64) -> String {
+        let cached = match self.cached_prompt_tokens {
+            0 => String::new(),
+            cached => format!(", {cached} of them cached"),
+        };
         format!(
-            "{} tokens ({} prompt, {} completion) · ${:.4} · {} model calls · {} tool calls · {:.1}s",
+            "{} tokens ({} prompt{cached}, {} completion) · ${:.4} · {} model calls · {} tool calls · {:.1}s",
             self.tokens(),
             self.prompt_tokens,
             self.completion_tokens,

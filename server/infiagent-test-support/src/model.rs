@@ -187,6 +187,7 @@ pub fn call(id: &str, tool: &str, arguments: Value) -> ChatResponse {
         usage: Usage {
             prompt_tokens: 100,
             completion_tokens: 10,
+            ..Usage::default()
         },
         finish_reason: Some("tool_calls".into()),
     }

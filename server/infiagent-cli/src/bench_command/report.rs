@@ -52,6 +52,9 @@ pub(crate) struct ProblemResult {
     pub run_id: String,
     /// Prompt tokens of the run.
     pub prompt_tokens: u64,
+    /// Of them, those read from the provider's prompt cache.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cached_prompt_tokens: u64,
     /// Completion tokens of the run.
     pub completion_tokens: u64,
     /// Dollars, from the configured prices.
@@ -93,6 +96,7 @@ impl ProblemResult {
             run_error,
             run_id: run.run_id.clone(),
             prompt_tokens: run.totals.prompt_tokens,
+            cached_prompt_tokens: run.totals.cached_prompt_tokens,
             completion_tokens: run.totals.completion_tokens,
             cost_usd: run.totals.cost_usd,
             model_calls: run.totals.model_calls,
@@ -143,6 +147,9 @@ pub(crate) struct Summary {
     pub pass_at_1: f64,
     /// Prompt tokens of every run.
     pub prompt_tokens: u64,
+    /// Of them, those read from the provider's prompt cache.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cached_prompt_tokens: u64,
     /// Completion tokens of every run.
     pub completion_tokens: u64,
     /// Dollars of every run.
@@ -178,6 +185,7 @@ impl Summary {
             .iter()
             .fold(Totals::default(), |mut totals, result| {
                 totals.prompt_tokens += result.prompt_tokens;
+                totals.cached_prompt_tokens += result.cached_prompt_tokens;
                 totals.completion_tokens += result.completion_tokens;
                 totals.cost_usd += result.cost_usd;
                 totals
@@ -200,6 +208,7 @@ impl Summary {
             passed,
             pass_at_1: mean(passed as f64),
             prompt_tokens: totals.prompt_tokens,
+            cached_prompt_tokens: totals.cached_prompt_tokens,
             completion_tokens: totals.completion_tokens,
             cost_usd: totals.cost_usd,
             mean_tokens: mean(totals.tokens() as f64),
@@ -226,8 +235,12 @@ impl Summary {
             self.benchmark,
             self.agent
         ));
+        let cached = match self.cached_prompt_tokens {
+            0 => String::new(),
+            cached => format!(" ({cached} of them cached)"),
+        };
         text.push_str(&format!(
-            "tokens: {} prompt + {} completion = {}; mean {:.0} per problem\n",
+            "tokens: {} prompt{cached} + {} completion = {}; mean {:.0} per problem\n",
             self.prompt_tokens,
             self.completion_tokens,
             self.prompt_tokens + self.completion_tokens,
@@ -256,6 +269,10 @@ fn seconds(duration_ms: u64) -> String {
     format!("{:.1}s", duration_ms as f64 / 1000.0)
 }
 
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,6 +287,7 @@ mod tests {
             run_error: String::new(),
             run_id: format!("r{id}"),
             prompt_tokens: 1000 * (id as u64 + 1),
+            cached_prompt_tokens: 0,
             completion_tokens: 100,
             cost_usd: 0.0015,
             model_calls: 3,

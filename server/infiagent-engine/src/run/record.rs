@@ -248,6 +248,7 @@ pub(crate) fn recorded(trajectory: &str) -> Recorded {
                 let totals = &mut recorded.totals;
                 totals.model_calls += 1;
                 totals.prompt_tokens += usage.prompt_tokens;
+                totals.cached_prompt_tokens += usage.cached_prompt_tokens;
                 totals.completion_tokens += usage.completion_tokens;
                 totals.cost_usd += cost_usd;
             }
@@ -375,6 +376,7 @@ mod tests {
             Recorded {
                 totals: Totals {
                     prompt_tokens: 100,
+                    cached_prompt_tokens: 0,
                     completion_tokens: 10,
                     cost_usd: 0.5,
                     model_calls: 1,

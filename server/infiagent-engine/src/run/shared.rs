@@ -180,14 +180,13 @@ impl RunShared {
         latency: Duration,
     ) -> Result<(), Abort> {
         let usage = response.usage;
-        let cost_usd = price.map_or(0.0, |price| {
-            price.cost(usage.prompt_tokens, usage.completion_tokens)
-        });
+        let cost_usd = price.map_or(0.0, |price| price.cost(&usage));
         let totals = {
             let Ok(mut totals) = self.totals.lock() else {
                 return Err(self.abort("internal error: the run's totals are unavailable".into()));
             };
             totals.prompt_tokens += usage.prompt_tokens;
+            totals.cached_prompt_tokens += usage.cached_prompt_tokens;
             totals.completion_tokens += usage.completion_tokens;
             totals.cost_usd += cost_usd;
             totals.model_calls += 1;

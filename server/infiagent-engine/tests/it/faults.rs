@@ -86,6 +86,7 @@ fn engine(
         infiagent_engine::Price {
             input: 1.0,
             output: 1.0,
+            ..infiagent_engine::Price::default()
         },
     );
     adjust(&mut config);

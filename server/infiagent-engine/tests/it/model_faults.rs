@@ -204,6 +204,7 @@ async fn cost_budget_stops_the_run() {
             infiagent_engine::Price {
                 input: 1000.0,
                 output: 1000.0,
+                ..infiagent_engine::Price::default()
             },
         );
         config.run.max_cost_usd = 0.2;

@@ -178,7 +178,8 @@ async fn sends_headers_system_and_tools_and_parses_the_reply() {
             ],
             usage: Usage {
                 prompt_tokens: 321,
-                completion_tokens: 45
+                completion_tokens: 45,
+                ..Usage::default()
             },
             finish_reason: Some("tool_use".into()),
         }
@@ -191,9 +192,12 @@ async fn sends_headers_system_and_tools_and_parses_the_reply() {
         json!({
             "model": "claude-test",
             "max_tokens": 1024,
-            "system": "Be brief.",
-            "messages": [{"role": "user", "content": [{"type": "text", "text": "look at a"}]}],
-            "tools": [{"name": "read", "description": "Read a file.", "input_schema": {"type": "object"}}]
+            "system": [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}],
+            "messages": [{"role": "user", "content": [
+                {"type": "text", "text": "look at a", "cache_control": {"type": "ephemeral"}}
+            ]}],
+            "tools": [{"name": "read", "description": "Read a file.", "input_schema": {"type": "object"},
+                       "cache_control": {"type": "ephemeral"}}]
         })
     );
     assert!(!format!("{model:?}").contains(KEY));

@@ -96,7 +96,8 @@ async fn sends_the_conversation_and_parses_parallel_tool_calls() {
             tool_calls: vec![call("c1", r#"{"path":"a"}"#), call("c2", r#"{"path":"b"}"#)],
             usage: Usage {
                 prompt_tokens: 120,
-                completion_tokens: 30
+                completion_tokens: 30,
+                ..Usage::default()
             },
             finish_reason: Some("tool_calls".into()),
         }
@@ -146,7 +147,7 @@ fn streaming_requests_ask_for_usage_and_no_tools_means_no_tools_key() {
         tools: vec![],
     };
     assert_eq!(
-        serde_json::to_value(model.request_body(&request)).unwrap(),
+        serde_json::to_value(model.request_body(&request, MaxTokensField::MaxTokens)).unwrap(),
         json!({
             "model": "test-model",
             "messages": [{"role": "user", "content": "hi"}],
@@ -206,6 +207,7 @@ fn parses_replies() {
             usage: Usage {
                 prompt_tokens: 5,
                 completion_tokens: 0,
+                ..Usage::default()
             },
             finish_reason: None,
         }),

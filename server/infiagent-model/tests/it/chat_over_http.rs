@@ -110,7 +110,8 @@ async fn a_stream_is_assembled() {
             ],
             usage: Usage {
                 prompt_tokens: 40,
-                completion_tokens: 12
+                completion_tokens: 12,
+                ..Usage::default()
             },
             finish_reason: Some("tool_calls".into()),
         }

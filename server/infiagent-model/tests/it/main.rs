@@ -4,6 +4,7 @@
 
 mod chat_over_http;
 mod faults;
+mod wire_formats;
 
 use infiagent_model::{ChatRequest, Message};
 
