@@ -117,9 +117,17 @@ async fn plan_build_judge_over_http() {
         ]
     );
     // No child trajectory in the lead's messages: only the children's final outputs.
-    // (Its system prompt may hold descriptors of the files, never their content.)
-    let last_lead =
-        serde_json::to_string(&lead.last().unwrap()["messages"].as_array().unwrap()[1..]).unwrap();
+    // (Its system prompt and the memory index's updates may hold descriptors of
+    // the files, never their content.)
+    let trajectory: Vec<&Value> = lead.last().unwrap()["messages"].as_array().unwrap()[1..]
+        .iter()
+        .filter(|message| {
+            !message["content"]
+                .as_str()
+                .is_some_and(|text| text.starts_with("## Workspace memory index, updated"))
+        })
+        .collect();
+    let last_lead = serde_json::to_string(&trajectory).unwrap();
     for leaked in [
         "def median",
         "Traceback",

@@ -272,6 +272,9 @@ struct AgentLoop {
     tools: Vec<ToolSpec>,
     messages: Vec<Message>,
     changed: BTreeSet<String>,
+    /// Files whose last change was this agent's own `file_write` or
+    /// `file_edit`: it knows their text, so C_LM updates leave them out.
+    written: BTreeSet<String>,
     malformed_in_a_row: u32,
     last_malformed: String,
     repairs: u32,
@@ -281,8 +284,9 @@ struct AgentLoop {
     last_verdict: Option<Verdict>,
     /// C_ENV: its own trajectory, compressed as it grows.
     environment: Environment,
-    /// C_LM as last rendered, and how many touched files it accounted for.
-    memory: Option<(usize, String)>,
+    /// How many touched files C_LM last accounted for, and the descriptors
+    /// the agent has been sent (in its system prompt or in updates since).
+    memory: Option<(usize, BTreeSet<String>)>,
 }
 
 impl AgentLoop {
@@ -300,6 +304,7 @@ impl AgentLoop {
             tools,
             messages,
             changed: BTreeSet::new(),
+            written: BTreeSet::new(),
             malformed_in_a_row: 0,
             last_malformed: String::new(),
             repairs: 0,
@@ -393,8 +398,11 @@ impl AgentLoop {
             confinement: &shared.confinement,
         };
         let stack = self.stack();
+        // The system prompt never changes during the agent's life, so every
+        // request starts with the same prefix a provider can cache; C_LM
+        // updates are appended as messages.
         let memory = self.memory_index().await;
-        let mut system = prompt::system_prompt(&self.def, &placeholders, &memory, &stack);
+        let system = prompt::system_prompt(&self.def, &placeholders, &memory, &stack);
         self.record_start(&entry, &system);
         let max_steps = self
             .def
@@ -410,9 +418,8 @@ impl AgentLoop {
                     step,
                 })
                 .await;
-            if self.memory_is_stale() {
-                let memory = self.memory_index().await;
-                system = prompt::system_prompt(&self.def, &placeholders, &memory, &stack);
+            if let Some(update) = self.memory_update().await {
+                self.messages.push(update);
             }
             self.compress(&entry, step).await?;
             let request = ChatRequest {

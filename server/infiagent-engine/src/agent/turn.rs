@@ -15,17 +15,70 @@ use crate::prompt::FileRef;
 use crate::run::Abort;
 use infiagent_protocol::{FINAL_OUTPUT, FinalOutput, Status};
 
-impl AgentLoop {
-    /// C_LM: the ranked descriptors, cut to the budget (cached until the run
-    /// touches more files).
-    /// C_LM for this agent, ranked and rendered off the async runtime (ranking and
-    /// parsing are CPU work).
-    pub(super) async fn memory_index(&mut self) -> String {
-        if !self.memory_is_stale()
-            && let Some((_, text)) = &self.memory
-        {
-            return text.clone();
+/// The start of a C_LM update message.
+const MEMORY_UPDATE_HEADER: &str = "## Workspace memory index, updated\nDescriptors of files the run changed, or that now matter to your task, since the index you were given:\n\n";
+
+/// The descriptors of a rendered C_LM: each is a line that does not start with a
+/// space and the indented lines under it.
+fn descriptor_blocks(text: &str) -> Vec<&str> {
+    let mut blocks = Vec::new();
+    let mut start = 0;
+    for (at, _) in text.match_indices('\n') {
+        let next = at + 1;
+        if next < text.len() && !text[next..].starts_with(' ') {
+            blocks.push(text[start..next].trim_end());
+            start = next;
         }
+    }
+    blocks.push(text[start..].trim_end());
+    blocks.retain(|block| !block.is_empty());
+    blocks
+}
+
+impl AgentLoop {
+    /// C_LM for this agent's system prompt, ranked and rendered off the async
+    /// runtime (ranking and parsing are CPU work).
+    pub(super) async fn memory_index(&mut self) -> String {
+        let (touched, text) = self.rank_memory().await;
+        self.memory = Some((
+            touched,
+            descriptor_blocks(&text)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+        ));
+        text
+    }
+
+    /// When the run has touched files since C_LM was last ranked: C_LM ranked
+    /// again, and the descriptors the agent has not been sent yet (new files,
+    /// changed ones, files that now rank within the budget) as a message to
+    /// append, but for the files it wrote itself. The system prompt stays as it
+    /// was.
+    pub(super) async fn memory_update(&mut self) -> Option<Message> {
+        let (count, _) = self.memory.as_ref()?;
+        if *count == self.shared.touched_count() {
+            return None;
+        }
+        let (touched, text) = self.rank_memory().await;
+        let (count, sent) = self.memory.as_mut()?;
+        *count = touched;
+        let written = &self.written;
+        let fresh: Vec<&str> = descriptor_blocks(&text)
+            .into_iter()
+            .filter(|block| sent.insert((*block).to_owned()))
+            .filter(|block| {
+                let path = block.split(" (").next().unwrap_or_default();
+                !written.contains(path)
+            })
+            .collect();
+        (!fresh.is_empty()).then(|| Message::User {
+            content: format!("{MEMORY_UPDATE_HEADER}{}", fresh.join("\n")),
+        })
+    }
+
+    /// C_LM ranked now, and the number of touched files it accounts for.
+    async fn rank_memory(&self) -> (usize, String) {
         let touched = self.shared.touched_paths();
         let touched_count = touched.len();
         let text = match self.shared.index().cloned() {
@@ -46,14 +99,7 @@ impl AgentLoop {
             }
             None => String::new(),
         };
-        self.memory = Some((touched_count, text.clone()));
-        text
-    }
-
-    pub(super) fn memory_is_stale(&self) -> bool {
-        self.memory
-            .as_ref()
-            .is_some_and(|(count, _)| *count != self.shared.touched_count())
+        (touched_count, text)
     }
 
     /// What is sent: the task, the summary of compressed steps, the recent steps.
@@ -189,6 +235,13 @@ impl AgentLoop {
             }
             self.changed
                 .extend(result.output.changed_paths.iter().cloned());
+            if matches!(call.name.as_str(), "file_write" | "file_edit") {
+                self.written
+                    .extend(result.output.changed_paths.iter().cloned());
+            } else {
+                self.written
+                    .retain(|path| !result.output.changed_paths.contains(path));
+            }
             answers.push(((*call).clone(), result.output.content));
         }
         let mut outcome = None;

@@ -157,3 +157,97 @@ async fn the_model_writes_the_summary_when_asked() {
         .any(|body| body.to_string().contains("## Your earlier steps (compressed to keep the context bounded)\\n- read big.txt many times; it is lorem ipsum"));
     assert!(summarized, "the model's summary replaces the old steps");
 }
+
+/// A request as one text, in the order a provider caches it: the system prompt,
+/// the tools, then each message.
+fn request_text(body: &Value) -> String {
+    let mut text = String::new();
+    let messages = body["messages"].as_array().unwrap();
+    text.push_str(&text_of(&messages[0]));
+    text.push_str(&body["tools"].to_string());
+    for message in &messages[1..] {
+        text.push('\n');
+        text.push_str(message["role"].as_str().unwrap_or_default());
+        text.push_str(&text_of(message));
+    }
+    text
+}
+
+/// 24 scripts written one by one, default context settings: the share of each
+/// follow-up request's tokens that repeats the previous request as an exact
+/// prefix (what a provider's prompt cache can serve), and the input cost at
+/// list prices with cached input at a tenth.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_up_requests_repeat_the_previous_one_as_a_prefix() {
+    const SCRIPTS: usize = 24;
+    let workspace = tempfile::tempdir().unwrap();
+    for file in 0..12 {
+        let body: String = (0..40)
+            .map(|line| format!("def helper_{file}_{line}(value):\n    return value + {line}\n"))
+            .collect();
+        std::fs::write(workspace.path().join(format!("lib_{file}.py")), body).unwrap();
+    }
+    let mut replies: Vec<_> = (0..SCRIPTS)
+        .map(|script| {
+            let content: String = (0..30)
+                .map(|line| {
+                    format!(
+                        "def step_{script}_{line}(data):\n    return helper_{}_{line}(data)\n",
+                        script % 12
+                    )
+                })
+                .collect();
+            tool_calls(&[(
+                "file_write",
+                &json!({"path": format!("script_{script}.py"), "content": content}).to_string(),
+            )])
+        })
+        .collect();
+    replies.push(finish("success", "wrote the scripts"));
+    let server = serve_in_order(replies).await;
+    let engine = engine(workspace.path(), &server, |config| {
+        config.context.summarizer = Summarizer::Lines;
+    });
+    let handle = start(
+        &engine,
+        "Write script_0.py to script_23.py, each using the helpers of lib_*.py.",
+    );
+    let outcome = handle.completion.wait().await;
+    assert!(
+        matches!(outcome.end, RunEnd::Finished { .. }),
+        "{:?}",
+        outcome.end
+    );
+
+    let texts: Vec<String> = bodies(&server).await.iter().map(request_text).collect();
+    assert_eq!(texts.len(), SCRIPTS + 1);
+    let (mut repeated, mut follow_up) = (0, 0);
+    let (mut all_input, mut first_input) = (0, 0);
+    for (index, text) in texts.iter().enumerate() {
+        let tokens = count_tokens(text);
+        all_input += tokens;
+        if index == 0 {
+            first_input = tokens;
+            continue;
+        }
+        let previous = &texts[index - 1];
+        let common = text
+            .char_indices()
+            .zip(previous.chars())
+            .find(|((_, mine), theirs)| mine != theirs)
+            .map_or(text.len().min(previous.len()), |((at, _), _)| at);
+        repeated += count_tokens(&text[..common]);
+        follow_up += tokens;
+    }
+    let share = repeated as f64 / follow_up as f64;
+    // List price of cached input: a tenth of uncached.
+    let uncached_cost = all_input as f64;
+    let cached_cost = first_input as f64 + (follow_up - repeated) as f64 + 0.1 * repeated as f64;
+    println!(
+        "prefix share of follow-up requests: {:.1}% ({repeated} of {follow_up} tokens over {} requests); input cost with caching: {:.1}% of uncached ({all_input} tokens)",
+        100.0 * share,
+        texts.len() - 1,
+        100.0 * cached_cost / uncached_cost
+    );
+    assert!(share >= 0.9, "prefix share {share:.3}");
+}
