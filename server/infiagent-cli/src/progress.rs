@@ -245,6 +245,7 @@ impl<W: Write> Progress<W> {
                 ))
             }
             RunEvent::AgentStep { .. }
+            | RunEvent::AgentText { .. }
             | RunEvent::ModelCalled { .. }
             | RunEvent::ToolStarted { .. }
             | RunEvent::ToolFinished { .. } => None,
@@ -253,9 +254,13 @@ impl<W: Write> Progress<W> {
 
     fn status_text(&self) -> String {
         let totals = self.calls.totals();
+        // What a model is writing says most; else where the run is.
+        let place = self
+            .calls
+            .latest_text()
+            .unwrap_or_else(|| self.calls.stacks().join(" | "));
         format!(
-            "{} · {} tokens · ${:.4}",
-            self.calls.stacks().join(" | "),
+            "{place} · {} tokens · ${:.4}",
             totals.tokens(),
             totals.cost_usd
         )
@@ -289,6 +294,31 @@ mod tests {
                 depth,
             },
         }
+    }
+
+    #[test]
+    fn the_status_line_shows_what_a_model_is_writing() {
+        let mut progress = Progress::new(Vec::new(), StatusLine::Live, BTreeSet::new());
+        progress.on_event(&started(1, None, "lead", "lead", 1));
+        progress.on_event(&RunEvent::AgentText {
+            frame: 1,
+            text: "Reading the tests first".into(),
+        });
+        let shown = String::from_utf8(progress.out.out.clone()).unwrap();
+        let last = shown.rsplit("\r\x1b[2K").next().unwrap();
+        assert_eq!(last, "lead: Reading the tests first · 0 tokens · $0.0000");
+        progress.on_event(&RunEvent::AgentFinished {
+            frame: 1,
+            output: FinalOutput::error("", "stopped"),
+        });
+        let shown = String::from_utf8(progress.out.out.clone()).unwrap();
+        assert!(
+            !shown
+                .rsplit("\r\x1b[2K")
+                .next()
+                .unwrap()
+                .contains("Reading")
+        );
     }
 
     #[test]

@@ -82,7 +82,8 @@ pub struct ModelConfig {
     /// Most megabytes (MiB) of one reply (default 32): a server that sends more
     /// is cut off with an error.
     pub max_response_mb: Option<u64>,
-    /// Stream replies with server-sent events (OpenAI-compatible only).
+    /// Stream replies with server-sent events (default: on; a server that
+    /// answers a streamed request whole is read whole).
     pub stream: Option<bool>,
     /// Most tokens one reply may have (default 4096).
     pub max_output_tokens: Option<u32>,
@@ -386,7 +387,7 @@ impl Config {
             let bytes = megabytes.max(1).saturating_mul(1024 * 1024);
             settings.max_response_bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
         }
-        settings.stream = model_config.stream.unwrap_or(false);
+        settings.stream = model_config.stream.unwrap_or(true);
         if let Some(tokens) = model_config.max_output_tokens {
             settings.max_output_tokens = tokens;
         }

@@ -61,6 +61,7 @@ fn prepare(state: &Arc<State>, summary: &str) -> Result<String, Error> {
         stack: Vec::new(),
         totals: Totals::default(),
         message: String::new(),
+        text: String::new(),
         started_at: humantime_now(),
         record: root.join(".infiagent").join("runs").display().to_string(),
         summary: None,

@@ -272,6 +272,7 @@ fn prepare(state: &Arc<State>, spec: RunSpec) -> Result<String, Error> {
         stack: Vec::new(),
         totals: Totals::default(),
         message: String::new(),
+        text: String::new(),
         started_at: humantime_now(),
         record: handle.dir.display().to_string(),
         summary: None,
@@ -325,6 +326,7 @@ async fn watch(
             let status = &mut progress.status;
             status.stack = calls.stacks();
             status.totals = calls.totals();
+            status.text = calls.latest_text().unwrap_or_default();
             status.message = report_message(status);
             progress.report(None).await;
         }
@@ -341,6 +343,7 @@ async fn watch(
     }
     let status = &mut progress.status;
     status.stack = Vec::new();
+    status.text = String::new();
     status.totals = outcome.totals;
     (status.state, status.message) = end_state(&outcome);
     status.record = dir.display().to_string();
@@ -385,12 +388,17 @@ pub(crate) async fn show_in_editor(state: &State, run_id: &str, event: &RunEvent
 }
 
 fn report_message(status: &RunStatus) -> String {
-    format!(
+    let mut message = format!(
         "{} · {} tokens · ${:.4}",
         status.stack.join(" | "),
         status.totals.tokens(),
         status.totals.cost_usd
-    )
+    );
+    if !status.text.is_empty() {
+        message.push_str(" · ");
+        message.push_str(&status.text);
+    }
+    message
 }
 
 fn end_state(outcome: &RunOutcome) -> (RunState, String) {

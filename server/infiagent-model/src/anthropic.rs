@@ -19,8 +19,8 @@ use serde_json::Value;
 
 use crate::retry::{AttemptError, with_retries};
 use crate::transport::{
-    BodyError, CallLimits, Endpoint, build_client, capped_stream, decode_json, fetch_json, send,
-    within,
+    BodyError, CallLimits, Endpoint, build_client, capped_stream, decode_json, fetch_json,
+    is_whole_body, read_json, send, within,
 };
 use crate::{
     ChatModel, ChatRequest, ChatResponse, Message, ModelError, ModelSettings, TextSink, ToolCall,
@@ -146,6 +146,14 @@ impl AnthropicModel {
             return Ok(reply.into_response()?);
         }
         let response = within(timeout, endpoint, send(request, endpoint, timeout)).await??;
+        if is_whole_body(&response) {
+            let limits = CallLimits {
+                timeout,
+                max_response_bytes: self.settings.max_response_bytes,
+            };
+            let reply: Reply = read_json(response, endpoint, limits).await?;
+            return Ok(reply.into_response()?);
+        }
         let mut events = capped_stream(response, self.settings.max_response_bytes).eventsource();
         let mut assembly = StreamAssembly::default();
         while let Some(event) = within(timeout, endpoint, events.next()).await? {

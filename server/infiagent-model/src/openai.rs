@@ -18,8 +18,8 @@ use serde_json::Value;
 
 use crate::retry::{AttemptError, with_retries};
 use crate::transport::{
-    BodyError, CallLimits, Endpoint, build_client, capped_stream, decode_json, fetch_json, send,
-    within,
+    BodyError, CallLimits, Endpoint, build_client, capped_stream, decode_json, fetch_json,
+    is_whole_body, read_json, send, within,
 };
 use crate::{
     ChatModel, ChatRequest, ChatResponse, MaxTokensField, Message, ModelError, ModelSettings,
@@ -138,6 +138,14 @@ impl OpenAiModel {
         }
         let response =
             within(timeout, endpoint, send(self.post(body), endpoint, timeout)).await??;
+        if is_whole_body(&response) {
+            let limits = CallLimits {
+                timeout,
+                max_response_bytes: self.settings.max_response_bytes,
+            };
+            let completion: Completion = read_json(response, endpoint, limits).await?;
+            return Ok(completion.into_response()?);
+        }
         let mut events = capped_stream(response, self.settings.max_response_bytes).eventsource();
         let mut assembly = StreamAssembly::default();
         while let Some(event) = within(timeout, endpoint, events.next()).await? {

@@ -172,6 +172,34 @@ pub(crate) async fn fetch_json<T: DeserializeOwned>(
     Ok(decode_json(&body, endpoint)?)
 }
 
+/// Whether a response to a streamed request came as one body rather than as
+/// server-sent events (a server that does not stream answers JSON; a proxy's
+/// error page is HTML): it is read and decoded whole, as if asked without
+/// streaming.
+pub(crate) fn is_whole_body(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| !value.trim_start().starts_with("text/event-stream"))
+}
+
+/// Reads and decodes the JSON body of a response already received, within the
+/// limits.
+pub(crate) async fn read_json<T: DeserializeOwned>(
+    response: reqwest::Response,
+    endpoint: &Endpoint,
+    limits: CallLimits,
+) -> Result<T, ModelError> {
+    let body = within(
+        limits.timeout,
+        endpoint,
+        read_capped(response, endpoint, limits),
+    )
+    .await??;
+    decode_json(&body, endpoint)
+}
+
 /// Why a streamed body stopped: the network, or the size limit.
 #[derive(Debug)]
 pub(crate) enum BodyError {

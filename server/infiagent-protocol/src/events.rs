@@ -94,6 +94,14 @@ pub enum RunEvent {
         /// 1-based step.
         step: u32,
     },
+    /// What an agent's model is writing, while its reply streams in (at most
+    /// about ten a second per agent).
+    AgentText {
+        /// The frame.
+        frame: FrameId,
+        /// The reply's latest line so far, shortened.
+        text: String,
+    },
     /// A model call returned.
     ModelCalled {
         /// The frame.
@@ -220,6 +228,8 @@ pub struct ActiveCalls {
     frames: BTreeMap<FrameId, Frame>,
     steps: BTreeMap<FrameId, u32>,
     totals: Totals,
+    /// The latest text a model wrote, and the frame it wrote it for.
+    text: Option<(FrameId, String)>,
 }
 
 impl ActiveCalls {
@@ -233,9 +243,17 @@ impl ActiveCalls {
                 self.steps.insert(*frame, *step);
             }
             RunEvent::ModelCalled { totals, .. } => self.totals = *totals,
+            RunEvent::AgentText { frame, text } => self.text = Some((*frame, text.clone())),
             RunEvent::AgentFinished { frame, .. } => {
                 self.frames.remove(frame);
                 self.steps.remove(frame);
+                if self
+                    .text
+                    .as_ref()
+                    .is_some_and(|(writer, _)| writer == frame)
+                {
+                    self.text = None;
+                }
             }
             RunEvent::ToolStarted { .. }
             | RunEvent::ToolFinished { .. }
@@ -247,6 +265,14 @@ impl ActiveCalls {
     /// Totals as of the last model call.
     pub fn totals(&self) -> Totals {
         self.totals
+    }
+
+    /// The latest text a model of a live agent wrote, labelled with the agent
+    /// (`code_builder_agent(a.py): Reading the tests…`).
+    pub fn latest_text(&self) -> Option<String> {
+        let (frame, text) = self.text.as_ref()?;
+        let label = self.frames.get(frame)?.label.as_str();
+        Some(format!("{label}: {text}"))
     }
 
     /// Each active chain from the top agent to a leaf, labels joined by ` › `,

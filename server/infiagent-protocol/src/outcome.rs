@@ -85,6 +85,10 @@ pub struct RunStatus {
     pub totals: Totals,
     /// The latest thing to say.
     pub message: String,
+    /// What an agent's model is writing now (its latest line), while a reply
+    /// streams in.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text: String,
     /// When it started (RFC 3339).
     pub started_at: String,
     /// Its record's folder.

@@ -12,6 +12,7 @@
 //! - [`rerun`]: running one test of the current test binary again in a child
 //!   process with a variable set (a test cannot set one in its own process).
 //! - [`tools`]: a context for calling the basic tools directly.
+//! - [`slow_stream`]: an endpoint that streams one reply with a pause in it.
 //!
 //! Only tests and benchmarks depend on this crate: a helper that cannot do its
 //! work panics, as a test would.
@@ -24,5 +25,6 @@ pub mod lsp;
 pub mod model;
 pub mod openai;
 pub mod rerun;
+pub mod slow_stream;
 pub mod tools;
 pub mod workspace;

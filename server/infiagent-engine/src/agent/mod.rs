@@ -289,6 +289,27 @@ struct AgentLoop {
     memory: Option<(usize, BTreeSet<String>)>,
 }
 
+/// How often the text a model is writing is shown, at most.
+const TEXT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
+/// The most characters of it shown.
+const TEXT_CHARS: usize = 160;
+
+/// The last line of `text` that says something, its end kept when shortened.
+fn latest_line(text: &str) -> Option<String> {
+    let line = text
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|line| !line.is_empty())?;
+    let count = line.chars().count();
+    Some(if count <= TEXT_CHARS {
+        line.to_owned()
+    } else {
+        let tail: String = line.chars().skip(count - (TEXT_CHARS - 1)).collect();
+        format!("…{tail}")
+    })
+}
+
 impl AgentLoop {
     fn new(shared: Arc<RunShared>, def: AgentDef, invocation: Invocation, frame: FrameId) -> Self {
         let tools = tool_specs(&shared.registry, &shared.basic_tools, &def);
@@ -340,16 +361,58 @@ impl AgentLoop {
 
     /// One model call: its reply, or a retry after an unusable reply (the model is
     /// told), or the agent's end after too many; a model failure stops the run.
+    async fn show_text(&self, text: String) {
+        self.shared
+            .emit(RunEvent::AgentText {
+                frame: self.frame,
+                text,
+            })
+            .await;
+    }
+
     async fn ask(
         &mut self,
         entry: &ModelEntry,
         request: &ChatRequest,
         step: u32,
     ) -> Result<Asked, Abort> {
-        let reply = tokio::select! {
-            () = self.invocation.site.tools.cancel.cancelled() => return Err(self.invocation.site.abort_reason(&self.shared)),
-            reply = entry.model.chat(request) => reply,
+        // The reply's text as it streams in becomes `AgentText` events, at
+        // most one per TEXT_INTERVAL.
+        let (pieces_sender, mut pieces) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let sink = move |piece: &str| {
+            let _ = pieces_sender.send(piece.to_owned());
         };
+        let chat = entry.model.chat_with_text(request, &sink);
+        tokio::pin!(chat);
+        let mut written = String::new();
+        let mut last_shown: Option<(Instant, String)> = None;
+        let reply = loop {
+            tokio::select! {
+                biased;
+                () = self.invocation.site.tools.cancel.cancelled() => return Err(self.invocation.site.abort_reason(&self.shared)),
+                Some(piece) = pieces.recv() => {
+                    written.push_str(&piece);
+                    if last_shown
+                        .as_ref()
+                        .is_none_or(|(shown, _)| shown.elapsed() >= TEXT_INTERVAL)
+                        && let Some(text) = latest_line(&written)
+                    {
+                        last_shown = Some((Instant::now(), text.clone()));
+                        self.show_text(text).await;
+                    }
+                }
+                reply = &mut chat => break reply,
+            }
+        };
+        // The end of the text, when the last pieces came within the interval.
+        while let Ok(piece) = pieces.try_recv() {
+            written.push_str(&piece);
+        }
+        if let Some(text) = latest_line(&written)
+            && last_shown.is_none_or(|(_, shown)| shown != text)
+        {
+            self.show_text(text).await;
+        }
         match reply {
             Ok(response) => Ok(Asked::Reply(response)),
             Err(err @ (ModelError::EmptyResponse | ModelError::Decode(_))) => {

@@ -8,4 +8,5 @@ mod candidates;
 mod context;
 mod faults;
 mod model_faults;
+mod streaming;
 mod support;

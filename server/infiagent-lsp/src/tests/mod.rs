@@ -925,3 +925,53 @@ async fn the_index_follows_edits_and_disk_changes() {
     assert_eq!(names(&client, "other.py"), ["delta"]);
     client.finish().await;
 }
+
+/// A streamed reply shows in the run's progress and `infiagent/runStatus`
+/// while it arrives: what the model writes, labelled with its agent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_the_model_writes_shows_in_the_progress() {
+    let (base_url, server) =
+        infiagent_test_support::slow_stream::serve_once("error", "nothing to do").await;
+    let workspace = tempfile::tempdir().unwrap();
+    let mut client = start(workspace.path(), &base_url, "auto").await;
+
+    let run_id = run_editor(&mut client, "check the workspace").await;
+    client.wait_run_end(&run_id).await;
+
+    let request: Value = serde_json::from_str(&server.await.unwrap()).unwrap();
+    assert_eq!(request["stream"], json!(true));
+    let token = format!("infiagent/run/{run_id}");
+    let reports: Vec<String> = client
+        .take("$/progress")
+        .iter()
+        .filter(|message| message["params"]["token"] == token)
+        .filter_map(|message| {
+            message["params"]["value"]["message"]
+                .as_str()
+                .map(String::from)
+        })
+        .collect();
+    // Reports come at most every 100 ms, so which of the texts shows depends on
+    // timing; the last piece comes 300 ms after the first.
+    let streamed = [
+        "code_editor_agent: Checking the",
+        "code_editor_agent: All good",
+    ];
+    assert!(
+        reports
+            .iter()
+            .any(|message| streamed.iter().any(|text| message.ends_with(text))),
+        "{reports:#?}"
+    );
+    let statuses = client.take("infiagent/runStatus");
+    assert!(
+        statuses.iter().any(|status| streamed
+            .iter()
+            .any(|text| status["params"]["text"] == *text)),
+        "{statuses:#?}"
+    );
+    // The last status says how the run ended; the text is gone.
+    let last = &statuses.last().unwrap()["params"];
+    assert!(last.get("text").is_none(), "{last}");
+    client.finish().await;
+}

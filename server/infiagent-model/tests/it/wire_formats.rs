@@ -446,3 +446,39 @@ async fn a_local_server_gets_max_tokens() {
     assert_eq!(response.usage.prompt_tokens, 9);
     assert_eq!(response.usage.cached_prompt_tokens, 0);
 }
+
+#[tokio::test]
+async fn a_server_that_does_not_stream_is_read_whole() {
+    for provider in [Provider::Openai, Provider::Anthropic] {
+        let server = MockServer::start().await;
+        let body = match provider {
+            Provider::Openai => json!({
+                "choices": [{"message": {"role": "assistant", "content": "whole"}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 3, "completion_tokens": 1}
+            }),
+            Provider::Anthropic => json!({
+                "content": [{"type": "text", "text": "whole"}],
+                "stop_reason": "end_turn",
+                "usage": {"input_tokens": 3, "output_tokens": 1}
+            }),
+        };
+        Mock::given(method("POST"))
+            .and(body_partial_json(json!({"stream": true})))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .mount(&server)
+            .await;
+        let base_url = match provider {
+            Provider::Openai => format!("{}/v1", server.uri()),
+            Provider::Anthropic => server.uri(),
+        };
+        let model = model(&ModelSettings {
+            stream: true,
+            ..settings(provider, base_url)
+        });
+
+        let response = model.chat(&hello()).await.unwrap();
+
+        assert_eq!(response.content.as_deref(), Some("whole"), "{provider:?}");
+        assert_eq!(response.usage.prompt_tokens, 3);
+    }
+}
