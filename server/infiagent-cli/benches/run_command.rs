@@ -61,7 +61,7 @@ async fn main() {
         let started = lsp
             .request("workspace/executeCommand", command.clone())
             .await;
-        assert!(started["result"]["runId"].is_string(), "{started}");
+        assert!(started["runId"].is_string(), "{started}");
     }
     let mut samples = Vec::with_capacity(SAMPLES);
     for _ in 0..SAMPLES {
@@ -70,7 +70,7 @@ async fn main() {
             .request("workspace/executeCommand", command.clone())
             .await;
         samples.push(started.elapsed());
-        assert!(answer["result"]["runId"].is_string(), "{answer}");
+        assert!(answer["runId"].is_string(), "{answer}");
     }
     println!(
         "infiagent.run round trip in a workspace holding {} run records ({binary})",
@@ -108,7 +108,7 @@ async fn record_one_run(binary: &str, root: &Path) {
             json!({"command": "infiagent.plan", "arguments": [{"uri": requirement}]}),
         )
         .await;
-    let run_id = started["result"]["runId"].as_str().unwrap().to_string();
+    let run_id = started["runId"].as_str().unwrap().to_string();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let state = lsp

@@ -224,7 +224,28 @@ impl WorkspaceIndex {
         let path = normalize(relative_path);
         let descriptor = describe(&path, text);
         self.parsed += 1;
-        self.terms.set(&path, Some(&descriptor));
+        self.put(path, descriptor);
+    }
+
+    /// Puts `descriptor` at `path`, updating what the ranking reads only when
+    /// the names, references or words changed (most keystrokes change none).
+    fn put(&mut self, path: String, descriptor: Descriptor) {
+        let same_terms = self.files.get(&path).is_some_and(|current| {
+            current.summary == descriptor.summary
+                && current.references == descriptor.references
+                && current.words == descriptor.words
+                && current
+                    .definitions
+                    .iter()
+                    .map(|definition| &definition.name)
+                    .eq(descriptor
+                        .definitions
+                        .iter()
+                        .map(|definition| &definition.name))
+        });
+        if !same_terms {
+            self.terms.set(&path, Some(&descriptor));
+        }
         self.files.insert(path, descriptor);
     }
 
@@ -336,8 +357,7 @@ impl WorkspaceIndex {
     /// incrementally by a [`crate::LiveDocument`]).
     pub fn insert(&mut self, descriptor: Descriptor) {
         let path = normalize(&descriptor.path);
-        self.terms.set(&path, Some(&descriptor));
-        self.files.insert(path, descriptor);
+        self.put(path, descriptor);
     }
 
     /// Forgets one file.

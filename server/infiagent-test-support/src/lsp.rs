@@ -144,10 +144,7 @@ impl StdioClient {
                 json!({"command": "infiagent.runs", "arguments": []}),
             )
             .await;
-        answer["result"]["runs"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        answer["runs"].as_array().cloned().unwrap_or_default()
     }
 
     /// Sends a notification.
