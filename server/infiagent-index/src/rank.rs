@@ -182,11 +182,10 @@ impl WorkspaceIndex {
         }
         for (slot, file) in terms.files.iter().enumerate() {
             named[slot] |= file.live
-                && task.path_words.iter().any(|word| {
-                    file.path == *word
-                        || (file.path.ends_with(word.as_str())
-                            && file.path[..file.path.len() - word.len()].ends_with('/'))
-                });
+                && task
+                    .path_words
+                    .iter()
+                    .any(|word| path_weight(&file.path, word) > 0.0);
         }
         for key in &task.named {
             for id in terms.names_with_key(key) {
@@ -439,13 +438,7 @@ fn teleport(
         }
         let path = file.path.as_str();
         for word in &task.path_words {
-            if path == word {
-                weights[slot] += MENTIONED_PATH_WEIGHT;
-            } else if path.ends_with(word.as_str())
-                && path[..path.len() - word.len()].ends_with('/')
-            {
-                weights[slot] += FILE_NAME_WEIGHT;
-            }
+            weights[slot] += path_weight(path, word);
         }
         if task.words.contains(&file.stem) {
             by_stem
@@ -528,6 +521,18 @@ fn described_files(terms: &RankTerms, task: &TaskTerms) -> Vec<(u32, f64)> {
     let mut scores: Vec<(u32, f64)> = scores.into_iter().collect();
     scores.sort_by(|left, right| right.1.total_cmp(&left.1).then(left.0.cmp(&right.0)));
     scores
+}
+
+/// How much a path-like word of the task names `path`: the whole path, its
+/// last segments (`scan.rs`, `src/scan.rs`), or not at all (0).
+fn path_weight(path: &str, word: &str) -> f64 {
+    if path == word {
+        MENTIONED_PATH_WEIGHT
+    } else if path.ends_with(word) && path[..path.len() - word.len()].ends_with('/') {
+        FILE_NAME_WEIGHT
+    } else {
+        0.0
+    }
 }
 
 /// Adds `weight` shared evenly among `files`.

@@ -11,17 +11,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use eventsource_stream::{EventStreamError, Eventsource};
-use futures::StreamExt;
 use reqwest::header::HeaderValue;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::retry::{AttemptError, with_retries};
-use crate::transport::{
-    BodyError, CallLimits, Endpoint, build_client, capped_stream, decode_json, fetch_json,
-    is_whole_body, read_json, send, within,
-};
+use crate::transport::{CallLimits, Endpoint, build_client, decode_json, fetch_json, fetch_stream};
 use crate::{
     ChatModel, ChatRequest, ChatResponse, Message, ModelError, ModelSettings, TextSink, ToolCall,
     Usage,
@@ -135,49 +130,26 @@ impl AnthropicModel {
         if let Some(key) = &self.key_header {
             request = request.header("x-api-key", key.clone());
         }
-        let timeout = self.settings.request_timeout;
         let endpoint = &self.endpoint;
+        let limits = CallLimits {
+            timeout: self.settings.request_timeout,
+            max_response_bytes: self.settings.max_response_bytes,
+        };
         if !self.settings.stream {
-            let limits = CallLimits {
-                timeout,
-                max_response_bytes: self.settings.max_response_bytes,
-            };
             let reply: Reply = fetch_json(request, endpoint, limits).await?;
             return Ok(reply.into_response()?);
         }
-        let response = within(timeout, endpoint, send(request, endpoint, timeout)).await??;
-        if is_whole_body(&response) {
-            let limits = CallLimits {
-                timeout,
-                max_response_bytes: self.settings.max_response_bytes,
-            };
-            let reply: Reply = read_json(response, endpoint, limits).await?;
-            return Ok(reply.into_response()?);
-        }
-        let mut events = capped_stream(response, self.settings.max_response_bytes).eventsource();
         let mut assembly = StreamAssembly::default();
-        while let Some(event) = within(timeout, endpoint, events.next()).await? {
-            let data = match event {
-                Ok(event) => event.data,
-                Err(EventStreamError::Transport(error)) => {
-                    return Err(BodyError::into_model_error(error, endpoint, timeout).into());
-                }
-                Err(error) => {
-                    return Err(
-                        ModelError::Decode(format!("unreadable event stream: {error}")).into(),
-                    );
-                }
-            };
-            if data.trim().is_empty() {
-                continue;
-            }
+        let whole = fetch_stream::<Reply>(request, endpoint, limits, |data| {
             let event: StreamEvent = decode_json(data.as_bytes(), endpoint)?;
             if let StreamEvent::Error { error } = &event {
                 return Err(stream_error(error, endpoint).into());
             }
-            if assembly.add(event, on_text) {
-                break;
-            }
+            Ok(assembly.add(event, on_text))
+        })
+        .await?;
+        if let Some(reply) = whole {
+            return Ok(reply.into_response()?);
         }
         Ok(assembly.finish(endpoint)?)
     }

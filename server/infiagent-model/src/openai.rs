@@ -11,16 +11,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Mutex;
 
-use eventsource_stream::{EventStreamError, Eventsource};
-use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::retry::{AttemptError, with_retries};
-use crate::transport::{
-    BodyError, CallLimits, Endpoint, build_client, capped_stream, decode_json, fetch_json,
-    is_whole_body, read_json, send, within,
-};
+use crate::transport::{CallLimits, Endpoint, build_client, decode_json, fetch_json, fetch_stream};
 use crate::{
     ChatModel, ChatRequest, ChatResponse, MaxTokensField, Message, ModelError, ModelSettings,
     TextSink, ToolCall, ToolSpec, Usage,
@@ -126,48 +121,27 @@ impl OpenAiModel {
         body: &WireRequest<'_>,
         on_text: TextSink<'_>,
     ) -> Result<ChatResponse, AttemptError> {
-        let timeout = self.settings.request_timeout;
         let endpoint = &self.endpoint;
+        let limits = CallLimits {
+            timeout: self.settings.request_timeout,
+            max_response_bytes: self.settings.max_response_bytes,
+        };
         if !self.settings.stream {
-            let limits = CallLimits {
-                timeout,
-                max_response_bytes: self.settings.max_response_bytes,
-            };
             let completion: Completion = fetch_json(self.post(body), endpoint, limits).await?;
             return Ok(completion.into_response()?);
         }
-        let response =
-            within(timeout, endpoint, send(self.post(body), endpoint, timeout)).await??;
-        if is_whole_body(&response) {
-            let limits = CallLimits {
-                timeout,
-                max_response_bytes: self.settings.max_response_bytes,
-            };
-            let completion: Completion = read_json(response, endpoint, limits).await?;
-            return Ok(completion.into_response()?);
-        }
-        let mut events = capped_stream(response, self.settings.max_response_bytes).eventsource();
         let mut assembly = StreamAssembly::default();
-        while let Some(event) = within(timeout, endpoint, events.next()).await? {
-            let data = match event {
-                Ok(event) => event.data,
-                Err(EventStreamError::Transport(error)) => {
-                    return Err(BodyError::into_model_error(error, endpoint, timeout).into());
-                }
-                Err(error) => {
-                    return Err(
-                        ModelError::Decode(format!("unreadable event stream: {error}")).into(),
-                    );
-                }
-            };
-            match data.trim() {
-                "" => {}
-                "[DONE]" => {
-                    assembly.done = true;
-                    break;
-                }
-                chunk => assembly.add(decode_json(chunk.as_bytes(), endpoint)?, on_text),
+        let whole = fetch_stream::<Completion>(self.post(body), endpoint, limits, |data| {
+            if data == "[DONE]" {
+                assembly.done = true;
+                return Ok(true);
             }
+            assembly.add(decode_json(data.as_bytes(), endpoint)?, on_text);
+            Ok(false)
+        })
+        .await?;
+        if let Some(completion) = whole {
+            return Ok(completion.into_response()?);
         }
         Ok(assembly.finish(endpoint)?)
     }

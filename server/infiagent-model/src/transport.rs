@@ -5,6 +5,8 @@
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
+use eventsource_stream::{EventStreamError, Eventsource};
+use futures::StreamExt;
 use serde::de::DeserializeOwned;
 
 use crate::ModelError;
@@ -176,7 +178,7 @@ pub(crate) async fn fetch_json<T: DeserializeOwned>(
 /// server-sent events (a server that does not stream answers JSON; a proxy's
 /// error page is HTML): it is read and decoded whole, as if asked without
 /// streaming.
-pub(crate) fn is_whole_body(response: &reqwest::Response) -> bool {
+fn is_whole_body(response: &reqwest::Response) -> bool {
     response
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
@@ -186,7 +188,7 @@ pub(crate) fn is_whole_body(response: &reqwest::Response) -> bool {
 
 /// Reads and decodes the JSON body of a response already received, within the
 /// limits.
-pub(crate) async fn read_json<T: DeserializeOwned>(
+async fn read_json<T: DeserializeOwned>(
     response: reqwest::Response,
     endpoint: &Endpoint,
     limits: CallLimits,
@@ -200,9 +202,44 @@ pub(crate) async fn read_json<T: DeserializeOwned>(
     decode_json(&body, endpoint)
 }
 
+/// Sends a request for a streamed reply. A server that answers with one body
+/// (see [`is_whole_body`]) gets it decoded as `W` and returned; otherwise the
+/// data of each event that is not blank goes to `on_data`, each within the
+/// limits' timeout, until `on_data` says the reply is complete or the stream
+/// ends, and `None` is returned.
+pub(crate) async fn fetch_stream<W: DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+    endpoint: &Endpoint,
+    limits: CallLimits,
+    mut on_data: impl FnMut(&str) -> Result<bool, AttemptError>,
+) -> Result<Option<W>, AttemptError> {
+    let timeout = limits.timeout;
+    let response = within(timeout, endpoint, send(request, endpoint, timeout)).await??;
+    if is_whole_body(&response) {
+        return Ok(Some(read_json(response, endpoint, limits).await?));
+    }
+    let mut events = capped_stream(response, limits.max_response_bytes).eventsource();
+    while let Some(event) = within(timeout, endpoint, events.next()).await? {
+        let data = match event {
+            Ok(event) => event.data,
+            Err(EventStreamError::Transport(error)) => {
+                return Err(BodyError::into_model_error(error, endpoint, timeout).into());
+            }
+            Err(error) => {
+                return Err(ModelError::Decode(format!("unreadable event stream: {error}")).into());
+            }
+        };
+        let data = data.trim();
+        if !data.is_empty() && on_data(data)? {
+            break;
+        }
+    }
+    Ok(None)
+}
+
 /// Why a streamed body stopped: the network, or the size limit.
 #[derive(Debug)]
-pub(crate) enum BodyError {
+enum BodyError {
     /// The network layer failed.
     Transport(reqwest::Error),
     /// More than this many bytes arrived.
@@ -222,7 +259,7 @@ impl std::error::Error for BodyError {}
 
 impl BodyError {
     /// The [`ModelError`] a caller sees.
-    pub(crate) fn into_model_error(self, endpoint: &Endpoint, timeout: Duration) -> ModelError {
+    fn into_model_error(self, endpoint: &Endpoint, timeout: Duration) -> ModelError {
         match self {
             BodyError::Transport(error) => {
                 ModelError::from_reqwest(error, &endpoint.shown, timeout)
@@ -234,7 +271,7 @@ impl BodyError {
 
 /// The body of `response` as a stream of chunks that fails with
 /// [`BodyError::TooLarge`] once more than `limit` bytes have arrived.
-pub(crate) fn capped_stream(
+fn capped_stream(
     response: reqwest::Response,
     limit: usize,
 ) -> impl futures::Stream<Item = Result<impl AsRef<[u8]>, BodyError>> {
