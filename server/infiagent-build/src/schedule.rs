@@ -371,7 +371,7 @@ impl Scheduler {
                 (ScriptStatus::Failed, Some(reason))
             }
             RunEnd::Cancelled => (ScriptStatus::Cancelled, Some("cancelled".into())),
-            RunEnd::Aborted { reason } => {
+            RunEnd::Aborted { reason, .. } => {
                 (ScriptStatus::Failed, Some(first_line(reason).to_string()))
             }
         };

@@ -61,6 +61,9 @@ enum Command {
     },
     /// Serve the Language Server Protocol on stdin/stdout (started by an editor).
     Lsp,
+    /// Serve the Agent Client Protocol on stdin/stdout (started by Zed, CodeCompanion,
+    /// avante.nvim, agent-shell or another ACP client).
+    Acp(run_command::ModelArgs),
     /// Describe the workspace's files as the agents see them.
     Index(index_command::IndexArgs),
     /// Show which agent a request would go to, and why.
@@ -145,6 +148,12 @@ pub fn main() -> ExitCode {
             Command::Index(args) => index_command::run(args),
             Command::Lsp => {
                 infiagent_lsp::serve(tokio::io::stdin(), tokio::io::stdout()).await;
+                Ok(0)
+            }
+            Command::Acp(args) => {
+                let loader: infiagent_acp::ConfigLoader =
+                    std::sync::Arc::new(move |workspace| args.config(workspace));
+                infiagent_acp::serve(loader, infiagent_acp::Stdio::new()).await?;
                 Ok(0)
             }
             Command::Agents { workspace, command } => agents_command::run(workspace, command).await,

@@ -152,6 +152,7 @@ impl<W: Write> Progress<W> {
                 frame,
                 tool,
                 summary,
+                ..
             } if !self.agents.contains(tool) => {
                 Some(format!("{}  · {tool} {summary}", self.indent(*frame)))
             }
@@ -292,6 +293,7 @@ mod tests {
                 label: label.into(),
                 task_summary: format!("task of {label}"),
                 depth,
+                call: None,
             },
         }
     }
@@ -303,6 +305,7 @@ mod tests {
         progress.on_event(&RunEvent::AgentText {
             frame: 1,
             text: "Reading the tests first".into(),
+            delta: "Reading the tests first".into(),
         });
         let shown = String::from_utf8(progress.out.out.clone()).unwrap();
         let last = shown.rsplit("\r\x1b[2K").next().unwrap();
@@ -341,30 +344,40 @@ mod tests {
             started(1, None, "lead", "lead", 1),
             RunEvent::ToolStarted {
                 frame: 1,
+                call: 1,
                 tool: "builder".into(),
                 summary: "build a.py".into(),
+                arguments: String::new(),
             },
             started(2, Some(1), "builder", "builder(a.py)", 2),
             RunEvent::ToolStarted {
                 frame: 2,
+                call: 2,
                 tool: "file_write".into(),
                 summary: "a.py".into(),
+                arguments: String::new(),
             },
             RunEvent::ToolFinished {
                 frame: 2,
+                call: 0,
                 tool: "file_write".into(),
                 is_error: false,
+                result: String::new(),
                 changed_paths: vec!["a.py".into()],
             },
             RunEvent::ToolStarted {
                 frame: 2,
+                call: 3,
                 tool: "execute_code".into(),
                 summary: "a.py".into(),
+                arguments: String::new(),
             },
             RunEvent::ToolFinished {
                 frame: 2,
+                call: 0,
                 tool: "execute_code".into(),
                 is_error: true,
+                result: String::new(),
                 changed_paths: vec![],
             },
             started(3, Some(2), "judge_agent", "judge_agent(a.py)", 3),

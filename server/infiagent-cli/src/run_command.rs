@@ -41,6 +41,16 @@ pub(crate) struct EngineArgs {
     /// The workspace the agents work in (default: the current directory).
     #[arg(long, short = 'w')]
     workspace: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Print the result as one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The model and autonomy flags, over the workspace's configuration.
+#[derive(Clone, Debug, Args)]
+pub(crate) struct ModelArgs {
     /// Model endpoint protocol.
     #[arg(long, value_enum)]
     provider: Option<ProviderArg>,
@@ -53,12 +63,36 @@ pub(crate) struct EngineArgs {
     /// NAME of the environment variable holding the API key.
     #[arg(long)]
     api_key_env: Option<String>,
-    /// Who approves shell commands and installs: ask (on the terminal), auto, review.
+    /// Who approves shell commands and installs: ask (the user), auto, review.
     #[arg(long, value_enum)]
     autonomy: Option<AutonomyArg>,
-    /// Print the result as one JSON object on stdout.
-    #[arg(long)]
-    json: bool,
+}
+
+impl ModelArgs {
+    /// The configuration of `workspace`: its file, then `INFIAGENT_*` variables,
+    /// then these flags; validated.
+    pub(crate) fn config(&self, workspace: &Path) -> anyhow::Result<Config> {
+        let mut config = Config::load(workspace)?;
+        config.apply_env(|name| std::env::var(name).ok())?;
+        config.apply_overrides(&ModelOverrides {
+            provider: self.provider.map(|provider| match provider {
+                ProviderArg::Openai => Provider::Openai,
+                ProviderArg::Anthropic => Provider::Anthropic,
+            }),
+            base_url: self.base_url.clone(),
+            model: self.model.clone(),
+            api_key_env: self.api_key_env.clone(),
+        });
+        if let Some(autonomy) = self.autonomy {
+            config.run.autonomy = match autonomy {
+                AutonomyArg::Ask => Autonomy::Ask,
+                AutonomyArg::Auto => Autonomy::Auto,
+                AutonomyArg::Review => Autonomy::Review,
+            };
+        }
+        config.validate()?;
+        Ok(config)
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -90,26 +124,7 @@ impl EngineArgs {
     /// The configuration of `workspace`: its file, then `INFIAGENT_*` variables,
     /// then these flags; validated.
     pub(crate) fn config(&self, workspace: &Path) -> anyhow::Result<Config> {
-        let mut config = Config::load(workspace)?;
-        config.apply_env(|name| std::env::var(name).ok())?;
-        config.apply_overrides(&ModelOverrides {
-            provider: self.provider.map(|provider| match provider {
-                ProviderArg::Openai => Provider::Openai,
-                ProviderArg::Anthropic => Provider::Anthropic,
-            }),
-            base_url: self.base_url.clone(),
-            model: self.model.clone(),
-            api_key_env: self.api_key_env.clone(),
-        });
-        if let Some(autonomy) = self.autonomy {
-            config.run.autonomy = match autonomy {
-                AutonomyArg::Ask => Autonomy::Ask,
-                AutonomyArg::Auto => Autonomy::Auto,
-                AutonomyArg::Review => Autonomy::Review,
-            };
-        }
-        config.validate()?;
-        Ok(config)
+        self.model.config(workspace)
     }
 
     pub(crate) fn output(&self) -> Output {
@@ -295,7 +310,7 @@ fn report(outcome: &RunOutcome, workspace: &Path, output: Output) {
                 RunEnd::Cancelled => {
                     json!({"status": "error", "output": "", "error_information": "cancelled by the user"})
                 }
-                RunEnd::Aborted { reason } => {
+                RunEnd::Aborted { reason, .. } => {
                     json!({"status": "error", "output": "", "error_information": reason})
                 }
             };
@@ -328,7 +343,7 @@ fn report(outcome: &RunOutcome, workspace: &Path, output: Output) {
                     }
                 }
                 RunEnd::Cancelled => println!("status: cancelled"),
-                RunEnd::Aborted { reason } => println!("status: aborted\nerror: {reason}"),
+                RunEnd::Aborted { reason, .. } => println!("status: aborted\nerror: {reason}"),
             }
             eprintln!("{}", outcome.totals.describe(outcome.duration_ms));
             eprintln!("run record: {}", record.display());

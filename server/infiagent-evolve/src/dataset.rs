@@ -239,47 +239,47 @@ mod tests {
         {
           "messages": [
             {
-              "content": "# Agent: a",
-              "role": "system"
+              "role": "system",
+              "content": "# Agent: a"
             },
             {
-              "content": "## Task\nread a",
-              "role": "user"
+              "role": "user",
+              "content": "## Task\nread a"
             },
             {
-              "content": null,
               "role": "assistant",
+              "content": null,
               "tool_calls": [
                 {
-                  "function": {
-                    "arguments": "{\"path\": \"a\"}",
-                    "name": "file_read"
-                  },
                   "id": "c1",
-                  "type": "function"
+                  "type": "function",
+                  "function": {
+                    "name": "file_read",
+                    "arguments": "{\"path\": \"a\"}"
+                  }
                 }
               ]
             },
             {
-              "content": "text",
               "role": "tool",
-              "tool_call_id": "c1"
+              "tool_call_id": "c1",
+              "content": "text"
             },
             {
-              "content": "done",
-              "role": "assistant"
+              "role": "assistant",
+              "content": "done"
             }
           ],
           "tools": [
             {
+              "type": "function",
               "function": {
-                "description": "Reads.",
                 "name": "file_read",
+                "description": "Reads.",
                 "parameters": {
                   "type": "object"
                 }
-              },
-              "type": "function"
+              }
             }
           ]
         }

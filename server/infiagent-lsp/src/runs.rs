@@ -420,7 +420,7 @@ fn end_state(outcome: &RunOutcome) -> (RunState, String) {
             ),
         ),
         RunEnd::Cancelled => (RunState::Cancelled, format!("cancelled · {totals}")),
-        RunEnd::Aborted { reason } => (RunState::Failed, format!("stopped: {reason}")),
+        RunEnd::Aborted { reason, .. } => (RunState::Failed, format!("stopped: {reason}")),
     }
 }
 

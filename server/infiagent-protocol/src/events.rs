@@ -29,7 +29,13 @@ pub struct Frame {
     pub task_summary: String,
     /// 1 for the top agent.
     pub depth: u32,
+    /// The tool call that started it (see [`RunEvent::ToolStarted`]); `None` for
+    /// the top agent and for agents the runtime calls (audits).
+    pub call: Option<CallId>,
 }
+
+/// Identifies one tool call within a run (agents called as tools included).
+pub type CallId = u64;
 
 fn is_zero(value: &u64) -> bool {
     *value == 0
@@ -101,6 +107,9 @@ pub enum RunEvent {
         frame: FrameId,
         /// The reply's latest line so far, shortened.
         text: String,
+        /// The text written since the frame's previous `AgentText` of this reply
+        /// (a reply that was not streamed comes whole, once).
+        delta: String,
     },
     /// A model call returned.
     ModelCalled {
@@ -120,19 +129,27 @@ pub enum RunEvent {
     ToolStarted {
         /// The frame.
         frame: FrameId,
+        /// The call, unique within the run.
+        call: CallId,
         /// The tool (or agent) called.
         tool: String,
         /// One line: what it works on.
         summary: String,
+        /// Its arguments as the model wrote them (JSON).
+        arguments: String,
     },
     /// A tool call ended.
     ToolFinished {
         /// The frame.
         frame: FrameId,
+        /// The call, as [`RunEvent::ToolStarted`] gave it.
+        call: CallId,
         /// The tool (or agent) called.
         tool: String,
         /// Whether it failed.
         is_error: bool,
+        /// What the caller was told, shortened.
+        result: String,
         /// Files it created or changed (workspace-relative).
         changed_paths: Vec<String>,
     },
@@ -243,7 +260,10 @@ impl ActiveCalls {
                 self.steps.insert(*frame, *step);
             }
             RunEvent::ModelCalled { totals, .. } => self.totals = *totals,
-            RunEvent::AgentText { frame, text } => self.text = Some((*frame, text.clone())),
+            RunEvent::AgentText { frame, text, .. } if !text.is_empty() => {
+                self.text = Some((*frame, text.clone()));
+            }
+            RunEvent::AgentText { .. } => {}
             RunEvent::AgentFinished { frame, .. } => {
                 self.frames.remove(frame);
                 self.steps.remove(frame);
@@ -314,6 +334,7 @@ mod tests {
                 agent: label.into(),
                 label: label.into(),
                 task_summary: String::new(),
+                call: None,
                 depth: 1,
             },
         }

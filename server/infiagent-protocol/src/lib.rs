@@ -21,9 +21,11 @@ mod role;
 mod routing;
 mod task;
 
-pub use events::{ActiveCalls, CandidateScore, CandidateStatus, Frame, FrameId, RunEvent, Totals};
+pub use events::{
+    ActiveCalls, CallId, CandidateScore, CandidateStatus, Frame, FrameId, RunEvent, Totals,
+};
 pub use numbered::{numbered_line, text_of_numbered};
-pub use outcome::{RunEnd, RunOutcome, RunState, RunStatus};
+pub use outcome::{Budget, RunEnd, RunOutcome, RunState, RunStatus};
 pub use output::{FinalOutput, Finding, Findings, Severity, Status, final_output_schema};
 pub use record::{Conversation, ModelReply, RECORD_VERSION, Record, RecordLine, TRAJECTORY_FILE};
 pub use role::{Role, UnknownRole};

@@ -20,7 +20,20 @@ pub enum RunEnd {
     Aborted {
         /// Which, and what to do.
         reason: String,
+        /// The run's budget that stopped it, if that is what did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        budget: Option<Budget>,
     },
+}
+
+/// A budget of the whole run (`[run]` in the configuration).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Budget {
+    /// `max_tokens`.
+    Tokens,
+    /// `max_cost_usd`.
+    Cost,
 }
 
 /// The end of a run, with its totals.

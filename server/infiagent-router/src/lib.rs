@@ -360,7 +360,11 @@ mod tests {
         let keys = |value: &serde_json::Value| -> Vec<String> {
             value
                 .as_object()
-                .map(|object| object.keys().cloned().collect())
+                .map(|object| {
+                    let mut keys: Vec<String> = object.keys().cloned().collect();
+                    keys.sort();
+                    keys
+                })
                 .unwrap_or_default()
         };
         assert_eq!(keys(&json), ["candidates", "choice", "close", "runner_up"]);

@@ -22,6 +22,7 @@ pub fn tool_context(root: &Path, processes: ProcessSandbox, approval: Approval) 
         hidden_env: Vec::new(),
         agent: "agent".into(),
         caller: 1,
+        call: 0,
         run: Arc::new(RunTools::new(Arc::new(processes), Approvals::none(), 4)),
     }
 }

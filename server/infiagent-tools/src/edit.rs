@@ -46,7 +46,7 @@ pub(crate) async fn file_edit(args: FileEditArgs, ctx: &ToolContext) -> ToolResu
     if args.edits.is_empty() {
         return Err("edits is empty; give at least one {\"old\", \"new\"} replacement".into());
     }
-    let before = match ctx.editor.open_text(&path) {
+    let before = match ctx.editor.read(&path).await {
         Some(text) => text,
         None => tokio::fs::read_to_string(&path).await.map_err(|error| {
             if error.kind() == std::io::ErrorKind::NotFound {

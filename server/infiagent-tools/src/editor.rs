@@ -22,6 +22,8 @@ pub struct ApprovalRequest {
     pub agent: String,
     /// What would run, in one line (the command, the packages).
     pub summary: String,
+    /// The tool call asking (its run-wide id; 0 outside a model's call).
+    pub call: u64,
 }
 
 /// The user's answer to an [`ApprovalRequest`].
@@ -42,6 +44,12 @@ pub trait Editor: Send + Sync {
     /// The editor's current text of `path` (absolute, canonical) if it is open,
     /// unsaved changes included.
     fn open_text(&self, path: &Path) -> Option<String>;
+    /// The text the file tools read for `path` (absolute, canonical): the
+    /// editor's when it has one (an open buffer, or a client that serves reads),
+    /// else `None` and the tool reads the disk.
+    async fn read(&self, path: &Path) -> Option<String> {
+        self.open_text(path)
+    }
     /// Offers a write of `content` to `path` (absolute, canonical) to the editor first.
     async fn write(&self, path: &Path, content: &str) -> EditorWrite;
     /// Asks the user whether a process may run.

@@ -46,7 +46,7 @@ pub(crate) struct FileReadArgs {
 pub(crate) async fn file_read(args: FileReadArgs, ctx: &ToolContext) -> ToolResult {
     let path = ctx.sandbox.resolve(&args.path).map_err(message)?;
     let shown = ctx.sandbox.relative(&path);
-    let text = match ctx.editor.open_text(&path) {
+    let text = match ctx.editor.read(&path).await {
         Some(text) => text,
         None => read_text_file(&path, &shown).await?,
     };

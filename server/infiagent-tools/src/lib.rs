@@ -78,6 +78,8 @@ pub struct ToolContext {
     /// Which call of an agent is calling (its frame): two agents of the same name
     /// at the same time are two callers.
     pub caller: u64,
+    /// The run-wide id of the tool call being answered (0 outside a model's call).
+    pub call: u64,
     /// What the run's tool calls share: the process sandbox, approvals, who wrote what.
     pub run: Arc<RunTools>,
 }

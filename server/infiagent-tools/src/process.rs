@@ -394,6 +394,7 @@ pub(crate) async fn ask_approval(
         tool: tool.to_string(),
         agent: ctx.agent.clone(),
         summary: summary.to_string(),
+        call: ctx.call,
     };
     match ctx.editor.approve(&request).await {
         Approval::Allow => Ok(()),

@@ -425,7 +425,8 @@ mod tests {
             };
             assert!(message.contains(problem), "{message}");
             assert!(
-                message.contains(r#"The arguments must be a JSON object with this schema: {"additionalProperties":false"#),
+                message.contains("The arguments must be a JSON object with this schema: {")
+                    && message.contains(r#""additionalProperties":false"#),
                 "{message}"
             );
         };

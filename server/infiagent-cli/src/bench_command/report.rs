@@ -84,7 +84,7 @@ impl ProblemResult {
                     (RunStatus::Error, output.error_information.clone())
                 }
             },
-            RunEnd::Aborted { reason } => (RunStatus::Aborted, reason.clone()),
+            RunEnd::Aborted { reason, .. } => (RunStatus::Aborted, reason.clone()),
             RunEnd::Cancelled => (RunStatus::Cancelled, "cancelled by the user".to_string()),
         };
         ProblemResult {

@@ -184,7 +184,7 @@ mod with_the_key_in_the_environment {
 
         let outcome = engine.start(request()).unwrap().completion.wait().await;
 
-        let RunEnd::Aborted { reason } = &outcome.end else {
+        let RunEnd::Aborted { reason, .. } = &outcome.end else {
             panic!(
                 "expected the refused key to abort the run: {:?}",
                 outcome.end

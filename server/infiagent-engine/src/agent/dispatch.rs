@@ -25,12 +25,14 @@ impl AgentLoop {
     /// Runs one tool call (not `final_output`).
     pub(super) async fn execute(&self, call: &ToolCall) -> Result<CallResult, Abort> {
         let allowed = self.def.tools.iter().any(|tool| tool == &call.name);
-        let summary = call_summary(&call.arguments);
+        let call_id = self.shared.next_call_id();
         self.shared
             .emit(RunEvent::ToolStarted {
                 frame: self.frame,
+                call: call_id,
                 tool: call.name.clone(),
-                summary: summary.clone(),
+                summary: call_summary(&call.arguments),
+                arguments: call.arguments.clone(),
             })
             .await;
         let started = Instant::now();
@@ -59,6 +61,7 @@ impl AgentLoop {
                 cancel: site.tools.cancel.child_token(),
                 agent: self.def.name.clone(),
                 caller: self.frame,
+                call: call_id,
                 ..site.tools.clone()
             };
             let mut output =
@@ -77,13 +80,14 @@ impl AgentLoop {
                 malformed: false,
             })
         } else {
-            self.call_agent(call).await
+            self.call_agent(call, call_id).await
         };
         let result = result?;
         self.shared.note_tool_call();
         self.shared
             .report(Fact::ToolFinished {
                 frame: self.frame,
+                call_id,
                 agent: &self.def.name,
                 call,
                 output: &result.output,
@@ -93,7 +97,11 @@ impl AgentLoop {
         Ok(result)
     }
 
-    pub(super) async fn call_agent(&self, call: &ToolCall) -> Result<CallResult, Abort> {
+    pub(super) async fn call_agent(
+        &self,
+        call: &ToolCall,
+        call_id: CallId,
+    ) -> Result<CallResult, Abort> {
         let arguments = match serde_json::from_str::<AgentCall>(&call.arguments) {
             Ok(arguments) => arguments,
             Err(err) => {
@@ -127,6 +135,7 @@ impl AgentLoop {
             audit: None,
             site: self.invocation.site.clone(),
             candidate: None,
+            call: Some(call_id),
         };
         let child = run_agent(self.shared.clone(), invocation).await?;
         let mut output = match child.output.status {

@@ -26,7 +26,7 @@ use crate::prompt::{self, FileRef, Placeholders, StackEntry};
 use crate::run::report::Fact;
 use crate::run::{Abort, RunShared};
 use infiagent_protocol::FinalOutput;
-use infiagent_protocol::{Frame, FrameId, Record, RunEvent};
+use infiagent_protocol::{CallId, Frame, FrameId, Record, RunEvent};
 
 /// Malformed replies in a row (unreadable, no tool call, bad arguments, unknown
 /// tool) an agent may make before it is ended with an error.
@@ -77,6 +77,9 @@ pub(crate) struct Invocation {
     pub site: Arc<Site>,
     /// The candidate model it runs on, when it is one of its agent's candidates.
     pub candidate: Option<String>,
+    /// The tool call of its caller that started it; `None` for the top agent and
+    /// audits.
+    pub call: Option<CallId>,
 }
 
 /// The output the runtime asks the judge to audit.
@@ -163,6 +166,7 @@ async fn announce(shared: &RunShared, def: &AgentDef, invocation: &Invocation, f
                 label,
                 task_summary: prompt::summarize(&invocation.task, 120),
                 depth: u32::try_from(invocation.stack.len() + 1).unwrap_or(u32::MAX),
+                call: invocation.call,
             },
         })
         .await;
@@ -361,11 +365,18 @@ impl AgentLoop {
 
     /// One model call: its reply, or a retry after an unusable reply (the model is
     /// told), or the agent's end after too many; a model failure stops the run.
-    async fn show_text(&self, text: String) {
+    /// Reports the text written since the last report (`written[*shown..]`).
+    async fn show_text(&self, written: &str, shown: &mut usize) {
+        let delta = written.get(*shown..).unwrap_or_default();
+        if delta.is_empty() {
+            return;
+        }
+        *shown = written.len();
         self.shared
             .emit(RunEvent::AgentText {
                 frame: self.frame,
-                text,
+                text: latest_line(written).unwrap_or_default(),
+                delta: delta.to_string(),
             })
             .await;
     }
@@ -385,34 +396,36 @@ impl AgentLoop {
         let chat = entry.model.chat_with_text(request, &sink);
         tokio::pin!(chat);
         let mut written = String::new();
-        let mut last_shown: Option<(Instant, String)> = None;
+        let mut shown = 0;
+        let mut last_shown: Option<Instant> = None;
         let reply = loop {
             tokio::select! {
                 biased;
                 () = self.invocation.site.tools.cancel.cancelled() => return Err(self.invocation.site.abort_reason(&self.shared)),
                 Some(piece) = pieces.recv() => {
                     written.push_str(&piece);
-                    if last_shown
-                        .as_ref()
-                        .is_none_or(|(shown, _)| shown.elapsed() >= TEXT_INTERVAL)
-                        && let Some(text) = latest_line(&written)
+                    if last_shown.is_none_or(|shown| shown.elapsed() >= TEXT_INTERVAL)
+                        && latest_line(&written).is_some()
                     {
-                        last_shown = Some((Instant::now(), text.clone()));
-                        self.show_text(text).await;
+                        last_shown = Some(Instant::now());
+                        self.show_text(&written, &mut shown).await;
                     }
                 }
                 reply = &mut chat => break reply,
             }
         };
-        // The end of the text, when the last pieces came within the interval.
+        // The end of the text, when the last pieces came within the interval; the
+        // whole text of a reply that was not streamed.
         while let Ok(piece) = pieces.try_recv() {
             written.push_str(&piece);
         }
-        if let Some(text) = latest_line(&written)
-            && last_shown.is_none_or(|(_, shown)| shown != text)
+        if written.is_empty()
+            && let Ok(response) = &reply
+            && let Some(content) = &response.content
         {
-            self.show_text(text).await;
+            written.push_str(content);
         }
+        self.show_text(&written, &mut shown).await;
         match reply {
             Ok(response) => Ok(Asked::Reply(response)),
             Err(err @ (ModelError::EmptyResponse | ModelError::Decode(_))) => {

@@ -387,6 +387,7 @@ impl AgentLoop {
             task,
             files,
             parent: Some(self.frame),
+            call: None,
             stack: self.stack(),
             audit: Some(AuditSubject {
                 agent: self.def.name.clone(),

@@ -190,6 +190,7 @@ mod tests {
             venv_dir: root.join(".infiagent/venv"),
             agent: String::new(),
             caller: 0,
+            call: 0,
             run: Arc::new(RunTools::new(
                 Arc::new(ProcessSandbox::new(SandboxPolicy::default())),
                 Approvals::none(),

@@ -195,6 +195,7 @@ pub(crate) async fn run(
                 audit: None,
                 site: entrant.site.clone(),
                 candidate: Some(entrant.model.clone()),
+                call: invocation.call,
             },
         )
     });

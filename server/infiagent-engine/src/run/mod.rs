@@ -145,6 +145,7 @@ impl RunCompletion {
                 agent: String::new(),
                 end: RunEnd::Aborted {
                     reason: format!("internal error: the run task failed: {err}"),
+                    budget: None,
                 },
                 totals: Totals::default(),
                 duration_ms: 0,
@@ -296,6 +297,7 @@ impl Engine {
             venv_dir: self.sandbox.root().join(STATE_DIR).join("venv"),
             agent: String::new(),
             caller: 0,
+            call: 0,
             run: Arc::new(RunTools::new(
                 self.processes.clone(),
                 approvals,
@@ -349,8 +351,10 @@ impl Engine {
             trajectory,
             totals: Mutex::new(Totals::default()),
             next_frame: AtomicU64::new(1),
+            next_call: AtomicU64::new(1),
             cancel: cancel.clone(),
             abort: Mutex::new(None),
+            budget: Mutex::new(None),
             quality: QualityRecorder::new(self.sandbox.root(), self.config.run.quality_alpha),
             journal: Mutex::new(Journal::default()),
             task: request.task.clone(),
@@ -376,6 +380,7 @@ impl Engine {
             audit: None,
             site: Arc::new(Site::workspace(shared.tool_context.clone())),
             candidate: None,
+            call: None,
         };
         let task = tokio::spawn(drive(
             shared,
@@ -534,7 +539,13 @@ fn run_end(
             result.changed,
         ),
         Ok(Err(Abort::Cancelled)) => (RunEnd::Cancelled, BTreeSet::new()),
-        Ok(Err(Abort::Fatal(reason))) => (RunEnd::Aborted { reason }, BTreeSet::new()),
+        Ok(Err(Abort::Fatal(reason))) => (
+            RunEnd::Aborted {
+                reason,
+                budget: shared.budget_spent(),
+            },
+            BTreeSet::new(),
+        ),
         Err(err) => {
             shared.cancel.cancel();
             let reason = if err.is_panic() {
@@ -543,7 +554,13 @@ fn run_end(
             } else {
                 format!("internal error: {err}")
             };
-            (RunEnd::Aborted { reason }, BTreeSet::new())
+            (
+                RunEnd::Aborted {
+                    reason,
+                    budget: None,
+                },
+                BTreeSet::new(),
+            )
         }
     }
 }

@@ -6,12 +6,16 @@ use std::time::Duration;
 
 use infiagent_model::{ChatResponse, Message, ToolCall, ToolSpec, Usage};
 use infiagent_protocol::{
-    CandidateScore, Conversation, FinalOutput, FrameId, ModelReply, Record, RunEvent, Totals,
+    CallId, CandidateScore, Conversation, FinalOutput, FrameId, ModelReply, Record, RunEvent,
+    Totals,
 };
 use infiagent_tools::ToolOutput;
 
 use crate::candidates::merge::MergeReport;
 use crate::run::RunShared;
+
+/// The most of a tool's result an event carries, in characters.
+const RESULT_CHARS: usize = 2000;
 
 /// Something that happened in a run that the record, the journal or the events
 /// must know.
@@ -21,6 +25,7 @@ pub(crate) enum Fact<'a> {
     /// A tool (or agent) call ended.
     ToolFinished {
         frame: FrameId,
+        call_id: CallId,
         agent: &'a str,
         call: &'a ToolCall,
         output: &'a ToolOutput,
@@ -133,6 +138,7 @@ fn record_of(fact: &Fact<'_>) -> Option<Record> {
             call,
             output,
             duration,
+            ..
         } => Record::ToolCall {
             frame: *frame,
             agent: agent.to_string(),
@@ -194,13 +200,16 @@ fn event_of(fact: Fact<'_>) -> Option<RunEvent> {
         }),
         Fact::ToolFinished {
             frame,
+            call_id,
             call,
             output,
             ..
         } => Some(RunEvent::ToolFinished {
             frame,
+            call: call_id,
             tool: call.name.clone(),
             is_error: output.is_error,
+            result: shorten(&output.content, RESULT_CHARS),
             changed_paths: output.changed_paths.clone(),
         }),
         Fact::Verdict {
@@ -232,4 +241,12 @@ fn event_of(fact: Fact<'_>) -> Option<RunEvent> {
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The first `max_chars` characters of `text`, marked when cut.
+fn shorten(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use infiagent_agents::Registry;
 use infiagent_model::ChatResponse;
-use infiagent_protocol::{FrameId, RunEvent, Totals};
+use infiagent_protocol::{Budget, CallId, FrameId, RunEvent, Totals};
 use infiagent_tools::{ToolContext, ToolDef};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -55,7 +55,10 @@ pub(crate) struct RunShared {
     pub(super) events: mpsc::Sender<RunEvent>,
     pub(super) totals: Mutex<Totals>,
     pub(super) next_frame: AtomicU64,
+    pub(super) next_call: AtomicU64,
     pub(super) abort: Mutex<Option<String>>,
+    /// The budget the run went past, if it did.
+    pub(super) budget: Mutex<Option<Budget>>,
 }
 
 impl RunShared {
@@ -147,6 +150,25 @@ impl RunShared {
         }
     }
 
+    /// The budget that stopped the run, if one did.
+    pub fn budget_spent(&self) -> Option<Budget> {
+        self.budget.lock().ok().and_then(|budget| *budget)
+    }
+
+    /// Stops the whole run because it went past `budget`.
+    fn exceed(&self, budget: Budget, reason: String) -> Abort {
+        let first = self.abort.lock().is_ok_and(|abort| abort.is_none());
+        if first && let Ok(mut spent) = self.budget.lock() {
+            spent.get_or_insert(budget);
+        }
+        self.abort(reason)
+    }
+
+    /// A run-wide id for a new tool call.
+    pub fn next_call_id(&self) -> CallId {
+        self.next_call.fetch_add(1, Ordering::Relaxed)
+    }
+
     pub fn note_tool_call(&self) {
         if let Ok(mut totals) = self.totals.lock() {
             totals.tool_calls += 1;
@@ -204,14 +226,14 @@ impl RunShared {
         .await;
         let run = &self.config.run;
         if totals.tokens() > run.max_tokens {
-            return Err(self.abort(format!(
+            return Err(self.exceed(Budget::Tokens, format!(
                 "token budget exceeded: {} tokens used, [run] max_tokens is {}; raise it in .infiagent/config.toml to go further",
                 totals.tokens(),
                 run.max_tokens
             )));
         }
         if totals.cost_usd > run.max_cost_usd {
-            return Err(self.abort(format!(
+            return Err(self.exceed(Budget::Cost, format!(
                 "cost budget exceeded: ${:.4} spent, [run] max_cost_usd is ${:.2}; raise it in .infiagent/config.toml to go further",
                 totals.cost_usd, run.max_cost_usd
             )));

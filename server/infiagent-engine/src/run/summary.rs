@@ -111,7 +111,7 @@ pub(crate) fn render(task: &str, journal: &Journal, outcome: &RunOutcome) -> Str
             output.output.trim().to_string(),
         ),
         RunEnd::Cancelled => ("cancelled".to_string(), String::new()),
-        RunEnd::Aborted { reason } => ("aborted".to_string(), reason.clone()),
+        RunEnd::Aborted { reason, .. } => ("aborted".to_string(), reason.clone()),
     };
     let _ = writeln!(
         text,

@@ -140,7 +140,7 @@ async fn write_then(
 
 fn aborted(outcome: &RunOutcome) -> &str {
     match &outcome.end {
-        RunEnd::Aborted { reason } => reason,
+        RunEnd::Aborted { reason, .. } => reason,
         other => panic!("expected an aborted run, got {other:?}"),
     }
 }

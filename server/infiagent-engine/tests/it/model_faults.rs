@@ -20,7 +20,7 @@ fn finished(end: &RunEnd) -> (Status, String) {
 
 fn aborted(end: &RunEnd) -> String {
     match end {
-        RunEnd::Aborted { reason } => reason.clone(),
+        RunEnd::Aborted { reason, .. } => reason.clone(),
         other => panic!("expected an aborted run, got {other:?}"),
     }
 }
@@ -192,6 +192,14 @@ async fn token_budget_stops_the_run() {
         reason.starts_with("token budget exceeded: 330 tokens used, [run] max_tokens is 250"),
         "{reason}"
     );
+    // Front-ends read which budget it was (ACP's `max_tokens`).
+    assert!(matches!(
+        outcome.end,
+        RunEnd::Aborted {
+            budget: Some(infiagent_protocol::Budget::Tokens),
+            ..
+        }
+    ));
 }
 
 #[tokio::test]
@@ -215,4 +223,11 @@ async fn cost_budget_stops_the_run() {
         reason.starts_with("cost budget exceeded: $0.2200 spent"),
         "{reason}"
     );
+    assert!(matches!(
+        outcome.end,
+        RunEnd::Aborted {
+            budget: Some(infiagent_protocol::Budget::Cost),
+            ..
+        }
+    ));
 }

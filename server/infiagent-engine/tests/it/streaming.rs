@@ -46,6 +46,15 @@ async fn what_the_model_writes_is_shown_while_it_streams() {
     // The first piece is shown at once; later ones within the same tenth of a
     // second wait, and the reply's last line is shown when it ends.
     assert_eq!(texts, ["Checking the", "All good"], "{events:?}");
+    // The pieces, put together, are the whole text, each piece once.
+    let deltas: String = events
+        .iter()
+        .filter_map(|event| match event {
+            RunEvent::AgentText { delta, .. } => Some(delta.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(deltas, "Checking the workspace.\nAll good");
     let request: serde_json::Value = serde_json::from_str(&server.await.unwrap()).unwrap();
     assert_eq!(request["stream"], serde_json::json!(true));
 }

@@ -235,25 +235,25 @@ async fn plan_build_judge() {
     insta::assert_json_snapshot!(diagnostics, @r#"
     [
       {
-        "code": "judge",
-        "data": {
-          "agent": null,
-          "runId": "[run id]",
-          "status": "error"
-        },
-        "message": "`broken.py` fails: ValueError: boom",
         "range": {
-          "end": {
-            "character": 24,
-            "line": 2
-          },
           "start": {
-            "character": 0,
-            "line": 2
+            "line": 2,
+            "character": 0
+          },
+          "end": {
+            "line": 2,
+            "character": 24
           }
         },
         "severity": 1,
-        "source": "infiagent"
+        "code": "judge",
+        "source": "infiagent",
+        "message": "`broken.py` fails: ValueError: boom",
+        "data": {
+          "runId": "[run id]",
+          "status": "error",
+          "agent": null
+        }
       }
     ]
     "#);

@@ -137,6 +137,7 @@ async fn execute_shell_asks_first_and_runs_in_the_workspace_root() {
             tool: "execute_shell".into(),
             agent: "coder".into(),
             summary: "pwd; echo err >&2".into(),
+            call: 0,
         }]
     );
 
@@ -348,6 +349,7 @@ async fn a_script_the_run_did_not_write_runs_only_with_consent() {
             tool: "execute_code".into(),
             agent: "coder".into(),
             summary: "deploy.sh".into(),
+            call: 0,
         }]
     );
 

@@ -43,6 +43,7 @@ impl Workspace {
             venv_dir,
             agent: "coder".into(),
             caller: 1,
+            call: 0,
             run: unconfined_run(),
         };
         Workspace { _dir: dir, ctx }
