@@ -119,6 +119,7 @@ fuzz_target!(|data: &[u8]| {
         venv_dir: root.join(".infiagent/venv"),
         agent: "fuzz_agent".to_string(),
         caller: 1,
+        call: 0,
         run: run_tools(),
     };
     let output = runtime()

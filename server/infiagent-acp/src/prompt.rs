@@ -108,13 +108,27 @@ pub(crate) fn read(root: &Path, blocks: &[ContentBlock]) -> Result<Prompt, Strin
         match block {
             ContentBlock::Text(text) => texts.push(text.text.clone()),
             ContentBlock::ResourceLink(link) => match workspace_path(root, &link.uri) {
-                Some(path) => add(path, "given with the request"),
+                Some(path) => {
+                    if let Some(range) = fragment(&link.uri) {
+                        texts.push(format!("(see {path}, {range})"));
+                    }
+                    add(path, "given with the request");
+                }
                 None => texts.push(format!("(see {})", link.uri)),
             },
             ContentBlock::Resource(resource) => match &resource.resource {
                 EmbeddedResourceResource::TextResourceContents(contents) => {
                     match workspace_path(root, &contents.uri) {
-                        Some(path) => add(path, "given with the request"),
+                        // A part of a file (a selection): its text, and the file.
+                        Some(path) => {
+                            if let Some(range) = fragment(&contents.uri) {
+                                texts.push(format!(
+                                    "Selected in {path} ({range}):\n{}",
+                                    contents.text
+                                ));
+                            }
+                            add(path, "given with the request");
+                        }
                         None => texts.push(format!(
                             "Context given with the request ({}):\n{}",
                             contents.uri, contents.text
@@ -180,6 +194,22 @@ fn workspace_path(root: &Path, uri: &str) -> Option<String> {
         .then(|| relative.to_string_lossy().replace('\\', "/"))
 }
 
+/// The part of a file a URI points at (`#L10:20`, `#L10-L20`), in words.
+fn fragment(uri: &str) -> Option<String> {
+    let (_, fragment) = uri.split_once('#')?;
+    let lines: Vec<&str> = fragment
+        .split([':', '-'])
+        .map(|part| part.trim_start_matches('L'))
+        .filter(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()))
+        .collect();
+    match lines.as_slice() {
+        [line] => Some(format!("line {line}")),
+        [first, last, ..] if first == last => Some(format!("line {first}")),
+        [first, last, ..] => Some(format!("lines {first}-{last}")),
+        [] => Some(fragment.to_string()),
+    }
+}
+
 fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -202,7 +232,9 @@ fn percent_decode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use agent_client_protocol::v1::schema::{ResourceLink, TextContent};
+    use agent_client_protocol::v1::schema::{
+        EmbeddedResource, ResourceLink, TextContent, TextResourceContents,
+    };
 
     #[test]
     fn links_become_files_and_commands_are_read() {
@@ -222,7 +254,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(prompt.command, None);
-        assert_eq!(prompt.text, "Explain this\n(see file:///etc/passwd)");
+        assert_eq!(
+            prompt.text,
+            "Explain this\n(see src/my file.rs, lines 1-2)\n(see file:///etc/passwd)"
+        );
         assert_eq!(prompt.files.len(), 1);
         assert_eq!(prompt.files[0].path, "src/my file.rs");
 
@@ -236,6 +271,25 @@ mod tests {
         assert_eq!(judge.command, Some(Command::Judge));
         assert_eq!(judge.text, "`numstats.py` must print ok");
         assert_eq!(judge.files[0].path, "numstats.py");
+
+        let selection = read(
+            &root,
+            &[
+                ContentBlock::Text(TextContent::new("why does this fail?")),
+                ContentBlock::Resource(EmbeddedResource::new(
+                    EmbeddedResourceResource::TextResourceContents(TextResourceContents::new(
+                        "print(1)",
+                        format!("file://{}/numstats.py#L3:3", root.display()),
+                    )),
+                )),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            selection.text,
+            "why does this fail?\nSelected in numstats.py (line 3):\nprint(1)"
+        );
+        assert_eq!(selection.files[0].path, "numstats.py");
 
         let unknown = read(
             &root,
