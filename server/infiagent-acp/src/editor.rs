@@ -33,8 +33,8 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Where the tool call a permission request shows comes from.
 #[derive(Clone, Debug)]
 pub(crate) enum Calls {
-    /// One run: the request names the call's own tool call (`{prefix}call-N`).
-    Run(String),
+    /// One run: the request names the call's own tool call (`call-N`).
+    One,
     /// Several runs (a build): each request is a tool call of its own.
     Many,
 }
@@ -251,10 +251,9 @@ impl Editor for AcpEditor {
         // A call of the model's is already shown; anything else (the runtime's
         // own checks, a build's runs) is shown as a call of its own first.
         let (call, own) = match &self.calls {
-            Calls::Run(prefix) if request.call != 0 => (
-                ToolCallId::new(format!("{prefix}call-{}", request.call)),
-                false,
-            ),
+            Calls::One if request.call != 0 => {
+                (ToolCallId::new(format!("call-{}", request.call)), false)
+            }
             _ => (
                 ToolCallId::new(format!(
                     "approval-{}",

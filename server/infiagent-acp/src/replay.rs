@@ -66,7 +66,7 @@ pub(crate) fn replay(root: &Path, run_id: &str, agents: &BTreeSet<String>) -> Ve
                 ..
             } if tool != infiagent_protocol::FINAL_OUTPUT => {
                 let is_agent = agents.contains(&tool);
-                let summary = summary_of(&arguments);
+                let summary = infiagent_engine::call_summary(&arguments);
                 out.push(SessionUpdate::ToolCall(
                     ToolCall::new(
                         format!("{run_id}/replay-{index}"),
@@ -96,17 +96,4 @@ pub(crate) fn replay(root: &Path, run_id: &str, agents: &BTreeSet<String>) -> Ve
         )));
     }
     out
-}
-
-/// One line about a call's arguments: its path, command or task.
-fn summary_of(arguments: &str) -> String {
-    let value: serde_json::Value = serde_json::from_str(arguments).unwrap_or_default();
-    ["path", "source", "command", "task", "packages", "pattern"]
-        .iter()
-        .find_map(|key| value.get(*key))
-        .map(|value| match value {
-            serde_json::Value::String(text) => infiagent_engine::summarize(text, 80),
-            other => infiagent_engine::summarize(&other.to_string(), 80),
-        })
-        .unwrap_or_default()
 }

@@ -376,7 +376,7 @@ impl Turn {
         if task.trim().is_empty() && prompt.files.is_empty() {
             return Err(invalid("the prompt is empty: write a task"));
         }
-        let editor = self.editor(Calls::Run(String::new()));
+        let editor = self.editor(Calls::One);
         let mut handle = engine
             .start(RunRequest {
                 agent,

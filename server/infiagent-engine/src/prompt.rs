@@ -165,6 +165,19 @@ pub fn summarize(task: &str, max_chars: usize) -> String {
     format!("{cut}…")
 }
 
+/// One line about a call's arguments, for progress: its path, command, task or search pattern.
+pub fn call_summary(arguments: &str) -> String {
+    let value: serde_json::Value = serde_json::from_str(arguments).unwrap_or_default();
+    ["path", "source", "command", "task", "packages", "pattern"]
+        .iter()
+        .find_map(|key| value.get(*key))
+        .map(|value| match value {
+            serde_json::Value::String(text) => summarize(text, 80),
+            other => summarize(&other.to_string(), 80),
+        })
+        .unwrap_or_default()
+}
+
 /// JSON schema of an agent called as a tool.
 pub fn agent_tool_schema() -> serde_json::Value {
     serde_json::json!({

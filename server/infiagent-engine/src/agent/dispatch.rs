@@ -31,7 +31,7 @@ impl AgentLoop {
                 frame: self.frame,
                 call: call_id,
                 tool: call.name.clone(),
-                summary: call_summary(&call.arguments),
+                summary: prompt::call_summary(&call.arguments),
                 arguments: call.arguments.clone(),
             })
             .await;
@@ -190,17 +190,4 @@ pub(crate) fn tool_specs(
         parameters: final_output_schema(findings),
     });
     specs
-}
-
-/// One line about a call's arguments, for progress: its path, command or task.
-fn call_summary(arguments: &str) -> String {
-    let value: serde_json::Value = serde_json::from_str(arguments).unwrap_or_default();
-    ["path", "source", "command", "task", "packages"]
-        .iter()
-        .find_map(|key| value.get(*key))
-        .map(|value| match value {
-            serde_json::Value::String(text) => prompt::summarize(text, 80),
-            other => prompt::summarize(&other.to_string(), 80),
-        })
-        .unwrap_or_default()
 }
