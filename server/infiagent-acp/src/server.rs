@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use agent_client_protocol::schema::ProtocolVersion;
@@ -41,6 +42,8 @@ struct Server {
     sessions: Mutex<HashMap<String, Arc<Session>>>,
     /// Workspaces whose interrupted runs were recovered.
     recovered: Mutex<BTreeSet<PathBuf>>,
+    /// Whether an incomplete process sandbox has been looked for (and said).
+    sandbox_checked: AtomicBool,
 }
 
 /// Serves ACP on `transport` (stdin/stdout for `infiagent acp`) until the
@@ -54,6 +57,7 @@ pub async fn serve(
         client: OnceLock::new(),
         sessions: Mutex::new(HashMap::new()),
         recovered: Mutex::new(BTreeSet::new()),
+        sandbox_checked: AtomicBool::new(false),
     });
     let initialize = server.clone();
     let new_session = server.clone();
@@ -305,6 +309,7 @@ impl Server {
             connection: connection.clone(),
             fs,
             cancel,
+            check_sandbox: !self.sandbox_checked.swap(true, Ordering::SeqCst),
         };
         connection.spawn(async move {
             let stop = turn.run(prompt).await;
@@ -331,6 +336,8 @@ struct Turn {
     connection: ConnectionTo<Client>,
     fs: agent_client_protocol::v1::schema::FileSystemCapabilities,
     cancel: CancellationToken,
+    /// The first turn of the server says when the process sandbox is incomplete.
+    check_sandbox: bool,
 }
 
 impl Turn {
@@ -353,6 +360,16 @@ impl Turn {
 
     async fn run(&self, prompt: Prompt) -> Result<StopReason, Error> {
         let engine = &self.session.engine;
+        if self.check_sandbox {
+            let processes = engine.processes().clone();
+            let warning = tokio::task::spawn_blocking(move || processes.support().warning())
+                .await
+                .ok()
+                .flatten();
+            if let Some(warning) = warning {
+                self.send(updates::message(format!("Warning: {warning}\n\n")));
+            }
+        }
         let (agent, task) = match prompt.command {
             None => (None, prompt.text.clone()),
             Some(Command::Agents) => {

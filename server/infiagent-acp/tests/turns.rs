@@ -1,6 +1,6 @@
-//! `session/cancel` in process, with the SDK's client side over an in-memory
-//! channel: the turn answers `cancelled` and the run's process is killed before
-//! it could finish.
+//! Turns in process, with the SDK's client side over an in-memory channel:
+//! `session/cancel` kills the run's process before it could finish; an
+//! incomplete process sandbox is said in the first turn.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -90,4 +90,64 @@ async fn a_cancelled_turn_stops_its_process() {
         !root.join("marker.txt").exists(),
         "the command went on after the cancel"
     );
+}
+
+#[tokio::test]
+async fn an_incomplete_sandbox_is_said_in_the_first_turn() {
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path().canonicalize().unwrap();
+    // The default sandbox mode, and no launcher in this process: nothing could
+    // be confined, and the user is told before anything else.
+    let loader: infiagent_acp::ConfigLoader = Arc::new(|_: &Path| {
+        let mut config = Config::default();
+        config.model.base_url = Some("http://127.0.0.1:9/v1".into());
+        config.model.name = Some("unused".into());
+        Ok(config)
+    });
+    let (agent_end, client_end) = Channel::duplex();
+    tokio::spawn(infiagent_acp::serve(loader, agent_end));
+    let (updates, mut received) = tokio::sync::mpsc::unbounded_channel::<SessionUpdate>();
+    let stop = Client
+        .v1()
+        .on_receive_notification(
+            async move |notification: SessionNotification, _connection: ConnectionTo<Agent>| {
+                let _ = updates.send(notification.update);
+                Ok(())
+            },
+            agent_client_protocol::on_receive_notification!(),
+        )
+        .connect_with(client_end, async |connection: ConnectionTo<Agent>| {
+            connection
+                .send_request(InitializeRequest::new(ProtocolVersion::V1))
+                .block_task()
+                .await?;
+            let session = connection
+                .send_request(NewSessionRequest::new(root.clone()))
+                .block_task()
+                .await?;
+            let answer = connection
+                .send_request(PromptRequest::new(
+                    session.session_id,
+                    vec![ContentBlock::Text(TextContent::new("/agents"))],
+                ))
+                .block_task()
+                .await?;
+            Ok(answer.stop_reason)
+        })
+        .await
+        .unwrap();
+    assert_eq!(stop, StopReason::EndTurn);
+    let mut messages = Vec::new();
+    while let Ok(update) = received.try_recv() {
+        if let SessionUpdate::AgentMessageChunk(chunk) = update
+            && let ContentBlock::Text(text) = chunk.content
+        {
+            messages.push(text.text);
+        }
+    }
+    assert!(
+        messages[0].starts_with("Warning: InfiAgent's process sandbox is incomplete"),
+        "{messages:?}"
+    );
+    assert!(messages[1].contains("project_lead_agent"), "{messages:?}");
 }
