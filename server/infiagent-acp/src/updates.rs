@@ -134,6 +134,8 @@ pub(crate) struct Translator {
     top: Option<FrameId>,
     /// The tool call that shows each agent invocation but the top one.
     frames: HashMap<FrameId, ToolCallId>,
+    /// Each invocation's label, e.g. `code_builder_agent(a.py)`.
+    labels: HashMap<FrameId, String>,
     /// Invocations the runtime started (audits): each is a tool call of its own.
     audits: BTreeSet<FrameId>,
     /// Invocations that gave a verdict.
@@ -157,6 +159,7 @@ impl Translator {
             max_tokens,
             top: None,
             frames: HashMap::new(),
+            labels: HashMap::new(),
             audits: BTreeSet::new(),
             judges: BTreeSet::new(),
             steps: Vec::new(),
@@ -305,28 +308,29 @@ impl Translator {
 
     fn agent_started(&mut self, frame: &Frame) -> Vec<SessionUpdate> {
         let mut updates = Vec::new();
+        let mut content = format!("{}: {}", frame.label, frame.task_summary);
         match (frame.parent, frame.call) {
             (None, _) => self.top = Some(frame.id),
             (Some(_), Some(call)) => {
                 self.frames.insert(frame.id, self.call_id(call));
             }
-            (Some(_), None) => {
+            (Some(parent), None) => {
                 let id = ToolCallId::new(format!("{}audit-{}", self.prefix, frame.id));
+                let audited = self.labels.get(&parent).map_or("", String::as_str);
+                content = format!("{} audits {audited}", frame.agent);
                 updates.push(SessionUpdate::ToolCall(
-                    ToolCall::new(
-                        id.clone(),
-                        title_of(&frame.agent, &frame.task_summary, true),
-                    )
-                    .kind(ToolKind::Think)
-                    .status(ToolCallStatus::InProgress),
+                    ToolCall::new(id.clone(), content.clone())
+                        .kind(ToolKind::Think)
+                        .status(ToolCallStatus::InProgress),
                 ));
                 self.frames.insert(frame.id, id);
                 self.audits.insert(frame.id);
             }
         }
+        self.labels.insert(frame.id, frame.label.clone());
         self.step_of.insert(frame.id, self.steps.len());
         self.steps.push(Step {
-            content: format!("{}: {}", frame.label, frame.task_summary),
+            content,
             status: PlanEntryStatus::InProgress,
         });
         updates.push(self.plan());
