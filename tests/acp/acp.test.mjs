@@ -274,6 +274,13 @@ test("a permission request is answered; a turn waiting on one is cancelled", asy
       ctx.request(acp.methods.agent.session.prompt, { sessionId, prompt: [{ type: "text", text: "/deploy" }] }),
       /unknown command \/deploy/,
     );
+    await assert.rejects(
+      ctx.request(acp.methods.agent.session.prompt, {
+        sessionId,
+        prompt: [{ type: "resource_link", uri: `file://${path.join(workspace, "numstats.py")}`, name: "numstats.py" }],
+      }),
+      /no task/,
+    );
     seen.updates.length = 0;
     const listed = await ctx.request(acp.methods.agent.session.prompt, {
       sessionId,

@@ -390,8 +390,10 @@ impl Turn {
                 judge_task(&prompt),
             ),
         };
-        if task.trim().is_empty() && prompt.files.is_empty() {
-            return Err(invalid("the prompt is empty: write a task"));
+        if task.trim().is_empty() {
+            return Err(invalid(
+                "the prompt has no task: write what to do (with the files attached, if any)",
+            ));
         }
         let editor = self.editor(Calls::One);
         let mut handle = engine
@@ -453,7 +455,10 @@ impl Turn {
             return;
         }
         let id = ToolCallId::new(format!("review-{}", outcome.run_id));
-        let title = format!("Apply the {} file changes of this turn", staged.len());
+        let title = match staged.len() {
+            1 => "Apply the file change of this turn".to_string(),
+            count => format!("Apply the {count} file changes of this turn"),
+        };
         self.send(SessionUpdate::ToolCall(
             ToolCall::new(id.clone(), title.clone())
                 .kind(ToolKind::Edit)
