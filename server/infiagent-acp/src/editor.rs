@@ -17,6 +17,7 @@ use agent_client_protocol::v1::schema::{
     ToolCallUpdateFields, ToolKind, WriteTextFileRequest,
 };
 use infiagent_engine::Autonomy;
+use infiagent_protocol::RunEvent;
 use infiagent_tools::{Approval, ApprovalRequest, Editor, EditorWrite, write_atomically};
 
 const ALLOW_ONCE: &str = "allow-once";
@@ -73,11 +74,14 @@ impl AcpEditor {
         }
     }
 
-    /// The diffs of the writes to `paths` (workspace-relative) since they were
-    /// last taken.
-    pub fn take_diffs(&self, root: &Path, paths: &[String]) -> Vec<Diff> {
+    /// The diffs of the writes a finished call made (its changed paths,
+    /// workspace-relative under `root`), taken; nothing for other events.
+    pub fn take_diffs(&self, root: &Path, event: &RunEvent) -> Vec<Diff> {
+        let RunEvent::ToolFinished { changed_paths, .. } = event else {
+            return Vec::new();
+        };
         let mut written = lock(&self.written);
-        paths
+        changed_paths
             .iter()
             .filter_map(|path| {
                 let absolute = root.join(path);

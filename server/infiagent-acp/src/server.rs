@@ -425,12 +425,7 @@ impl Turn {
                 event = handle.events.recv() => match event {
                     Some(_) if cancelled => {}
                     Some(event) => {
-                        let diffs = match &event {
-                            infiagent_protocol::RunEvent::ToolFinished { changed_paths, .. } => {
-                                editor.take_diffs(engine.workspace(), changed_paths)
-                            }
-                            _ => Vec::new(),
-                        };
+                        let diffs = editor.take_diffs(engine.workspace(), &event);
                         for update in translator.updates(&event, diffs) {
                             self.send(update);
                         }
@@ -547,12 +542,7 @@ impl Turn {
                         let Some(translator) = translators.get_mut(&run_id) else {
                             continue;
                         };
-                        let diffs = match &event {
-                            infiagent_protocol::RunEvent::ToolFinished { changed_paths, .. } => {
-                                editor.take_diffs(&root, changed_paths)
-                            }
-                            _ => Vec::new(),
-                        };
+                        let diffs = editor.take_diffs(&root, &event);
                         for update in translator.updates(&event, diffs) {
                             // One plan for the whole build: the scripts' calls say
                             // where each run is.

@@ -101,6 +101,28 @@ impl Language {
         }
     }
 
+    /// What starts a line comment in a programming language (`//`, or `#` in
+    /// Python); `None` for Markdown and data files, whose comments the index
+    /// does not read.
+    pub(crate) fn line_comment(self) -> Option<&'static str> {
+        match self {
+            Language::Python => Some("#"),
+            Language::Rust
+            | Language::JavaScript
+            | Language::TypeScript
+            | Language::Tsx
+            | Language::Go
+            | Language::C
+            | Language::Cpp
+            | Language::Java => Some("//"),
+            Language::Markdown
+            | Language::Json
+            | Language::Toml
+            | Language::Yaml
+            | Language::Unknown => None,
+        }
+    }
+
     /// The tree-sitter grammar, `None` for [`Language::Unknown`].
     pub(crate) fn grammar(self) -> Option<tree_sitter::Language> {
         let grammar = match self {

@@ -340,11 +340,9 @@ pub(crate) fn tag(path: &str, text: &str) -> Descriptor {
     };
     let definitions = tag_definitions(tagger, language, text);
     let imports = tag_imports(tagger, text);
-    let references = match language {
-        Language::Markdown => Vec::new(),
-        Language::Python => references(text, b"#"),
-        _ => references(text, b"//"),
-    };
+    let references = language
+        .line_comment()
+        .map_or_else(Vec::new, |marker| references(text, marker.as_bytes()));
     let extracted = Extracted {
         definitions,
         imports,

@@ -97,21 +97,11 @@ const MAX_COMMENT_WORDS: usize = 1500;
 /// against. Comments that start a line and Python docstrings count; other
 /// languages (Markdown, data) have none.
 pub(crate) fn comment_words(language: Language, text: &str) -> Vec<String> {
-    let python = language == Language::Python;
-    let slashes = matches!(
-        language,
-        Language::Rust
-            | Language::JavaScript
-            | Language::TypeScript
-            | Language::Tsx
-            | Language::Go
-            | Language::C
-            | Language::Cpp
-            | Language::Java
-    );
-    if !python && !slashes {
+    let Some(line_comment) = language.line_comment() else {
         return Vec::new();
-    }
+    };
+    let python = line_comment == "#";
+    let slashes = !python;
     let mut words = std::collections::BTreeSet::new();
     // The marker that ends the block comment or docstring being read.
     let mut block_end: Option<&str> = None;

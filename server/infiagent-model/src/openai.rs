@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::retry::{AttemptError, with_retries};
-use crate::transport::{CallLimits, Endpoint, build_client, decode_json, fetch_json, fetch_stream};
+use crate::transport::{
+    CallLimits, Endpoint, build_client, checked_reply, decode_json, fetch_json, fetch_stream,
+};
 use crate::{
     ChatModel, ChatRequest, ChatResponse, MaxTokensField, Message, ModelError, ModelSettings,
     TextSink, ToolCall, ToolSpec, Usage,
@@ -398,15 +400,6 @@ impl Completion {
             finish_reason: choice.finish_reason,
         })
     }
-}
-
-/// Drops empty text, and refuses a reply with neither text nor tool calls.
-fn checked_reply(mut response: ChatResponse) -> Result<ChatResponse, ModelError> {
-    response.content = response.content.filter(|text| !text.is_empty());
-    if response.content.is_none() && response.tool_calls.is_empty() {
-        return Err(ModelError::EmptyResponse);
-    }
-    Ok(response)
 }
 
 /// One server-sent event of a streamed reply.

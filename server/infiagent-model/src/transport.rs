@@ -9,9 +9,9 @@ use eventsource_stream::{EventStreamError, Eventsource};
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::ModelError;
 use crate::error::url_for_errors;
 use crate::retry::{AttemptError, parse_retry_after};
+use crate::{ChatResponse, ModelError};
 
 /// Time allowed to open a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -284,6 +284,15 @@ fn capped_stream(
         }
         Ok(chunk)
     })
+}
+
+/// Drops empty text, and refuses a reply with neither text nor tool calls.
+pub(crate) fn checked_reply(mut response: ChatResponse) -> Result<ChatResponse, ModelError> {
+    response.content = response.content.filter(|text| !text.is_empty());
+    if response.content.is_none() && response.tool_calls.is_empty() {
+        return Err(ModelError::EmptyResponse);
+    }
+    Ok(response)
 }
 
 /// Decodes one JSON document the endpoint sent.
