@@ -80,7 +80,7 @@ fuzz_target!(|data: &[u8]| {
         texts.insert(shown, text);
     }
     let registry = Registry::new(definitions);
-    for problem in &check_pyramid(&registry, BASIC_TOOL_NAMES, DEFAULT_K_MAX) {
+    for problem in &check_pyramid(&registry, BASIC_TOOL_NAMES, &[], DEFAULT_K_MAX) {
         check_position(problem, &texts);
     }
     for format in [GraphFormat::Dot, GraphFormat::Mermaid, GraphFormat::Json] {
@@ -100,7 +100,7 @@ fuzz_target!(|data: &[u8]| {
         for problem in &problems {
             check_position(problem, &texts);
         }
-        for problem in &check_pyramid(&loaded, BASIC_TOOL_NAMES, DEFAULT_K_MAX) {
+        for problem in &check_pyramid(&loaded, BASIC_TOOL_NAMES, &[], DEFAULT_K_MAX) {
             check_position(problem, &texts);
         }
     }

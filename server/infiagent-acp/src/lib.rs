@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 mod editor;
+mod mcp;
 mod prompt;
 mod replay;
 mod server;

@@ -12,7 +12,7 @@ use agent_client_protocol::schema::ProtocolVersion;
 use agent_client_protocol::v1::schema::{
     AgentCapabilities, AvailableCommandsUpdate, CancelNotification, ClientCapabilities,
     CurrentModeUpdate, Implementation, InitializeRequest, InitializeResponse, LoadSessionRequest,
-    LoadSessionResponse, McpCapabilities, NewSessionRequest, NewSessionResponse,
+    LoadSessionResponse, McpCapabilities, McpServer, NewSessionRequest, NewSessionResponse,
     PromptCapabilities, PromptRequest, PromptResponse, SessionId, SessionNotification,
     SessionUpdate, SetSessionModeRequest, SetSessionModeResponse, StopReason, ToolCall, ToolCallId,
     ToolCallStatus, ToolCallUpdate, ToolCallUpdateFields, ToolKind,
@@ -26,6 +26,7 @@ use infiagent_tools::Approval;
 use tokio_util::sync::CancellationToken;
 
 use crate::editor::{AcpEditor, Calls, lock, staged_diffs};
+use crate::mcp;
 use crate::prompt::{self, Command, Prompt};
 use crate::replay::replay;
 use crate::session::{self, Session, SessionRecord};
@@ -170,7 +171,7 @@ impl Server {
                 AgentCapabilities::new()
                     .load_session(true)
                     .prompt_capabilities(PromptCapabilities::new().embedded_context(true))
-                    .mcp_capabilities(McpCapabilities::new()),
+                    .mcp_capabilities(McpCapabilities::new().http(true)),
             )
             .agent_info(
                 Implementation::new("infiagent", env!("CARGO_PKG_VERSION"))
@@ -201,17 +202,25 @@ impl Server {
         Ok(engine)
     }
 
+    /// The engine of `cwd` with the client's MCP servers added.
+    fn session_engine(&self, cwd: &Path, servers: &[McpServer]) -> Result<Engine, Error> {
+        let engine = self.open_engine(cwd)?;
+        if servers.is_empty() {
+            return Ok(engine);
+        }
+        let (servers, lookup) = mcp::client_servers(servers);
+        engine
+            .with_mcp_servers(servers, lookup)
+            .map_err(|err| invalid(format!("the client's MCP servers: {err}")))
+    }
+
     fn new_session(&self, request: NewSessionRequest) -> Result<Arc<Session>, Error> {
-        let engine = self.open_engine(&request.cwd)?;
+        let engine = self.session_engine(&request.cwd, &request.mcp_servers)?;
         let record = SessionRecord {
             cwd: request.cwd.clone(),
             mode: engine.config().run.autonomy,
             runs: Vec::new(),
-            mcp_servers: request
-                .mcp_servers
-                .iter()
-                .filter_map(|server| serde_json::to_value(server).ok())
-                .collect(),
+            mcp_servers: mcp::recorded(&request.mcp_servers),
         };
         let session = Arc::new(Session::new(session::new_id(), engine, record));
         session
@@ -228,18 +237,20 @@ impl Server {
         connection: ConnectionTo<Client>,
     ) -> Result<(), Error> {
         let id = request.session_id.to_string();
-        let loaded = self.open_engine(&request.cwd).and_then(|engine| {
-            match session::load_record(engine.workspace(), &id) {
-                None => Err(invalid(format!(
-                    "no session {id} in {}",
-                    request.cwd.display()
-                ))),
-                Some(Err(err)) => Err(invalid(format!(
-                    "the session's record does not read: {err}"
-                ))),
-                Some(Ok(record)) => Ok(Arc::new(Session::new(id.clone(), engine, record))),
-            }
-        });
+        let loaded = self
+            .session_engine(&request.cwd, &request.mcp_servers)
+            .and_then(
+                |engine| match session::load_record(engine.workspace(), &id) {
+                    None => Err(invalid(format!(
+                        "no session {id} in {}",
+                        request.cwd.display()
+                    ))),
+                    Some(Err(err)) => Err(invalid(format!(
+                        "the session's record does not read: {err}"
+                    ))),
+                    Some(Ok(record)) => Ok(Arc::new(Session::new(id.clone(), engine, record))),
+                },
+            );
         let session = match loaded {
             Ok(session) => session,
             Err(error) => return responder.respond_with_error(error),
@@ -620,20 +631,11 @@ fn role_agent(engine: &Engine, role: infiagent_protocol::Role) -> Result<String,
 }
 
 fn plan_task(prompt: &Prompt) -> String {
-    match prompt.files.first() {
-        Some(file) => format!(
-            "Plan the project described in {}: one design file per script in project_designs/, and project_designs/project_design_summary.md with the build order.{}",
-            file.path,
-            if prompt.text.is_empty() {
-                String::new()
-            } else {
-                format!("\n\n{}", prompt.text)
-            }
-        ),
-        None => format!(
-            "Plan this project: one design file per script in project_designs/, and project_designs/project_design_summary.md with the build order.\n\n{}",
-            prompt.text
-        ),
+    let task = infiagent_protocol::plan_task(prompt.files.first().map(|file| file.path.as_str()));
+    if prompt.text.is_empty() {
+        task
+    } else {
+        format!("{task}\n\n{}", prompt.text)
     }
 }
 
@@ -644,14 +646,7 @@ fn judge_task(prompt: &Prompt) -> String {
     } else {
         files.join(", ")
     };
-    format!(
-        "Verify {what}. {}",
-        if prompt.text.is_empty() {
-            "It must be correct, complete and, if it is a script with an entry point, run without errors."
-        } else {
-            prompt.text.as_str()
-        }
-    )
+    infiagent_protocol::judge_task(&what, &prompt.text)
 }
 
 fn agents_text(engine: &Engine) -> String {

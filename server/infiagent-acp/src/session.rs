@@ -28,7 +28,8 @@ pub(crate) struct SessionRecord {
     /// The runs of its turns, in order (a build's runs included).
     #[serde(default)]
     pub runs: Vec<String>,
-    /// The MCP servers the client gave, as it gave them.
+    /// The MCP servers the client gave, without the values of their variables
+    /// and headers.
     #[serde(default)]
     pub mcp_servers: Vec<serde_json::Value>,
 }

@@ -53,7 +53,7 @@ mod tests {
             BUILTIN_AGENTS.len(),
             "two built-ins share a name"
         );
-        let problems = check_pyramid(&registry, BASIC_TOOL_NAMES, DEFAULT_K_MAX);
+        let problems = check_pyramid(&registry, BASIC_TOOL_NAMES, &[], DEFAULT_K_MAX);
         assert!(problems.is_empty(), "{}", problem_lines(&problems));
     }
 

@@ -6,6 +6,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
+use infiagent_protocol::McpToolName;
+
 use crate::{AgentDef, Position, Problem, Registry, Role, suggest};
 
 /// The tool every agent ends with; it is always available and never needs listing.
@@ -20,11 +22,25 @@ const FINAL_OUTPUT: &str = "final_output";
 /// calling themselves, calls to an agent of the same or a higher level (calls to
 /// the judge excepted), cycles (each once, as `a -> b -> a`), fan-out above
 /// `k_max`, a judge whose level is not -1 or that calls agents, and agents
-/// named like a basic tool. Problems are sorted by file, then position.
-pub fn check_pyramid(registry: &Registry, basic_tools: &[&str], k_max: usize) -> Vec<Problem> {
+/// named like a basic tool. An MCP tool (`mcp__<server>__<tool>` or
+/// `mcp__<server>__*`) must name one of `mcp_servers` (whether the server offers
+/// the tool is known only once it runs). Problems are sorted by file, then position.
+pub fn check_pyramid(
+    registry: &Registry,
+    basic_tools: &[&str],
+    mcp_servers: &[String],
+    k_max: usize,
+) -> Vec<Problem> {
     let mut problems = Vec::new();
     for agent in registry.agents() {
-        check_agent(agent, registry, basic_tools, k_max, &mut problems);
+        check_agent(
+            agent,
+            registry,
+            basic_tools,
+            mcp_servers,
+            k_max,
+            &mut problems,
+        );
     }
     problems.extend(CallGraph::new(registry).cycle_problems());
     problems.sort();
@@ -47,6 +63,7 @@ fn check_agent(
     agent: &AgentDef,
     registry: &Registry,
     basic_tools: &[&str],
+    mcp_servers: &[String],
     k_max: usize,
     problems: &mut Vec<Problem>,
 ) {
@@ -94,6 +111,23 @@ fn check_agent(
             continue;
         }
         first_listed.insert(tool, position);
+        if let Some(name) = McpToolName::parse(tool) {
+            match name {
+                Err(message) => report(position, message),
+                Ok(name) if !mcp_servers.iter().any(|server| server == name.server) => {
+                    report(position, unknown_server_message(name.server, mcp_servers));
+                }
+                Ok(_) if is_judge(agent) => report(
+                    position,
+                    format!(
+                        "'{}' cannot use MCP tools, but it lists '{tool}': the judge only reads and runs code",
+                        agent.name
+                    ),
+                ),
+                Ok(_) => {}
+            }
+            continue;
+        }
         if *tool == agent.name {
             report(
                 position,
@@ -137,6 +171,20 @@ fn check_agent(
             ),
         );
     }
+}
+
+fn unknown_server_message(server: &str, mcp_servers: &[String]) -> String {
+    let suggestion = suggest::closest(server, mcp_servers.iter().map(String::as_str))
+        .map(|closest| format!("; did you mean '{closest}'?"))
+        .unwrap_or_default();
+    let configured = if mcp_servers.is_empty() {
+        "none is configured".to_string()
+    } else {
+        format!("configured: {}", mcp_servers.join(", "))
+    };
+    format!(
+        "unknown MCP server '{server}' ({configured}): add [mcp.servers.{server}] to .infiagent/config.toml{suggestion}"
+    )
 }
 
 fn unknown_tool_message(tool: &str, registry: &Registry, basic_tools: &[&str]) -> String {
@@ -280,7 +328,7 @@ mod tests {
             })
             .collect();
         let registry = Registry::new(definitions);
-        let problems = check_pyramid(&registry, BASIC_TOOLS, k_max);
+        let problems = check_pyramid(&registry, BASIC_TOOLS, &["github".to_string()], k_max);
         assert_eq!(problem_lines(&problems), expected.trim());
     }
 
@@ -463,6 +511,31 @@ Build.
 builder.md:5:9: error: unknown tool 'file_raed' (basic tools: file_read, file_write, execute_code; agents: builder, judge_agent); did you mean 'file_read'?
 builder.md:5:20: error: unknown tool 'fetch_url' (basic tools: file_read, file_write, execute_code; agents: builder, judge_agent)
 builder.md:5:31: error: unknown tool 'judge_agnet' (basic tools: file_read, file_write, execute_code; agents: builder, judge_agent); did you mean 'judge_agent'?
+",
+        );
+    }
+
+    #[test]
+    fn mcp_tools_name_a_configured_server() {
+        check(
+            &[
+                JUDGE,
+                (
+                    "builder.md",
+                    r"---
+name: builder
+level: 1
+description: Builds.
+tools: [mcp__github__create_issue, mcp__github__*, mcp__githb__*, mcp__github, mcp__github__get_*]
+---
+Build.
+",
+                ),
+            ],
+            r"
+builder.md:5:52: error: unknown MCP server 'githb' (configured: github): add [mcp.servers.githb] to .infiagent/config.toml; did you mean 'github'?
+builder.md:5:67: error: 'mcp__github' names no tool: write mcp__<server>__<tool> or mcp__<server>__*
+builder.md:5:80: error: 'mcp__github__get_*': `*` stands only for a server's whole tool list (mcp__github__*)
 ",
         );
     }

@@ -55,8 +55,18 @@ pub(crate) async fn run(workspace: Option<PathBuf>, command: AgentsCommand) -> a
     match command {
         AgentsCommand::Check => {
             let config = Config::load(&workspace)?;
-            problems.extend(check_pyramid(&registry, BASIC_TOOL_NAMES, config.run.k_max));
+            let mcp_servers: Vec<String> = config.mcp.servers.keys().cloned().collect();
+            problems.extend(check_pyramid(
+                &registry,
+                BASIC_TOOL_NAMES,
+                &mcp_servers,
+                config.run.k_max,
+            ));
             problems.extend(check_candidates(&registry, &ModelPool::lazy(&config)));
+            let workspace = workspace.canonicalize()?;
+            for warning in crate::mcp_command::tool_warnings(&registry, &workspace, &config).await {
+                eprintln!("{warning}");
+            }
             Ok(report(&registry, problems))
         }
         AgentsCommand::List => {

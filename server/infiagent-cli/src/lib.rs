@@ -13,6 +13,7 @@ mod doctor_command;
 mod evolve_command;
 mod index_command;
 mod lsp_demo;
+mod mcp_command;
 mod progress;
 mod route_command;
 mod run_command;
@@ -64,6 +65,11 @@ enum Command {
     /// Serve the Agent Client Protocol on stdin/stdout (started by Zed, CodeCompanion,
     /// avante.nvim, agent-shell or another ACP client).
     Acp(run_command::ModelArgs),
+    /// The MCP servers agents use (`list`), and the pyramid as an MCP server (`serve`).
+    Mcp {
+        #[command(subcommand)]
+        command: mcp_command::McpCommand,
+    },
     /// Describe the workspace's files as the agents see them.
     Index(index_command::IndexArgs),
     /// Show which agent a request would go to, and why.
@@ -156,6 +162,7 @@ pub fn main() -> ExitCode {
                 infiagent_acp::serve(loader, infiagent_acp::Stdio::new()).await?;
                 Ok(0)
             }
+            Command::Mcp { command } => mcp_command::run(command).await,
             Command::Agents { workspace, command } => agents_command::run(workspace, command).await,
             Command::Dataset { command } => dataset_command::run(command),
             Command::Evolve(args) => evolve_command::run(args),

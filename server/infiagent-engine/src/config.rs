@@ -235,6 +235,8 @@ pub struct Config {
     pub sandbox: infiagent_sandbox::SandboxPolicy,
     /// The project's own build, test and lint commands (detected when not given).
     pub checks: infiagent_checks::ChecksConfig,
+    /// The MCP servers whose tools agents may use (`[mcp.servers.<name>]`).
+    pub mcp: infiagent_mcp::McpConfig,
 }
 
 /// Overrides from the command line or the editor for the default model.
@@ -328,6 +330,7 @@ impl Config {
         }
         self.sandbox.validate().map_err(ConfigError::Invalid)?;
         self.checks.validate().map_err(ConfigError::Invalid)?;
+        self.mcp.validate().map_err(ConfigError::Invalid)?;
         if !(0.0..=1.0).contains(&run.quality_alpha) {
             return Err(ConfigError::Invalid(
                 "[run] quality_alpha must be between 0 and 1".into(),

@@ -66,7 +66,7 @@ impl Engine {
             confinement: &confinement,
         };
         let system = SystemPrompt::build(def, &values, &memory.text, &stack);
-        let tools = tool_specs(self.registry(), &tool_defs(), def);
+        let tools = tool_specs(self.registry(), &tool_defs(), &[], def);
         let tools_text = serde_json::to_string_pretty(&tools).unwrap_or_default();
         let part = |name, title, text: String| ContextPart {
             name,

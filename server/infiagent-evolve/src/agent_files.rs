@@ -52,7 +52,7 @@ impl AgentFiles {
 
     /// Loads these files with the real loader (next to the built-ins) and checks
     /// the pyramid they make.
-    pub fn check(&self, k_max: usize) -> Result<Checked, EvolveError> {
+    pub fn check(&self, k_max: usize, mcp_servers: &[String]) -> Result<Checked, EvolveError> {
         let staging = tempfile::tempdir().map_err(|source| EvolveError::Write {
             path: std::env::temp_dir(),
             source,
@@ -70,7 +70,12 @@ impl AgentFiles {
             })?;
         }
         let (registry, mut problems) = load_registry(Some(staging.path()));
-        problems.extend(check_pyramid(&registry, BASIC_TOOL_NAMES, k_max));
+        problems.extend(check_pyramid(
+            &registry,
+            BASIC_TOOL_NAMES,
+            mcp_servers,
+            k_max,
+        ));
         problems.sort();
         problems.dedup();
         Ok(Checked { registry, problems })
@@ -261,7 +266,7 @@ mod tests {
                 .diff
                 .starts_with("--- /dev/null\n+++ .infiagent/agents/leaf_agent.md\n")
         );
-        let checked = after.check(5).unwrap();
+        let checked = after.check(5, &[]).unwrap();
         assert!(checked.problems.is_empty(), "{:?}", checked.problems);
         assert_eq!(
             checked.registry.get("judge_agent").unwrap().description,

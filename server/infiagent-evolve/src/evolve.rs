@@ -40,6 +40,8 @@ pub struct EvolveSettings {
     pub same_request_similarity: f64,
     /// The most agents one agent may call (`[run] k_max`).
     pub k_max: usize,
+    /// The MCP servers agents may name (`[mcp.servers.*]`).
+    pub mcp_servers: Vec<String>,
 }
 
 impl Default for EvolveSettings {
@@ -53,16 +55,18 @@ impl Default for EvolveSettings {
             split_min_within_similarity: 0.2,
             same_request_similarity: 0.8,
             k_max: DEFAULT_K_MAX,
+            mcp_servers: Vec::new(),
         }
     }
 }
 
 impl EvolveSettings {
-    /// The defaults, with the workspace's `[run] k_max`.
+    /// The defaults, with the workspace's `[run] k_max` and MCP servers.
     pub fn for_workspace(workspace: &Path) -> Result<EvolveSettings, EvolveError> {
         let config = Config::load(workspace)?;
         Ok(EvolveSettings {
             k_max: config.run.k_max,
+            mcp_servers: config.mcp.servers.keys().cloned().collect(),
             ..EvolveSettings::default()
         })
     }
@@ -189,7 +193,7 @@ pub fn propose(workspace: &Path) -> Result<Proposal, EvolveError> {
 pub fn propose_with(workspace: &Path, settings: &EvolveSettings) -> Result<Proposal, EvolveError> {
     let (registry, mut problems) = load_registry(Some(workspace));
     let files = AgentFiles::of(&registry);
-    let checked = files.check(settings.k_max)?;
+    let checked = files.check(settings.k_max, &settings.mcp_servers)?;
     problems.extend(checked.problems.iter().cloned());
     problems.sort();
     problems.dedup();
@@ -263,7 +267,7 @@ impl Planner<'_> {
                 return Ok(());
             }
         };
-        let checked = files.check(self.settings.k_max)?;
+        let checked = files.check(self.settings.k_max, &self.settings.mcp_servers)?;
         if !checked.problems.is_empty() {
             let problems: Vec<String> = checked.problems.iter().map(ToString::to_string).collect();
             self.dropped.push(DroppedChange {

@@ -50,6 +50,8 @@ impl Overwrite {
 pub struct GenerateOptions {
     /// The most agents one agent may call (`[run] k_max`).
     pub k_max: usize,
+    /// The MCP servers agents may name (`[mcp.servers.*]`).
+    pub mcp_servers: Vec<String>,
     /// Corrected sets to ask for after the first reply.
     pub max_repairs: u32,
     /// Existing files.
@@ -62,6 +64,7 @@ impl GenerateOptions {
     pub fn for_workspace(config: &infiagent_engine::Config, overwrite: Overwrite) -> Self {
         GenerateOptions {
             k_max: config.run.k_max,
+            mcp_servers: config.mcp.servers.keys().cloned().collect(),
             max_repairs: DEFAULT_MAX_REPAIRS,
             overwrite,
         }
@@ -72,6 +75,7 @@ impl Default for GenerateOptions {
     fn default() -> Self {
         GenerateOptions {
             k_max: DEFAULT_K_MAX,
+            mcp_servers: Vec::new(),
             max_repairs: DEFAULT_MAX_REPAIRS,
             overwrite: Overwrite::Refuse,
         }
@@ -144,7 +148,9 @@ pub async fn draft_pyramid(
     }];
     let (registry, _) = load_registry(Some(workspace));
     let existing = AgentFiles::of(&registry);
-    let baseline = existing.check(options.k_max)?.problems;
+    let baseline = existing
+        .check(options.k_max, &options.mcp_servers)?
+        .problems;
     let mut attempts = 0;
     loop {
         attempts += 1;
@@ -155,7 +161,7 @@ pub async fn draft_pyramid(
         };
         let reply = model.chat(&request).await?.content.unwrap_or_default();
         let problems = match parse_reply(&reply) {
-            Ok(files) => match check_draft(&existing, &baseline, files, options.k_max)? {
+            Ok(files) => match check_draft(&existing, &baseline, files, options)? {
                 Ok(files) => return Ok(DraftedPyramid { files, attempts }),
                 Err(problems) => problems,
             },
@@ -300,7 +306,7 @@ fn check_draft(
     existing: &AgentFiles,
     baseline: &[infiagent_agents::Problem],
     files: Vec<ReplyFile>,
-    k_max: usize,
+    options: &GenerateOptions,
 ) -> Result<Result<Vec<DraftedFile>, Vec<String>>, EvolveError> {
     let mut problems: Vec<String> = Vec::new();
     let mut staged = existing.clone();
@@ -331,7 +337,7 @@ fn check_draft(
         }
         staged.insert(path, file.content.clone());
     }
-    let checked = staged.check(k_max)?;
+    let checked = staged.check(options.k_max, &options.mcp_servers)?;
     let drafted: Vec<AgentDef> = checked
         .registry
         .agents()
@@ -342,7 +348,12 @@ fn check_draft(
     if let Some(judge) = checked.registry.with_role(Role::Judge) {
         alone.push(judge.clone());
     }
-    let mut found = check_pyramid(&Registry::new(alone), BASIC_TOOL_NAMES, k_max);
+    let mut found = check_pyramid(
+        &Registry::new(alone),
+        BASIC_TOOL_NAMES,
+        &options.mcp_servers,
+        options.k_max,
+    );
     // The workspace with the drafted files: what the drafted set alone does not
     // show (files that do not load, problems caused elsewhere).
     let shown_alone: BTreeSet<(PathBuf, infiagent_agents::Position)> = found

@@ -201,9 +201,7 @@ fn run_spec(state: &State, args: RunArgs) -> Result<RunSpec, Error> {
 
 fn plan_spec(state: &State, args: FileArgs) -> Result<RunSpec, Error> {
     let (path, relative) = relative(state, &args.uri)?;
-    let mut task = format!(
-        "Plan the project described in {relative}: one design file per script in project_designs/, and project_designs/project_design_summary.md with the build order."
-    );
+    let mut task = infiagent_protocol::plan_task(Some(&relative));
     if let Some(selection) = selected_text(state, &path, &args.uri, args.range) {
         task.push_str(&format!(
             "\n\nThe requirement is this part of the file:\n{selection}"
@@ -247,14 +245,11 @@ fn build_spec(state: &State, args: FileArgs) -> Result<RunSpec, Error> {
 
 fn judge_spec(state: &State, args: FileArgs) -> Result<RunSpec, Error> {
     let (_, relative) = relative(state, &args.uri)?;
-    let instruction = args
-        .instruction
-        .filter(|instruction| !instruction.trim().is_empty())
-        .unwrap_or_else(|| "It must be correct, complete and, if it is a script with an entry point, run without errors.".into());
+    let instruction = args.instruction.unwrap_or_default();
     Ok(RunSpec {
         agent: AgentPick::Role(Role::Judge),
         title: format!("judge {relative}"),
-        task: format!("Verify {relative}. {instruction}"),
+        task: infiagent_protocol::judge_task(&relative, &instruction),
         files: vec![FileRef {
             path: relative,
             description: "the file to judge".into(),

@@ -219,12 +219,23 @@ pub(crate) async fn check_agent_file(state: &State, path: &Path, text: &str) {
             let mut definitions: Vec<_> = registry.agents().cloned().collect();
             definitions.retain(|existing| existing.path != definition.path);
             definitions.push(definition);
-            let k_max = crate::runs::effective_config(state)
+            let config = crate::runs::effective_config(state).ok();
+            let k_max = config
+                .as_ref()
                 .map_or(infiagent_agents::DEFAULT_K_MAX, |config| config.run.k_max);
-            check_pyramid(&Registry::new(definitions), BASIC_TOOL_NAMES, k_max)
-                .into_iter()
-                .filter(|problem| problem.path == Path::new(&display))
-                .collect()
+            let mcp_servers: Vec<String> = config
+                .iter()
+                .flat_map(|config| config.mcp.servers.keys().cloned())
+                .collect();
+            check_pyramid(
+                &Registry::new(definitions),
+                BASIC_TOOL_NAMES,
+                &mcp_servers,
+                k_max,
+            )
+            .into_iter()
+            .filter(|problem| problem.path == Path::new(&display))
+            .collect()
         }
     };
     let diagnostics = problems

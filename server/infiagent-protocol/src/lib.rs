@@ -5,7 +5,7 @@
 //! record on disk ([`Record`], one a line of `trajectory.jsonl`), where the router
 //! sends a request ([`Routing`]), what each agent is for ([`Role`]), the task message every agent is given
 //! ([`task_message`], [`TaskMessage`]) and the names of the tools the runtime
-//! itself answers.
+//! itself answers, and of MCP servers' tools ([`McpToolName`]).
 //!
 //! Architecture invariant: this crate holds data and its one reader and writer,
 //! nothing that runs; it depends on no other crate of the project but the model's
@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 mod events;
+mod mcp_name;
 mod numbered;
 mod outcome;
 mod output;
@@ -24,6 +25,7 @@ mod task;
 pub use events::{
     ActiveCalls, CallId, CandidateScore, CandidateStatus, Frame, FrameId, RunEvent, Totals,
 };
+pub use mcp_name::{MCP_PREFIX, McpToolName, mcp_tool_name};
 pub use numbered::{numbered_line, text_of_numbered};
 pub use outcome::{Budget, RunEnd, RunOutcome, RunState, RunStatus};
 pub use output::{FinalOutput, Finding, Findings, Severity, Status, final_output_schema};
@@ -31,7 +33,8 @@ pub use record::{Conversation, ModelReply, RECORD_VERSION, Record, RecordLine, T
 pub use role::{Role, UnknownRole};
 pub use routing::{Candidate, Routing};
 pub use task::{
-    AGENT_HEADER, FILES_HEADER, FileRef, TASK_HEADER, TaskMessage, prompt_agent, task_message,
+    AGENT_HEADER, DEFAULT_JUDGE_INSTRUCTION, FILES_HEADER, FileRef, TASK_HEADER, TaskMessage,
+    judge_task, plan_task, prompt_agent, task_message,
 };
 
 /// Name of the tool every agent finishes with.

@@ -90,6 +90,31 @@ impl TaskMessage {
     }
 }
 
+/// The planner's task for the requirement in `requirement` (a workspace path),
+/// or for a requirement given in words when `None`.
+pub fn plan_task(requirement: Option<&str>) -> String {
+    const WHAT: &str = "one design file per script in project_designs/, and project_designs/project_design_summary.md with the build order.";
+    match requirement {
+        Some(path) => format!("Plan the project described in {path}: {WHAT}"),
+        None => format!("Plan this project: {WHAT}"),
+    }
+}
+
+/// What the judge checks when the user says nothing more.
+pub const DEFAULT_JUDGE_INSTRUCTION: &str =
+    "It must be correct, complete and, if it is a script with an entry point, run without errors.";
+
+/// The judge's task for `what` (paths, or "the workspace"), with the user's
+/// `instruction` (the default one when empty).
+pub fn judge_task(what: &str, instruction: &str) -> String {
+    let instruction = if instruction.trim().is_empty() {
+        DEFAULT_JUDGE_INSTRUCTION
+    } else {
+        instruction.trim()
+    };
+    format!("Verify {what}. {instruction}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

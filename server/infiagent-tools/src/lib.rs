@@ -51,7 +51,8 @@ pub use atomic::{
 };
 pub use editor::{Approval, ApprovalRequest, Editor, EditorWrite, HeadlessEditor};
 pub use process::{
-    NotApproved, ProcessLimits, ProcessOutcome, approve_command, approve_execution, run_process,
+    NotApproved, ProcessLimits, ProcessOutcome, approve_command, approve_execution, approve_tool,
+    run_process,
 };
 pub use run_tools::RunTools;
 pub use sandbox::{Sandbox, SandboxError};

@@ -448,6 +448,33 @@ pub async fn approve_command(
         .map_err(|_| NotApproved::Declined)
 }
 
+/// Asks whether `tool` (a tool outside the basic ones, such as an MCP server's)
+/// may be called, `summary` showing the call, unless it was allowed for good in
+/// this workspace. *Always for this workspace* allows every call of `tool`.
+pub async fn approve_tool(tool: &str, summary: &str, ctx: &ToolContext) -> Result<(), String> {
+    if ctx.run.approvals().allows(tool, summary) {
+        return Ok(());
+    }
+    let request = ApprovalRequest {
+        tool: tool.to_string(),
+        agent: ctx.agent.clone(),
+        summary: summary.to_string(),
+        call: ctx.call,
+    };
+    match ctx.editor.approve(&request).await {
+        Approval::Allow => Ok(()),
+        Approval::AlwaysForWorkspace => {
+            if let Err(error) = ctx.run.approvals().remember(tool, "*") {
+                tracing::warn!(%error, "could not remember an approval");
+            }
+            Ok(())
+        }
+        Approval::Deny => Err(format!(
+            "the user did not approve calling `{tool}`; continue without it or ask for it in your final output"
+        )),
+    }
+}
+
 /// Arguments of `execute_code`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -5,8 +5,10 @@
 use std::time::Instant;
 
 use infiagent_agents::{AgentDef, Registry};
+use infiagent_mcp::McpTool;
 use infiagent_model::{ToolCall, ToolSpec};
-use infiagent_tools::{BASIC_TOOL_NAMES, ToolContext, ToolDef, ToolOutput};
+use infiagent_protocol::{MCP_PREFIX, McpToolName};
+use infiagent_tools::{BASIC_TOOL_NAMES, ToolContext, ToolDef, ToolOutput, approve_tool};
 
 use super::*;
 use crate::prompt::{self, AgentCall};
@@ -24,7 +26,9 @@ pub(super) struct CallResult {
 impl AgentLoop {
     /// Runs one tool call (not `final_output`).
     pub(super) async fn execute(&self, call: &ToolCall) -> Result<CallResult, Abort> {
-        let allowed = self.def.tools.iter().any(|tool| tool == &call.name);
+        let allowed = self.def.tools.iter().any(|tool| tool == &call.name)
+            || self.tools.iter().any(|tool| tool.name == call.name)
+            || lists_mcp_tool(&self.def, &call.name);
         let call_id = self.shared.next_call_id();
         self.shared
             .emit(RunEvent::ToolStarted {
@@ -79,6 +83,16 @@ impl AgentLoop {
                 output,
                 malformed: false,
             })
+        } else if call.name.starts_with(MCP_PREFIX) {
+            let output = self.call_mcp(call, call_id).await;
+            let site = &self.invocation.site;
+            if site.tools.cancel.is_cancelled() {
+                return Err(site.abort_reason(&self.shared));
+            }
+            Ok(CallResult {
+                output,
+                malformed: false,
+            })
         } else {
             self.call_agent(call, call_id).await
         };
@@ -95,6 +109,38 @@ impl AgentLoop {
             })
             .await;
         Ok(result)
+    }
+
+    /// Calls a tool of an MCP server, with the user's consent: in `ask`, the first
+    /// call of each tool in a session asks (*Always* remembers the tool for the
+    /// workspace).
+    async fn call_mcp(&self, call: &ToolCall, call_id: CallId) -> ToolOutput {
+        let site = &self.invocation.site;
+        if !site.is_workspace() {
+            return ToolOutput::error(format!(
+                "{TOOL_ERROR_PREFIX}MCP tools act outside this candidate's copy of the workspace, so a candidate cannot call '{}'; do without it",
+                call.name
+            ));
+        }
+        let mcp = &self.shared.mcp;
+        let context = ToolContext {
+            cancel: site.tools.cancel.child_token(),
+            agent: self.def.name.clone(),
+            caller: self.frame,
+            call: call_id,
+            ..site.tools.clone()
+        };
+        if !mcp.allowed_for_session(&call.name) {
+            let summary = format!("{} {}", call.name, prompt::call_summary(&call.arguments));
+            if let Err(error) = approve_tool(&call.name, &summary, &context).await {
+                return ToolOutput::error(format!("{TOOL_ERROR_PREFIX}{error}"));
+            }
+            mcp.allow_for_session(&call.name);
+        }
+        match mcp.call(&call.name, &call.arguments, &context.cancel).await {
+            Ok(text) => ToolOutput::ok(text),
+            Err(error) => ToolOutput::error(format!("{TOOL_ERROR_PREFIX}{error}")),
+        }
     }
 
     pub(super) async fn call_agent(
@@ -150,10 +196,12 @@ impl AgentLoop {
     }
 }
 
-/// The tools an agent is offered: its basic tools, its child agents, `final_output`.
+/// The tools an agent is offered: its basic tools, its child agents, the MCP
+/// tools its servers offer, `final_output`.
 pub(crate) fn tool_specs(
     registry: &Registry,
     basic_tools: &[ToolDef],
+    mcp_tools: &[McpTool],
     def: &AgentDef,
 ) -> Vec<ToolSpec> {
     let mut specs: Vec<ToolSpec> = def
@@ -179,6 +227,11 @@ pub(crate) fn tool_specs(
             })
         })
         .collect();
+    specs.extend(mcp_tools.iter().map(|tool| ToolSpec {
+        name: tool.name.clone(),
+        description: tool.description.clone(),
+        parameters: tool.parameters.clone(),
+    }));
     let findings = if def.is_judge() {
         Findings::Allowed
     } else {
@@ -190,4 +243,18 @@ pub(crate) fn tool_specs(
         parameters: final_output_schema(findings),
     });
     specs
+}
+
+/// Whether an entry of `def`'s `tools:` names the MCP tool `name`.
+fn lists_mcp_tool(def: &AgentDef, name: &str) -> bool {
+    let Some(Ok(McpToolName {
+        server,
+        tool: Some(tool),
+    })) = McpToolName::parse(name)
+    else {
+        return false;
+    };
+    def.tools.iter().any(|entry| {
+        matches!(McpToolName::parse(entry), Some(Ok(listed)) if listed.allows(server, tool))
+    })
 }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use infiagent_agents::AgentDef;
+use infiagent_mcp::McpTool;
 use infiagent_model::{ChatRequest, ChatResponse, Message, ModelError, ToolSpec};
 use infiagent_tools::ToolContext;
 
@@ -102,6 +103,32 @@ pub(crate) enum Scoring {
 
 type AgentFuture = Pin<Box<dyn Future<Output = Result<AgentResult, Abort>> + Send>>;
 
+/// The MCP tools `def` lists, their servers started if needed (only where the
+/// tools act on the workspace: a candidate's copy gets none). What cannot be
+/// offered is told to the agent at the end of its task.
+async fn offer_mcp_tools(
+    shared: &RunShared,
+    def: &AgentDef,
+    invocation: &mut Invocation,
+) -> Vec<McpTool> {
+    let lists_mcp = def
+        .tools
+        .iter()
+        .any(|tool| tool.starts_with(infiagent_protocol::MCP_PREFIX));
+    if !lists_mcp || !invocation.site.is_workspace() {
+        return Vec::new();
+    }
+    let offered = shared.mcp.offered(&def.tools).await;
+    if !offered.problems.is_empty() {
+        tracing::warn!(agent = %def.name, problems = ?offered.problems, "MCP tools not offered");
+        invocation.task.push_str(&format!(
+            "\n\nNote from the runtime: some of your MCP tools are not available now:\n- {}\n",
+            offered.problems.join("\n- ")
+        ));
+    }
+    offered.tools
+}
+
 /// Runs an agent to its final output (boxed: agents call agents).
 pub(crate) fn run_agent(shared: Arc<RunShared>, invocation: Invocation) -> AgentFuture {
     Box::pin(async move {
@@ -124,7 +151,8 @@ pub(crate) fn run_agent(shared: Arc<RunShared>, invocation: Invocation) -> Agent
         } else {
             None
         };
-        let mut agent = AgentLoop::new(shared.clone(), def, invocation, frame);
+        let mcp_tools = offer_mcp_tools(&shared, &def, &mut invocation).await;
+        let mut agent = AgentLoop::new(shared.clone(), def, invocation, frame, &mcp_tools);
         let mut result = agent.run().await;
         if let (Ok(result), Some(evidence)) = (&mut result, &evidence) {
             settle_verdict(&shared, &agent.invocation, frame, result, evidence).await;
@@ -315,8 +343,14 @@ fn latest_line(text: &str) -> Option<String> {
 }
 
 impl AgentLoop {
-    fn new(shared: Arc<RunShared>, def: AgentDef, invocation: Invocation, frame: FrameId) -> Self {
-        let tools = tool_specs(&shared.registry, &shared.basic_tools, &def);
+    fn new(
+        shared: Arc<RunShared>,
+        def: AgentDef,
+        invocation: Invocation,
+        frame: FrameId,
+        mcp_tools: &[McpTool],
+    ) -> Self {
+        let tools = tool_specs(&shared.registry, &shared.basic_tools, mcp_tools, &def);
         let environment = Environment::new(shared.config.context.tau);
         let messages = vec![Message::User {
             content: prompt::task_message(&invocation.task, &invocation.files),

@@ -9,7 +9,7 @@ pub(crate) mod trajectory;
 
 pub(crate) use shared::{Abort, RunShared};
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -17,6 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use infiagent_agents::{Problem, Registry, check_pyramid, load_registry};
 use infiagent_index::{IndexOptions, WorkspaceIndex};
+use infiagent_mcp::{Lookup, McpServerConfig, McpServers};
 use infiagent_router::Router;
 
 use crate::models::ModelEntry;
@@ -102,6 +103,7 @@ pub struct Engine {
     registry: Arc<Registry>,
     models: Arc<ModelPool>,
     index: Option<SharedIndex>,
+    mcp: Arc<McpServers>,
 }
 
 /// What to run.
@@ -183,15 +185,24 @@ impl Engine {
             path: workspace.to_path_buf(),
             message: err.to_string(),
         })?;
-        let mut problems = check_pyramid(&registry, BASIC_TOOL_NAMES, config.run.k_max);
+        let mcp_servers: Vec<String> = config.mcp.servers.keys().cloned().collect();
+        let mut problems =
+            check_pyramid(&registry, BASIC_TOOL_NAMES, &mcp_servers, config.run.k_max);
         problems.extend(check_candidates(&registry, &models));
         problems.sort();
         if !problems.is_empty() {
             return Err(EngineError::InvalidPyramid { problems });
         }
+        let processes = Arc::new(ProcessSandbox::new(config.sandbox.clone()));
+        let mcp = Arc::new(McpServers::new(
+            &config.mcp,
+            sandbox.root(),
+            processes.clone(),
+        ));
         Ok(Engine {
             sandbox: Arc::new(sandbox),
-            processes: Arc::new(ProcessSandbox::new(config.sandbox.clone())),
+            processes,
+            mcp,
             config: Arc::new(config),
             registry: Arc::new(registry),
             models: Arc::new(models),
@@ -216,6 +227,35 @@ impl Engine {
     pub fn with_index(mut self, index: SharedIndex) -> Engine {
         self.index = Some(index);
         self
+    }
+
+    /// The MCP servers whose tools the engine's agents may use (started on
+    /// first use; one set per engine, so their tool lists are kept across runs).
+    pub fn mcp(&self) -> &Arc<McpServers> {
+        &self.mcp
+    }
+
+    /// This engine with a set of MCP servers of its own: the configured ones and
+    /// `extra` (an editor's session's own, which win on a name), their variables
+    /// read through `lookup`.
+    pub fn with_mcp_servers(
+        &self,
+        extra: BTreeMap<String, McpServerConfig>,
+        lookup: Lookup,
+    ) -> Result<Engine, EngineError> {
+        let mut config = self.config.mcp.clone();
+        config.servers.extend(extra);
+        config
+            .validate()
+            .map_err(|message| EngineError::Models(ConfigError::Invalid(message)))?;
+        let mut engine = self.clone();
+        engine.mcp = Arc::new(McpServers::with_lookup(
+            &config,
+            self.workspace(),
+            self.processes.clone(),
+            lookup,
+        ));
+        Ok(engine)
     }
 
     /// The workspace root (canonical).
@@ -311,11 +351,12 @@ impl Engine {
         let (agent, routing) = self.pick_agent(&request)?;
         let now = SystemTime::now();
         let key_variables = self.config.key_variables();
-        let secrets: Vec<String> = key_variables
+        let mut secrets: Vec<String> = key_variables
             .iter()
             .filter_map(|name| std::env::var(name).ok())
             .filter(|value| !value.is_empty())
             .collect();
+        secrets.extend(self.mcp.secrets());
         let cancel = CancellationToken::new();
         let tool_context = self.tool_context(&request, &cancel, key_variables)?;
         let (run_id, dir, trajectory) = self.create_record(now, &secrets)?;
@@ -347,6 +388,7 @@ impl Engine {
             models: self.models.clone(),
             tool_context,
             basic_tools: tool_defs(),
+            mcp: self.mcp.clone(),
             events: sender,
             trajectory,
             totals: Mutex::new(Totals::default()),

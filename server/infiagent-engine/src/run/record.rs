@@ -104,6 +104,39 @@ impl LiveRecord {
     }
 }
 
+/// The records (`run.json`) of the workspace's newest `limit` runs, newest first,
+/// each with its `summary` path (relative to the workspace) when it has one.
+pub fn recent_runs(workspace: &Path, limit: usize) -> Vec<Value> {
+    let runs = workspace.join(STATE_DIR).join("runs");
+    let Ok(entries) = std::fs::read_dir(&runs) else {
+        return Vec::new();
+    };
+    let mut ids: Vec<String> = entries
+        .flatten()
+        .filter(|entry| entry.path().join(RUN_FILE).is_file())
+        .filter_map(|entry| entry.file_name().to_str().map(str::to_string))
+        .collect();
+    // Run ids begin with their start time.
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    ids.into_iter()
+        .take(limit)
+        .filter_map(|id| {
+            let dir = runs.join(&id);
+            let text = std::fs::read_to_string(dir.join(RUN_FILE)).ok()?;
+            let mut record: Value = serde_json::from_str(&text).ok()?;
+            if dir.join(SUMMARY_FILE).is_file()
+                && let Some(object) = record.as_object_mut()
+            {
+                object.insert(
+                    "summary".into(),
+                    format!("{STATE_DIR}/runs/{id}/{SUMMARY_FILE}").into(),
+                );
+            }
+            Some(record)
+        })
+        .collect()
+}
+
 fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }

@@ -42,6 +42,8 @@ pub(crate) struct RunShared {
     pub models: Arc<ModelPool>,
     pub tool_context: ToolContext,
     pub basic_tools: Vec<ToolDef>,
+    /// The MCP servers agents may call tools of.
+    pub mcp: Arc<infiagent_mcp::McpServers>,
     pub trajectory: Trajectory,
     pub cancel: CancellationToken,
     pub quality: QualityRecorder,
