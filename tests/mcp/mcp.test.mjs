@@ -16,6 +16,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import net from "node:net";
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -88,6 +91,18 @@ function answer(body) {
     }
     return done("the sum is known");
   }
+  if (task.includes("SCENARIO-SHELL")) {
+    if (seen.length === 0) {
+      return [["execute_shell", { command: "echo consent-given" }]];
+    }
+    return done("the shell ran or not");
+  }
+  if (task.includes("SCENARIO-REMOTE")) {
+    if (seen.length === 0) {
+      return [["mcp__remote__get-sum", { a: 2, b: 3 }]];
+    }
+    return done("added remotely");
+  }
   if (task.includes("SCENARIO-HANG")) {
     return null; // never answered: the run waits until it is cancelled
   }
@@ -147,7 +162,7 @@ args = [${JSON.stringify(FILESYSTEM)}, ${JSON.stringify(fs.realpathSync(workspac
 name: mcp_user
 level: 1
 description: Uses the tools of MCP servers to answer questions about the notes.
-tools: [mcp__everything__*, mcp__files__read_text_file, file_read]
+tools: [mcp__everything__*, mcp__files__read_text_file, file_read, execute_shell]
 ---
 You use MCP tools.
 `,
@@ -292,5 +307,142 @@ test("`infiagent mcp serve`: the SDK client lists the tools, routes, runs with p
     assert.equal(again.isError, false);
   } finally {
     await client.close();
+  }
+});
+
+test("`infiagent mcp serve` in `ask` asks the client through elicitation, and refuses when it cannot ask", async () => {
+  const serve = () =>
+    new StdioClientTransport({
+      command: BIN,
+      args: ["mcp", "serve", "-w", workspace, "--autonomy", "ask"],
+      stderr: "pipe",
+    });
+  const asking = new Client({ name: "sdk-test", version: "1.0.0" }, { capabilities: { elicitation: {} } });
+  const questions = [];
+  asking.setRequestHandler(ElicitRequestSchema, async (request) => {
+    questions.push(request.params.message);
+    return { action: "accept", content: { answer: "run" } };
+  });
+  await asking.connect(serve());
+  try {
+    const result = await asking.callTool({
+      name: "run_task",
+      arguments: { task: "SCENARIO-SHELL: say it", agent: "mcp_user" },
+    });
+    assert.equal(result.isError, false, JSON.stringify(result));
+    assert.equal(questions.length, 1, JSON.stringify(questions));
+    assert.match(questions[0], /mcp_user wants to run `echo consent-given` \(execute_shell\)/);
+    const shell = requestsFor("SCENARIO-SHELL").at(-1);
+    assert.match(results(shell)[0], /consent-given/);
+  } finally {
+    await asking.close();
+  }
+
+  const silent = new Client({ name: "sdk-test", version: "1.0.0" });
+  await silent.connect(serve());
+  try {
+    const before = requestsFor("SCENARIO-SHELL").length;
+    await silent.callTool({ name: "run_task", arguments: { task: "SCENARIO-SHELL: say it again", agent: "mcp_user" } });
+    const shell = requestsFor("SCENARIO-SHELL").slice(before).at(-1);
+    assert.match(results(shell)[0], /the user did not approve running `echo consent-given`/);
+  } finally {
+    await silent.close();
+  }
+});
+
+async function freePort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+// Waits until `child` writes a line matching `pattern` on stderr.
+function waitForLine(child, pattern) {
+  return new Promise((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} in: ${seen}`)), 30_000);
+    child.stderr.on("data", (chunk) => {
+      seen += chunk;
+      const match = seen.match(pattern);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match);
+      }
+    });
+  });
+}
+
+test("streamable HTTP both ways: agents call a server over HTTP, and `mcp serve --http` answers the SDK client", async () => {
+  const port = await freePort();
+  const remote = spawn(process.execPath, [EVERYTHING, "streamableHttp"], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const http = fs.mkdtempSync(path.join(os.tmpdir(), "infiagent-mcp-http-"));
+  let serve;
+  try {
+    await waitForLine(remote, /listening on port/);
+    fs.mkdirSync(path.join(http, ".infiagent/agents"), { recursive: true });
+    fs.writeFileSync(
+      path.join(http, ".infiagent/config.toml"),
+      `[model]
+base_url = ${JSON.stringify(modelUrl)}
+name = "fake"
+stream = false
+
+[run]
+autonomy = "auto"
+
+[mcp.servers.remote]
+url = "http://127.0.0.1:${port}/mcp"
+headers_from = { "X-Api-Key" = "REMOTE_MCP_TOKEN" }
+`,
+    );
+    fs.writeFileSync(
+      path.join(http, ".infiagent/agents/mcp_user.md"),
+      `---
+name: mcp_user
+level: 1
+description: Uses a remote MCP server.
+tools: [mcp__remote__echo, mcp__remote__get-sum]
+---
+You use MCP tools.
+`,
+    );
+    const token = "remote-token-value-7";
+    const env = { ...process.env, REMOTE_MCP_TOKEN: token };
+    const { stdout } = await run(
+      BIN,
+      ["run", "-w", http, "--agent", "mcp_user", "--json", "SCENARIO-REMOTE: add over HTTP"],
+      { timeout: 120_000, env },
+    );
+    assert.equal(JSON.parse(stdout).end, "finished", stdout);
+    const asked = requestsFor("SCENARIO-REMOTE");
+    assert.match(results(asked.at(-1))[0], /The sum of 2 and 3 is 5/);
+    // The header's value is a secret: not in the run's record.
+    const runs = path.join(http, ".infiagent/runs");
+    for (const id of fs.readdirSync(runs)) {
+      for (const file of fs.readdirSync(path.join(runs, id))) {
+        assert.ok(!fs.readFileSync(path.join(runs, id, file), "utf8").includes(token), `${id}/${file}`);
+      }
+    }
+
+    serve = spawn(BIN, ["mcp", "serve", "-w", http, "--http", "127.0.0.1:0"], { stdio: ["ignore", "ignore", "pipe"] });
+    const [, url] = await waitForLine(serve, /MCP server at (http:\/\/127\.0\.0\.1:\d+\/mcp)/);
+    const client = new Client({ name: "sdk-http-test", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+    try {
+      const { tools } = await client.listTools();
+      assert.equal(tools.length, 6);
+      const routed = await client.callTool({ name: "route", arguments: { request: "use a remote MCP server" } });
+      assert.equal(routed.structuredContent.choice.agent, "mcp_user");
+    } finally {
+      await client.close();
+    }
+  } finally {
+    remote.kill();
+    serve?.kill();
   }
 });

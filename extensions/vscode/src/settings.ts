@@ -27,6 +27,7 @@ export const SERVER_KEYS = [
   'sandbox.mode',
   'sandbox.network',
   'sandbox.writable_roots',
+  'mcp.servers',
 ] as const;
 
 /** A JSON object. */

@@ -183,8 +183,10 @@ impl Server {
         lock(&self.sessions).get(id).cloned()
     }
 
-    /// The engine of the workspace `cwd`, its interrupted runs recovered once.
-    fn open_engine(&self, cwd: &Path) -> Result<Engine, Error> {
+    /// The engine of the workspace `cwd` with the client's MCP servers added to
+    /// the configured ones (so that agent files may name them), its interrupted
+    /// runs recovered once.
+    fn open_engine(&self, cwd: &Path, servers: &[McpServer]) -> Result<Engine, Error> {
         if !cwd.is_absolute() {
             return Err(invalid(format!(
                 "cwd must be an absolute path: {}",
@@ -194,28 +196,26 @@ impl Server {
         let root = cwd
             .canonicalize()
             .map_err(|err| invalid(format!("cwd {}: {err}", cwd.display())))?;
-        let config = (self.load_config)(&root).map_err(|err| invalid(format!("{err:#}")))?;
-        let engine = Engine::open(&root, config).map_err(|err| invalid(err.to_string()))?;
+        let mut config = (self.load_config)(&root).map_err(|err| invalid(format!("{err:#}")))?;
+        let (servers, lookup) = mcp::client_servers(servers);
+        let with_client_servers = !servers.is_empty();
+        config.mcp.servers.extend(servers);
+        config
+            .mcp
+            .validate()
+            .map_err(|err| invalid(format!("the client's MCP servers: {err}")))?;
+        let mut engine = Engine::open(&root, config).map_err(|err| invalid(err.to_string()))?;
+        if with_client_servers {
+            engine = engine.with_mcp_lookup(lookup);
+        }
         if lock(&self.recovered).insert(root) {
             engine.recover();
         }
         Ok(engine)
     }
 
-    /// The engine of `cwd` with the client's MCP servers added.
-    fn session_engine(&self, cwd: &Path, servers: &[McpServer]) -> Result<Engine, Error> {
-        let engine = self.open_engine(cwd)?;
-        if servers.is_empty() {
-            return Ok(engine);
-        }
-        let (servers, lookup) = mcp::client_servers(servers);
-        engine
-            .with_mcp_servers(servers, lookup)
-            .map_err(|err| invalid(format!("the client's MCP servers: {err}")))
-    }
-
     fn new_session(&self, request: NewSessionRequest) -> Result<Arc<Session>, Error> {
-        let engine = self.session_engine(&request.cwd, &request.mcp_servers)?;
+        let engine = self.open_engine(&request.cwd, &request.mcp_servers)?;
         let record = SessionRecord {
             cwd: request.cwd.clone(),
             mode: engine.config().run.autonomy,
@@ -238,7 +238,7 @@ impl Server {
     ) -> Result<(), Error> {
         let id = request.session_id.to_string();
         let loaded = self
-            .session_engine(&request.cwd, &request.mcp_servers)
+            .open_engine(&request.cwd, &request.mcp_servers)
             .and_then(
                 |engine| match session::load_record(engine.workspace(), &id) {
                     None => Err(invalid(format!(

@@ -1,6 +1,7 @@
 //! Turns in process, with the SDK's client side over an in-memory channel:
 //! `session/cancel` kills the run's process before it could finish; an
-//! incomplete process sandbox is said in the first turn.
+//! incomplete process sandbox is said in the first turn; agents use the MCP
+//! servers the client passes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -10,8 +11,9 @@ use std::time::Duration;
 use agent_client_protocol::schema::ProtocolVersion;
 use agent_client_protocol::v1::ConnectionTo;
 use agent_client_protocol::v1::schema::{
-    CancelNotification, ContentBlock, InitializeRequest, NewSessionRequest, PromptRequest,
-    SessionId, SessionNotification, SessionUpdate, StopReason, TextContent, ToolKind,
+    CancelNotification, ContentBlock, EnvVariable, InitializeRequest, McpServer, McpServerStdio,
+    NewSessionRequest, PromptRequest, SessionId, SessionNotification, SessionUpdate, StopReason,
+    TextContent, ToolKind,
 };
 use agent_client_protocol::{Agent, Channel, Client, Error};
 use infiagent_acp::ConfigLoader;
@@ -23,11 +25,13 @@ use serde_json::json;
 type Updates = tokio::sync::mpsc::UnboundedReceiver<SessionUpdate>;
 
 /// Serves ACP in process with `loader` and, from the client's side, opens a
-/// session in `root` and runs `turn` on it with the session's updates as they
-/// come; gives back what `turn` returned and the updates it left.
+/// session in `root` with the client's MCP `servers` and runs `turn` on it with
+/// the session's updates as they come; gives back what `turn` returned and the
+/// updates it left.
 async fn in_session<R>(
     loader: ConfigLoader,
     root: &Path,
+    servers: Vec<McpServer>,
     turn: impl AsyncFnOnce(&ConnectionTo<Agent>, SessionId, &mut Updates) -> Result<R, Error>,
 ) -> (R, Updates) {
     let (agent_end, client_end) = Channel::duplex();
@@ -48,7 +52,7 @@ async fn in_session<R>(
                 .block_task()
                 .await?;
             let session = connection
-                .send_request(NewSessionRequest::new(root.to_path_buf()))
+                .send_request(NewSessionRequest::new(root.to_path_buf()).mcp_servers(servers))
                 .block_task()
                 .await?;
             turn(&connection, session.session_id, &mut updates).await
@@ -81,27 +85,32 @@ async fn a_cancelled_turn_stops_its_process() {
         config.sandbox.mode = infiagent_sandbox::SandboxMode::Off;
         Ok(config)
     });
-    let (stop, _) = in_session(loader, &root, async |connection, session, updates| {
-        let prompt = connection.send_request(PromptRequest::new(
-            session.clone(),
-            vec![ContentBlock::Text(TextContent::new(
-                "Fix the failing test in app.py",
-            ))],
-        ));
-        // Once the command runs, cancel.
-        while let Some(update) = updates.recv().await {
-            if let SessionUpdate::ToolCall(call) = update
-                && call.kind == ToolKind::Execute
-            {
-                break;
+    let (stop, _) = in_session(
+        loader,
+        &root,
+        Vec::new(),
+        async |connection, session, updates| {
+            let prompt = connection.send_request(PromptRequest::new(
+                session.clone(),
+                vec![ContentBlock::Text(TextContent::new(
+                    "Fix the failing test in app.py",
+                ))],
+            ));
+            // Once the command runs, cancel.
+            while let Some(update) = updates.recv().await {
+                if let SessionUpdate::ToolCall(call) = update
+                    && call.kind == ToolKind::Execute
+                {
+                    break;
+                }
             }
-        }
-        connection.send_notification(CancelNotification::new(session))?;
-        let answer = tokio::time::timeout(Duration::from_secs(10), prompt.block_task())
-            .await
-            .expect("the cancelled turn answers")?;
-        Ok(answer.stop_reason)
-    })
+            connection.send_notification(CancelNotification::new(session))?;
+            let answer = tokio::time::timeout(Duration::from_secs(10), prompt.block_task())
+                .await
+                .expect("the cancelled turn answers")?;
+            Ok(answer.stop_reason)
+        },
+    )
     .await;
     assert_eq!(stop, StopReason::Cancelled);
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -123,17 +132,18 @@ async fn an_incomplete_sandbox_is_said_in_the_first_turn() {
         config.model.name = Some("unused".into());
         Ok(config)
     });
-    let (stop, mut updates) = in_session(loader, &root, async |connection, session, _| {
-        let answer = connection
-            .send_request(PromptRequest::new(
-                session,
-                vec![ContentBlock::Text(TextContent::new("/agents"))],
-            ))
-            .block_task()
-            .await?;
-        Ok(answer.stop_reason)
-    })
-    .await;
+    let (stop, mut updates) =
+        in_session(loader, &root, Vec::new(), async |connection, session, _| {
+            let answer = connection
+                .send_request(PromptRequest::new(
+                    session,
+                    vec![ContentBlock::Text(TextContent::new("/agents"))],
+                ))
+                .block_task()
+                .await?;
+            Ok(answer.stop_reason)
+        })
+        .await;
     assert_eq!(stop, StopReason::EndTurn);
     let mut messages = Vec::new();
     while let Ok(update) = updates.try_recv() {
@@ -148,4 +158,77 @@ async fn an_incomplete_sandbox_is_said_in_the_first_turn() {
         "{messages:?}"
     );
     assert!(messages[1].contains("project_lead_agent"), "{messages:?}");
+}
+
+#[tokio::test]
+async fn agents_use_the_mcp_servers_the_client_passes() {
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path().canonicalize().unwrap();
+    std::fs::create_dir_all(root.join(".infiagent/agents")).unwrap();
+    std::fs::write(
+        root.join(".infiagent/agents/relay_agent.md"),
+        "---\nname: relay_agent\nlevel: 2\ndescription: Relays greetings through the editor's relay server.\ntools: [mcp__relay__echo]\nexamples:\n  - relay a greeting through the editor\n---\nYou relay greetings.\n",
+    )
+    .unwrap();
+    let model = openai::serve_in_order(vec![
+        openai::tool_calls(&[(
+            "mcp__relay__echo",
+            &json!({"message": "from the editor's server"}).to_string(),
+        )]),
+        openai::finish("success", "relayed"),
+    ])
+    .await;
+    let base_url = format!("{}/v1", model.uri());
+    let loader: ConfigLoader = Arc::new(move |_: &Path| {
+        let mut config = Config::default();
+        config.model.base_url = Some(base_url.clone());
+        config.model.name = Some("fake".into());
+        config.run.autonomy = Autonomy::Auto;
+        config.sandbox.mode = infiagent_sandbox::SandboxMode::Off;
+        Ok(config)
+    });
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../infiagent-mcp/tests/fixtures/mcp_server.py");
+    let server = McpServer::Stdio(
+        McpServerStdio::new("relay", "python3")
+            .args(vec![fixture.to_string_lossy().into_owned()])
+            .env(vec![EnvVariable::new("TOKEN", "editor-secret-1")]),
+    );
+    let (stop, _) = in_session(
+        loader,
+        &root,
+        vec![server],
+        async |connection, session, _| {
+            let answer = connection
+                .send_request(PromptRequest::new(
+                    session,
+                    vec![ContentBlock::Text(TextContent::new(
+                        "relay a greeting through the editor",
+                    ))],
+                ))
+                .block_task()
+                .await?;
+            Ok(answer.stop_reason)
+        },
+    )
+    .await;
+    assert_eq!(stop, StopReason::EndTurn);
+    let bodies = openai::bodies(&model).await;
+    assert_eq!(
+        openai::tool_messages(&bodies[1]),
+        ["echo: from the editor's server"]
+    );
+    // The value the client gave is not in the session's record.
+    let sessions = root.join(".infiagent/sessions");
+    let record = std::fs::read_dir(&sessions)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let record = std::fs::read_to_string(record).unwrap();
+    assert!(
+        record.contains("\"TOKEN\"") && !record.contains("editor-secret-1"),
+        "{record}"
+    );
 }

@@ -165,17 +165,24 @@ pub fn summarize(task: &str, max_chars: usize) -> String {
     format!("{cut}…")
 }
 
-/// One line about a call's arguments, for progress: its path, command, task or search pattern.
+/// One line about a call's arguments, for progress: its path, command, task or
+/// search pattern; for other tools (an MCP server's), the arguments as JSON.
 pub fn call_summary(arguments: &str) -> String {
     let value: serde_json::Value = serde_json::from_str(arguments).unwrap_or_default();
-    ["path", "source", "command", "task", "packages", "pattern"]
+    let known = ["path", "source", "command", "task", "packages", "pattern"]
         .iter()
         .find_map(|key| value.get(*key))
         .map(|value| match value {
             serde_json::Value::String(text) => summarize(text, 80),
             other => summarize(&other.to_string(), 80),
-        })
-        .unwrap_or_default()
+        });
+    match (known, &value) {
+        (Some(summary), _) => summary,
+        (None, serde_json::Value::Object(object)) if !object.is_empty() => {
+            summarize(&value.to_string(), 80)
+        }
+        (None, _) => String::new(),
+    }
 }
 
 /// JSON schema of an agent called as a tool.

@@ -5,11 +5,12 @@
 //! Architecture invariants: a tool call is a run (or a build) of the same
 //! engine every front-end uses, its events sent as MCP progress notifications
 //! when the client asked for them, cancelled when the client cancels the request
-//! (the run's processes' groups are killed); nothing asks the user (MCP has no
-//! dialog for it): consent follows `[run] autonomy`, and what `ask` would ask is
-//! refused, the run being told.
+//! (the run's processes' groups are killed). Consent follows `[run] autonomy`:
+//! `auto` allows; otherwise the client is asked through MCP elicitation when it
+//! supports it, and what cannot be asked is refused, the run being told.
 #![deny(missing_docs)]
 
+mod consent;
 mod server;
 mod tools;
 

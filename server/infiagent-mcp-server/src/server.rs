@@ -5,9 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use infiagent_build::{BuildEvent, BuildOptions, BuildPlan, DESIGN_SUMMARY};
-use infiagent_engine::{Autonomy, Engine, RunRequest, SUMMARY_FILE, recent_runs};
+use infiagent_engine::{Engine, RunRequest, SUMMARY_FILE, recent_runs};
 use infiagent_protocol::{ActiveCalls, FileRef, Role, RunEnd, RunEvent, RunOutcome};
-use infiagent_tools::{Approval, HeadlessEditor};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
     ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ProgressToken,
@@ -19,6 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
+use crate::consent::ClientConsent;
 use crate::tools::{self, BuildArgs, JudgeArgs, PlanArgs, RouteArgs, RunTaskArgs, RunsArgs};
 
 /// Runs listed by `runs`.
@@ -33,18 +33,16 @@ pub struct PyramidServer {
 impl PyramidServer {
     /// The server over `engine` (opened for the workspace, its configuration in
     /// effect). Runs need consent as `[run] autonomy` says: with `auto` nothing
-    /// asks; otherwise what would ask is refused (an MCP client has no dialog for
-    /// it), and the run is told so.
+    /// asks; otherwise the client is asked through elicitation when it can be,
+    /// and what cannot be asked is refused (the run is told so).
     pub fn new(engine: Engine) -> PyramidServer {
         PyramidServer { engine }
     }
 
-    fn editor(&self) -> Arc<HeadlessEditor> {
-        Arc::new(HeadlessEditor {
-            approval: match self.engine.config().run.autonomy {
-                Autonomy::Auto => Approval::Allow,
-                Autonomy::Ask | Autonomy::Review => Approval::Deny,
-            },
+    fn editor(&self, context: &RequestContext<RoleServer>) -> Arc<ClientConsent> {
+        Arc::new(ClientConsent {
+            autonomy: self.engine.config().run.autonomy,
+            peer: context.peer.clone(),
         })
     }
 }
@@ -181,7 +179,7 @@ impl PyramidServer {
                 agent,
                 task,
                 files,
-                editor: self.editor(),
+                editor: self.editor(context),
             })
             .map_err(|error| ErrorData::invalid_params(error.to_string(), None))?;
         let mut progress = Progress::new(context);
@@ -222,7 +220,7 @@ impl PyramidServer {
             plan,
             BuildOptions {
                 jobs: args.jobs,
-                editor: self.editor(),
+                editor: self.editor(context),
             },
         )
         .map_err(|error| ErrorData::invalid_params(error.to_string(), None))?;

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use infiagent_protocol::{McpToolName, mcp_tool_name};
 use infiagent_sandbox::ProcessSandbox;
@@ -71,6 +72,22 @@ pub struct ServerStatus {
 struct SlotState {
     connection: Option<Arc<Connection>>,
     last_error: Option<String>,
+    /// When a start last failed: agents starting soon after are not kept
+    /// waiting for another try (a call still tries).
+    failed_start: Option<Instant>,
+}
+
+/// How long after a failed start agents are offered the server's tools only
+/// from a new try by a call.
+const RETRY_START_AFTER: Duration = Duration::from_secs(60);
+
+/// Whether a start is tried again now.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    /// Always (a call of one of its tools).
+    Now,
+    /// Unless the last start failed recently (an agent starting).
+    UnlessRecentlyFailed,
 }
 
 struct Slot {
@@ -172,7 +189,7 @@ impl McpServers {
     }
 
     /// The running connection of `server`, started now if needed.
-    async fn connection(&self, server: &str) -> Result<Arc<Connection>, String> {
+    async fn connection(&self, server: &str, retry: Retry) -> Result<Arc<Connection>, String> {
         let Some(slot) = self.slots.get(server) else {
             return Err(format!(
                 "no MCP server '{server}' is configured (servers: {})",
@@ -194,6 +211,14 @@ impl McpServers {
             state.last_error = Some(format!("it exited.{stderr}"));
             state.connection = None;
         }
+        if retry == Retry::UnlessRecentlyFailed
+            && let (Some(at), Some(error)) = (state.failed_start, &state.last_error)
+            && at.elapsed() < RETRY_START_AFTER
+        {
+            return Err(format!(
+                "the MCP server '{server}' did not start: {error} (a call of one of its tools tries again)"
+            ));
+        }
         let started = connect(Start {
             name: server,
             config: &slot.config,
@@ -207,12 +232,14 @@ impl McpServers {
                 let connection = Arc::new(connection);
                 state.connection = Some(connection.clone());
                 state.last_error = None;
+                state.failed_start = None;
                 Ok(connection)
             }
             Err(error) => {
                 let error = self.redactor.redact(&error);
                 tracing::warn!(server, %error, "MCP server did not start");
                 state.last_error = Some(error.clone());
+                state.failed_start = Some(Instant::now());
                 Err(format!("the MCP server '{server}' did not start: {error}"))
             }
         }
@@ -239,14 +266,22 @@ impl McpServers {
     pub async fn offered(&self, entries: &[String]) -> Offered {
         let mut offered = Offered::default();
         let mut seen = BTreeSet::new();
+        let mut failed = BTreeSet::new();
         for entry in entries {
             let Some(Ok(name)) = McpToolName::parse(entry) else {
                 continue;
             };
-            let connection = match self.connection(name.server).await {
+            if failed.contains(name.server) {
+                continue;
+            }
+            let connection = match self
+                .connection(name.server, Retry::UnlessRecentlyFailed)
+                .await
+            {
                 Ok(connection) => connection,
                 Err(error) => {
                     offered.problems.push(error);
+                    failed.insert(name.server);
                     continue;
                 }
             };
@@ -321,7 +356,7 @@ impl McpServers {
                 ));
             }
         };
-        let connection = self.connection(server).await?;
+        let connection = self.connection(server, Retry::Now).await?;
         if !connection.tools.iter().any(|known| known.name == tool) {
             return Err(format!(
                 "the MCP server '{server}' offers no tool '{tool}' (its tools: {})",
@@ -378,7 +413,7 @@ impl McpServers {
         let mut statuses = Vec::new();
         for (name, slot) in &self.slots {
             if start && slot.config.enabled {
-                let _ = self.connection(name).await;
+                let _ = self.connection(name, Retry::Now).await;
             }
             let state = slot.state.lock().await;
             let transport = match (&slot.config.url, &slot.config.command) {

@@ -77,6 +77,40 @@ fn agents_check_reports_candidates_without_a_model() {
 }
 
 #[test]
+fn agents_check_knows_the_mcp_servers_and_their_tools() {
+    let workspace = tempfile::tempdir().unwrap();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../infiagent-mcp/tests/fixtures/mcp_server.py");
+    std::fs::create_dir_all(workspace.path().join(".infiagent")).unwrap();
+    std::fs::write(
+        workspace.path().join(".infiagent/config.toml"),
+        format!(
+            "[mcp.servers.fx]\ncommand = \"python3\"\nargs = [{:?}]\n",
+            fixture.to_string_lossy()
+        ),
+    )
+    .unwrap();
+    write_agent(
+        workspace.path(),
+        "mcp.md",
+        "---\nname: mcp_agent\nlevel: 1\ndescription: Uses MCP tools.\ntools: [mcp__fx__echo, mcp__fx__nope, mcp__other__x]\n---\nPrompt.\n",
+    );
+    let output = infiagent(&["agents", "check"], workspace.path());
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("mcp.md:5:39: error: unknown MCP server 'other' (configured: fx): add [mcp.servers.other] to .infiagent/config.toml"),
+        "{stdout}"
+    );
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("mcp.md:5:24: warning: the MCP server 'fx' does not offer 'nope' (see `infiagent mcp list`)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("'echo'"), "{stderr}");
+}
+
+#[test]
 fn agents_graph_json_lists_nodes_and_edges() {
     let workspace = tempfile::tempdir().unwrap();
     let output = infiagent(&["agents", "graph", "--format", "json"], workspace.path());

@@ -27,7 +27,6 @@ impl AgentLoop {
     /// Runs one tool call (not `final_output`).
     pub(super) async fn execute(&self, call: &ToolCall) -> Result<CallResult, Abort> {
         let allowed = self.def.tools.iter().any(|tool| tool == &call.name)
-            || self.tools.iter().any(|tool| tool.name == call.name)
             || lists_mcp_tool(&self.def, &call.name);
         let call_id = self.shared.next_call_id();
         self.shared

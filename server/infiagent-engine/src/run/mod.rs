@@ -9,7 +9,7 @@ pub(crate) mod trajectory;
 
 pub(crate) use shared::{Abort, RunShared};
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use infiagent_agents::{Problem, Registry, check_pyramid, load_registry};
 use infiagent_index::{IndexOptions, WorkspaceIndex};
-use infiagent_mcp::{Lookup, McpServerConfig, McpServers};
+use infiagent_mcp::{Lookup, McpServers};
 use infiagent_router::Router;
 
 use crate::models::ModelEntry;
@@ -235,27 +235,17 @@ impl Engine {
         &self.mcp
     }
 
-    /// This engine with a set of MCP servers of its own: the configured ones and
-    /// `extra` (an editor's session's own, which win on a name), their variables
-    /// read through `lookup`.
-    pub fn with_mcp_servers(
-        &self,
-        extra: BTreeMap<String, McpServerConfig>,
-        lookup: Lookup,
-    ) -> Result<Engine, EngineError> {
-        let mut config = self.config.mcp.clone();
-        config.servers.extend(extra);
-        config
-            .validate()
-            .map_err(|message| EngineError::Models(ConfigError::Invalid(message)))?;
-        let mut engine = self.clone();
-        engine.mcp = Arc::new(McpServers::with_lookup(
-            &config,
-            self.workspace(),
+    /// This engine with MCP servers of its own, whose `env_from` and
+    /// `headers_from` variables are read through `lookup` (an editor session's
+    /// servers, whose values the editor gave).
+    pub fn with_mcp_lookup(mut self, lookup: Lookup) -> Engine {
+        self.mcp = Arc::new(McpServers::with_lookup(
+            &self.config.mcp,
+            self.sandbox.root(),
             self.processes.clone(),
             lookup,
         ));
-        Ok(engine)
+        self
     }
 
     /// The workspace root (canonical).

@@ -1,4 +1,4 @@
-//! The integration tests of `infiagent-engine`, one binary: runs against fake models: audits, cancellation, candidates, context, faults.
+//! The integration tests of `infiagent-engine`, one binary: runs against fake models: audits, cancellation, candidates, context, faults, MCP tools.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -7,6 +7,7 @@ mod cancellation;
 mod candidates;
 mod context;
 mod faults;
+mod mcp;
 mod model_faults;
 mod streaming;
 mod support;
