@@ -14,7 +14,7 @@ use infiagent_protocol::{RunEnd, TRAJECTORY_FILE};
 use infiagent_test_support::openai::{bodies, finish, serve_in_order, tool_calls, tool_messages};
 use infiagent_tools::{APPROVALS_FILE, Approval, ApprovalRequest, Editor, EditorWrite};
 
-use crate::support::engine_with;
+use crate::support::{SOLO_AGENT, engine_with};
 
 const MCP_AGENT: &str = "---
 name: mcp_agent
@@ -158,4 +158,35 @@ async fn a_refusal_reaches_the_model_and_always_is_remembered() {
     // A later run in the same workspace does not ask for them again.
     let (_, asked, _) = run_with(vec![Approval::Deny], dir.path()).await;
     assert!(asked.is_empty(), "{asked:?}");
+}
+
+#[tokio::test]
+async fn an_agent_that_lists_no_mcp_tool_starts_no_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("fixture.log");
+    let server = serve_in_order(vec![finish("success", "nothing needed")]).await;
+    let solo = parse_agent(Path::new("solo_agent.md"), SOLO_AGENT, Origin::Workspace).unwrap();
+    let engine = engine_with(dir.path(), &server, Registry::new(vec![solo]), |config| {
+        let mut fixture = fixture_server();
+        fixture
+            .env
+            .insert("MCP_FIXTURE_LOG".into(), log.to_string_lossy().into_owned());
+        config.mcp.servers.insert("fx".into(), fixture);
+    });
+    let handle = engine
+        .start(RunRequest {
+            agent: Some("solo_agent".into()),
+            task: "do nothing".into(),
+            files: Vec::new(),
+            editor: Arc::new(Answers {
+                answers: vec![Approval::Deny],
+                asked: Mutex::new(Vec::new()),
+            }),
+        })
+        .unwrap();
+    assert!(matches!(
+        handle.completion.wait().await.end,
+        RunEnd::Finished { .. }
+    ));
+    assert!(!log.exists(), "the server was started");
 }
