@@ -173,6 +173,11 @@ pub struct RunConfig {
     pub model_routing: bool,
     /// Most calls of one reply (child agents, tools) and processes of the run at once.
     pub max_parallel_calls: usize,
+    /// The loop guard: the same call (a tool with the same arguments, or a child
+    /// agent with the same task) made this many times by one agent while the
+    /// workspace did not change is answered with an error instead of running; one
+    /// more ends the agent with an error. 0 turns the guard off.
+    pub max_repeated_calls: u32,
 }
 
 impl Default for RunConfig {
@@ -190,6 +195,7 @@ impl Default for RunConfig {
             quality_alpha: 0.8,
             model_routing: false,
             max_parallel_calls: 4,
+            max_repeated_calls: 3,
         }
     }
 }

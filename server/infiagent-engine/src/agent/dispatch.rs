@@ -10,6 +10,7 @@ use infiagent_model::{ToolCall, ToolSpec};
 use infiagent_protocol::{MCP_PREFIX, McpToolName};
 use infiagent_tools::{BASIC_TOOL_NAMES, ToolContext, ToolDef, ToolOutput, approve_tool};
 
+use super::repeats::Repeat;
 use super::*;
 use crate::prompt::{self, AgentCall};
 use crate::run::Abort;
@@ -21,6 +22,8 @@ pub(super) struct CallResult {
     pub(super) output: ToolOutput,
     /// The call itself was malformed (unknown tool, unreadable arguments).
     pub(super) malformed: bool,
+    /// Why the agent must end now (the loop guard).
+    pub(super) ends_agent: Option<String>,
 }
 
 impl AgentLoop {
@@ -48,6 +51,7 @@ impl AgentLoop {
                     available.join(", ")
                 )),
                 malformed: true,
+                ends_agent: None,
             })
         } else if serde_json::from_str::<serde_json::Value>(&call.arguments).is_err() {
             Ok(CallResult {
@@ -57,7 +61,10 @@ impl AgentLoop {
                     prompt::summarize(&call.arguments, 200)
                 )),
                 malformed: true,
+                ends_agent: None,
             })
+        } else if let Some(refused) = self.guard_repeat(call) {
+            Ok(refused)
         } else if BASIC_TOOL_NAMES.contains(&call.name.as_str()) {
             let site = &self.invocation.site;
             let context = ToolContext {
@@ -81,6 +88,7 @@ impl AgentLoop {
             Ok(CallResult {
                 output,
                 malformed: false,
+                ends_agent: None,
             })
         } else if call.name.starts_with(MCP_PREFIX) {
             let output = self.call_mcp(call, call_id).await;
@@ -91,11 +99,17 @@ impl AgentLoop {
             Ok(CallResult {
                 output,
                 malformed: false,
+                ends_agent: None,
             })
         } else {
             self.call_agent(call, call_id).await
         };
         let result = result?;
+        if !result.output.changed_paths.is_empty()
+            && let Ok(mut repeats) = self.repeats.lock()
+        {
+            repeats.reset();
+        }
         self.shared.note_tool_call();
         self.shared
             .report(Fact::ToolFinished {
@@ -108,6 +122,49 @@ impl AgentLoop {
             })
             .await;
         Ok(result)
+    }
+
+    /// The loop guard's answer to `call` when it must not run: the same call
+    /// (a tool with the same arguments, a child agent with the same task) made
+    /// `[run] max_repeated_calls` times by this agent on an unchanged workspace.
+    fn guard_repeat(&self, call: &ToolCall) -> Option<CallResult> {
+        let limit = self.shared.config.run.max_repeated_calls;
+        let is_agent = self.shared.registry.get(&call.name).is_some();
+        let key = match serde_json::from_str::<AgentCall>(&call.arguments) {
+            Ok(arguments) if is_agent => format!("{}\n{}", call.name, arguments.task),
+            _ => {
+                let arguments = serde_json::from_str::<serde_json::Value>(&call.arguments)
+                    .map_or_else(|_| call.arguments.clone(), |value| value.to_string());
+                format!("{}\n{arguments}", call.name)
+            }
+        };
+        let changes = self.shared.change_count();
+        let repeat = self.repeats.lock().ok()?.count(key, changes, limit);
+        let what = if is_agent {
+            format!("asked '{}' the same task", call.name)
+        } else {
+            format!("called '{}' with the same arguments", call.name)
+        };
+        match repeat {
+            Repeat::Fresh => None,
+            Repeat::Refused => Some(CallResult {
+                output: ToolOutput::error(format!(
+                    "{TOOL_ERROR_PREFIX}not run: you {what} {limit} times and nothing in the workspace changed since the first, so the answer would not change. Use the answer you have, do something else, or finish with final_output; the same call once more ends your task with an error ([run] max_repeated_calls = {limit})."
+                )),
+                malformed: false,
+                ends_agent: None,
+            }),
+            Repeat::Stop => Some(CallResult {
+                output: ToolOutput::error(format!(
+                    "{TOOL_ERROR_PREFIX}not run: the same call again after the warning."
+                )),
+                malformed: false,
+                ends_agent: Some(format!(
+                    "'{}' stopped in a loop: it {what} more than {limit} times while the workspace did not change ([run] max_repeated_calls = {limit}; 0 turns the guard off)",
+                    self.def.name
+                )),
+            }),
+        }
     }
 
     /// Calls a tool of an MCP server, with the user's consent: in `ask`, the first
@@ -157,6 +214,7 @@ impl AgentLoop {
                         prompt::agent_tool_schema()
                     )),
                     malformed: true,
+                    ends_agent: None,
                 });
             }
         };
@@ -169,6 +227,7 @@ impl AgentLoop {
                     call.name
                 )),
                 malformed: false,
+                ends_agent: None,
             });
         }
         let invocation = Invocation {
@@ -191,6 +250,7 @@ impl AgentLoop {
         Ok(CallResult {
             output,
             malformed: false,
+            ends_agent: None,
         })
     }
 }

@@ -3,6 +3,7 @@
 //! sees only their final output, never their trajectory.
 
 mod dispatch;
+mod repeats;
 mod turn;
 
 pub(crate) use dispatch::tool_specs;
@@ -319,6 +320,8 @@ struct AgentLoop {
     /// How many touched files C_LM last accounted for, and the descriptors
     /// the agent has been sent (in its system prompt or in updates since).
     memory: Option<(usize, BTreeSet<String>)>,
+    /// The loop guard's counts (calls of one reply run at the same time).
+    repeats: std::sync::Mutex<repeats::Repeats>,
 }
 
 /// How often the text a model is writing is shown, at most.
@@ -371,6 +374,7 @@ impl AgentLoop {
             last_verdict: None,
             environment,
             memory: None,
+            repeats: std::sync::Mutex::new(repeats::Repeats::default()),
         }
     }
 

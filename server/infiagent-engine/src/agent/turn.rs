@@ -226,10 +226,12 @@ impl AgentLoop {
             .collect()
             .await;
         let mut any_malformed = false;
+        let mut loop_stop = None;
         let mut answers = Vec::new();
         for (call, result) in calls.iter().zip(results) {
             let result = result?;
             any_malformed |= result.malformed;
+            loop_stop = loop_stop.or(result.ends_agent);
             if result.malformed {
                 self.last_malformed = result.output.content.clone();
             }
@@ -270,6 +272,9 @@ impl AgentLoop {
             }
         }
         self.push_answers(answers);
+        if let Some(reason) = loop_stop {
+            return Ok(Some(FinalOutput::error("", reason)));
+        }
         if let Some((call, output)) = outcome {
             self.malformed_in_a_row = 0;
             return self.conclude(output, Some(call)).await;

@@ -384,6 +384,7 @@ impl Engine {
             totals: Mutex::new(Totals::default()),
             next_frame: AtomicU64::new(1),
             next_call: AtomicU64::new(1),
+            changes: AtomicU64::new(0),
             cancel: cancel.clone(),
             abort: Mutex::new(None),
             budget: Mutex::new(None),

@@ -58,6 +58,8 @@ pub(crate) struct RunShared {
     pub(super) totals: Mutex<Totals>,
     pub(super) next_frame: AtomicU64,
     pub(super) next_call: AtomicU64,
+    /// Tool calls of the run that changed workspace files, so far.
+    pub(super) changes: AtomicU64,
     pub(super) abort: Mutex<Option<String>>,
     /// The budget the run went past, if it did.
     pub(super) budget: Mutex<Option<Budget>>,
@@ -121,12 +123,19 @@ impl RunShared {
             .unwrap_or_default()
     }
 
+    /// How many tool calls of the run have changed workspace files so far: the
+    /// workspace is unchanged while it stays the same.
+    pub fn change_count(&self) -> u64 {
+        self.changes.load(Ordering::Relaxed)
+    }
+
     /// Records files a tool changed and re-describes them in the index, off the
     /// async runtime (reading and parsing them is blocking work).
     pub async fn note_changed(&self, paths: &[String]) {
         if paths.is_empty() {
             return;
         }
+        self.changes.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut touched) = self.touched.lock() {
             touched.extend(paths.iter().cloned());
         }

@@ -51,6 +51,8 @@ async fn a_long_run_stays_within_budget() {
         config.context.budget_tokens = BUDGET;
         config.context.summarizer = Summarizer::Lines;
         config.run.max_steps = 500;
+        // The same reads come round again on purpose: no loop guard here.
+        config.run.max_repeated_calls = 0;
     });
     let handle = start(
         &engine,
@@ -141,6 +143,8 @@ async fn the_model_writes_the_summary_when_asked() {
     let engine = engine(workspace.path(), &server, |config| {
         config.context.tau = 1500;
         config.context.summarizer = Summarizer::Model;
+        // The same read again and again on purpose: no loop guard here.
+        config.run.max_repeated_calls = 0;
     });
     let outcome = start(&engine, "read big.txt a dozen times")
         .completion

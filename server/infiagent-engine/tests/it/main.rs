@@ -1,4 +1,4 @@
-//! The integration tests of `infiagent-engine`, one binary: runs against fake models: audits, cancellation, candidates, context, faults, MCP tools.
+//! The integration tests of `infiagent-engine`, one binary: runs against fake models: audits, cancellation, candidates, context, faults, the loop guard, MCP tools.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -7,6 +7,7 @@ mod cancellation;
 mod candidates;
 mod context;
 mod faults;
+mod loops;
 mod mcp;
 mod model_faults;
 mod streaming;

@@ -152,7 +152,11 @@ async fn empty_and_garbage_replies_are_bounded() {
 async fn a_model_that_never_finishes_hits_the_step_limit() {
     let server = serve_in_order(vec![tool_calls(&[("dir_list", "{}")])]).await;
     let workspace = tempfile::tempdir().unwrap();
-    let engine = engine(workspace.path(), &server, |config| config.run.max_steps = 4);
+    let engine = engine(workspace.path(), &server, |config| {
+        config.run.max_steps = 4;
+        // The same call each step: the step limit, not the loop guard, is tested.
+        config.run.max_repeated_calls = 0;
+    });
     let outcome = start(&engine, "anything").completion.wait().await;
     let (status, text) = finished(&outcome.end);
     assert_eq!(status, Status::Error);
