@@ -716,6 +716,7 @@ mod tests {
             totals: Totals::default(),
             duration_ms: 0,
             changed_paths: Vec::new(),
+            agents: Vec::new(),
         }
     }
 

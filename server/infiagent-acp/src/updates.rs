@@ -523,6 +523,7 @@ mod tests {
             totals: Totals::default(),
             duration_ms: 1500,
             changed_paths: Vec::new(),
+            agents: Vec::new(),
         };
         insta::assert_snapshot!(final_message(&outcome), @r"
         The run stopped: token budget exceeded

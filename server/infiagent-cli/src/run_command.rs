@@ -322,6 +322,7 @@ fn report(outcome: &RunOutcome, workspace: &Path, output: Output) {
             });
             object["totals"] = json!(outcome.totals);
             object["changed_paths"] = json!(outcome.changed_paths);
+            object["agents"] = json!(outcome.agents);
             println!("{object}");
         }
         Output::Human => {

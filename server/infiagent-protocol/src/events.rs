@@ -34,6 +34,24 @@ pub struct Frame {
     pub call: Option<CallId>,
 }
 
+/// What one call site of the pyramid spent: an agent on what it works on (its
+/// label; the invocations with the same label summed), alone and with the
+/// agents it called.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AgentSpend {
+    /// The agent and what it works on, e.g. `code_builder_agent(train.py)`.
+    pub label: String,
+    /// The agent.
+    pub agent: String,
+    /// The label of the agent that called it; `None` for the top agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
+    /// Its own model calls and tool calls.
+    pub own: Totals,
+    /// Its own and those of every agent below it (its callees, theirs, ...).
+    pub with_callees: Totals,
+}
+
 /// Identifies one tool call within a run (agents called as tools included).
 pub type CallId = u64;
 
@@ -60,6 +78,15 @@ pub struct Totals {
 }
 
 impl Totals {
+    /// Adds one model call: its usage and its cost.
+    pub fn add_model_call(&mut self, usage: &Usage, cost_usd: f64) {
+        self.prompt_tokens += usage.prompt_tokens;
+        self.cached_prompt_tokens += usage.cached_prompt_tokens;
+        self.completion_tokens += usage.completion_tokens;
+        self.cost_usd += cost_usd;
+        self.model_calls += 1;
+    }
+
     /// Prompt plus completion tokens.
     pub fn tokens(&self) -> u64 {
         self.prompt_tokens + self.completion_tokens

@@ -23,7 +23,8 @@ mod routing;
 mod task;
 
 pub use events::{
-    ActiveCalls, CallId, CandidateScore, CandidateStatus, Frame, FrameId, RunEvent, Totals,
+    ActiveCalls, AgentSpend, CallId, CandidateScore, CandidateStatus, Frame, FrameId, RunEvent,
+    Totals,
 };
 pub use mcp_name::{MCP_PREFIX, McpToolName, mcp_tool_name};
 pub use numbered::{numbered_line, text_of_numbered};

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::events::Totals;
+use crate::events::{AgentSpend, Totals};
 use crate::output::{FinalOutput, Status};
 
 /// How a run ended.
@@ -57,6 +57,9 @@ pub struct RunOutcome {
     /// Files the run created or changed.
     #[serde(default)]
     pub changed_paths: Vec<String>,
+    /// What each call site spent, in the order the agents started.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agents: Vec<AgentSpend>,
 }
 
 impl RunOutcome {

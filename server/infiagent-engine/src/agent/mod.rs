@@ -186,19 +186,17 @@ async fn announce(shared: &RunShared, def: &AgentDef, invocation: &Invocation, f
     if let Some(model) = &invocation.candidate {
         label.push_str(&format!(" [{model}]"));
     }
-    shared
-        .emit(RunEvent::AgentStarted {
-            frame: Frame {
-                id: frame,
-                parent: invocation.parent,
-                agent: def.name.clone(),
-                label,
-                task_summary: prompt::summarize(&invocation.task, 120),
-                depth: u32::try_from(invocation.stack.len() + 1).unwrap_or(u32::MAX),
-                call: invocation.call,
-            },
-        })
-        .await;
+    let frame = Frame {
+        id: frame,
+        parent: invocation.parent,
+        agent: def.name.clone(),
+        label,
+        task_summary: prompt::summarize(&invocation.task, 120),
+        depth: u32::try_from(invocation.stack.len() + 1).unwrap_or(u32::MAX),
+        call: invocation.call,
+    };
+    shared.journal(|journal| journal.agent_started(&frame));
+    shared.emit(RunEvent::AgentStarted { frame }).await;
 }
 
 /// The judge's output checked against the runtime's evidence (overruled when the

@@ -152,6 +152,7 @@ impl RunCompletion {
                 totals: Totals::default(),
                 duration_ms: 0,
                 changed_paths: Vec::new(),
+                agents: Vec::new(),
             },
         }
     }
@@ -534,6 +535,11 @@ async fn drive(
         totals,
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         changed_paths: changed.into_iter().collect(),
+        agents: shared
+            .journal
+            .lock()
+            .map(|journal| journal.spend())
+            .unwrap_or_default(),
     };
     shared.trajectory.record(Record::RunEnd {
         outcome: outcome.clone(),

@@ -278,12 +278,7 @@ pub(crate) fn recorded(trajectory: &str) -> Recorded {
             Record::ModelCall {
                 usage, cost_usd, ..
             } => {
-                let totals = &mut recorded.totals;
-                totals.model_calls += 1;
-                totals.prompt_tokens += usage.prompt_tokens;
-                totals.cached_prompt_tokens += usage.cached_prompt_tokens;
-                totals.completion_tokens += usage.completion_tokens;
-                totals.cost_usd += cost_usd;
+                recorded.totals.add_model_call(&usage, cost_usd);
             }
             Record::ToolCall { changed_paths, .. } => {
                 recorded.totals.tool_calls += 1;

@@ -111,7 +111,14 @@ impl RunShared {
                     judged.merge,
                 );
             }),
-            Fact::ModelCalled(_) | Fact::ToolFinished { .. } => {}
+            Fact::ModelCalled(call) => {
+                self.journal(|journal| {
+                    journal.model_called(call.frame, &call.usage, call.cost_usd)
+                });
+            }
+            Fact::ToolFinished { frame, .. } => {
+                self.journal(|journal| journal.tool_called(*frame));
+            }
         }
     }
 }

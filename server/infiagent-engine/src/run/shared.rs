@@ -218,11 +218,7 @@ impl RunShared {
             let Ok(mut totals) = self.totals.lock() else {
                 return Err(self.abort("internal error: the run's totals are unavailable".into()));
             };
-            totals.prompt_tokens += usage.prompt_tokens;
-            totals.cached_prompt_tokens += usage.cached_prompt_tokens;
-            totals.completion_tokens += usage.completion_tokens;
-            totals.cost_usd += cost_usd;
-            totals.model_calls += 1;
+            totals.add_model_call(&usage, cost_usd);
             *totals
         };
         self.report(Fact::ModelCalled(ModelCalled {

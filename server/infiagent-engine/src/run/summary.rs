@@ -1,12 +1,13 @@
 //! The system-level audit's retrospective: at the end of every run, what was
-//! asked, which agents ran, the verdicts, the files produced, tokens, cost and
-//! time, written to `.infiagent/runs/<id>/summary.md`.
+//! asked, which agents ran, what each spent, the verdicts, the files produced,
+//! tokens, cost and time, written to `.infiagent/runs/<id>/summary.md`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use crate::candidates::merge::MergeReport;
-use infiagent_protocol::CandidateScore;
+use infiagent_model::Usage;
+use infiagent_protocol::{AgentSpend, CandidateScore, Frame, FrameId, Totals};
 use infiagent_protocol::{FinalOutput, Status};
 use infiagent_protocol::{RunEnd, RunOutcome};
 
@@ -18,6 +19,10 @@ pub const SUMMARY_FILE: &str = "summary.md";
 pub(crate) struct Journal {
     /// Agent name -> (successes, errors).
     agents: BTreeMap<String, (u32, u32)>,
+    /// What each call site spent, in the order they started.
+    spend: Vec<AgentSpend>,
+    /// Each agent invocation: its row of `spend`, and its caller.
+    frames: HashMap<FrameId, (usize, Option<FrameId>)>,
     verdicts: Vec<VerdictNote>,
     /// One line per agent that ran its candidates.
     candidates: Vec<String>,
@@ -32,6 +37,61 @@ struct VerdictNote {
 }
 
 impl Journal {
+    /// An agent invocation began: its spend is counted under its label.
+    pub fn agent_started(&mut self, frame: &Frame) {
+        let caller = frame
+            .parent
+            .and_then(|parent| self.frames.get(&parent))
+            .map(|(row, _)| self.spend[*row].label.clone());
+        let row = match self
+            .spend
+            .iter()
+            .position(|spend| spend.label == frame.label)
+        {
+            Some(row) => row,
+            None => {
+                self.spend.push(AgentSpend {
+                    label: frame.label.clone(),
+                    agent: frame.agent.clone(),
+                    caller,
+                    ..AgentSpend::default()
+                });
+                self.spend.len() - 1
+            }
+        };
+        self.frames.insert(frame.id, (row, frame.parent));
+    }
+
+    /// Adds to the invocation `frame`'s own spend and to that of every caller
+    /// above it (each call site once, however often it appears in the chain).
+    fn spend_on(&mut self, frame: FrameId, add: impl Fn(&mut Totals)) {
+        let Some(&(row, _)) = self.frames.get(&frame) else {
+            return;
+        };
+        add(&mut self.spend[row].own);
+        let mut counted = BTreeSet::new();
+        let mut cursor = Some(frame);
+        while let Some(&(row, parent)) = cursor.and_then(|id| self.frames.get(&id)) {
+            if counted.insert(row) {
+                add(&mut self.spend[row].with_callees);
+            }
+            cursor = parent;
+        }
+    }
+
+    pub fn model_called(&mut self, frame: FrameId, usage: &Usage, cost_usd: f64) {
+        self.spend_on(frame, |totals| totals.add_model_call(usage, cost_usd));
+    }
+
+    pub fn tool_called(&mut self, frame: FrameId) {
+        self.spend_on(frame, |totals| totals.tool_calls += 1);
+    }
+
+    /// What each call site spent.
+    pub fn spend(&self) -> Vec<AgentSpend> {
+        self.spend.clone()
+    }
+
     pub fn agent_finished(&mut self, agent: &str, status: Status) {
         let counts = self.agents.entry(agent.to_string()).or_default();
         match status {
@@ -130,6 +190,27 @@ pub(crate) fn render(task: &str, journal: &Journal, outcome: &RunOutcome) -> Str
     text.push_str("## Agents\n\n| agent | success | error |\n| --- | --- | --- |\n");
     for (agent, (successes, errors)) in &journal.agents {
         let _ = writeln!(text, "| `{agent}` | {successes} | {errors} |");
+    }
+    if !journal.spend.is_empty() {
+        text.push_str(
+            "\n## Spend by agent\n\n| agent | called by | model calls | tokens | cost (USD) | with its callees: tokens | cost (USD) |\n| --- | --- | --- | --- | --- | --- | --- |\n",
+        );
+        for spend in &journal.spend {
+            let _ = writeln!(
+                text,
+                "| `{}` | {} | {} | {} | {:.4} | {} | {:.4} |",
+                spend.label,
+                spend
+                    .caller
+                    .as_deref()
+                    .map_or_else(|| "-".to_string(), |caller| format!("`{caller}`")),
+                spend.own.model_calls,
+                spend.own.tokens(),
+                spend.own.cost_usd,
+                spend.with_callees.tokens(),
+                spend.with_callees.cost_usd
+            );
+        }
     }
     text.push_str("\n## Verdicts\n\n");
     if journal.verdicts.is_empty() {

@@ -1,4 +1,4 @@
-//! The integration tests of `infiagent-engine`, one binary: runs against fake models: audits, cancellation, candidates, context, faults, the loop guard, MCP tools.
+//! The integration tests of `infiagent-engine`, one binary: runs against fake models: audits, cancellation, candidates, context, faults, the loop guard, spend per agent, MCP tools.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,5 +10,6 @@ mod faults;
 mod loops;
 mod mcp;
 mod model_faults;
+mod spend;
 mod streaming;
 mod support;
