@@ -47,13 +47,16 @@ async fn each_agent_spend_is_its_own_and_its_callees_share() {
         .unwrap();
     let dir = handle.dir.clone();
     let outcome = handle.completion.wait().await;
-    let rows: Vec<(&str, Option<&str>, u64, u64, u64, u64, u64)> = outcome
+    // Label, caller, then own model calls, tokens and tool calls, then the
+    // model calls and tokens with the callees.
+    let rows: Vec<String> = outcome
         .agents
         .iter()
         .map(|spend: &AgentSpend| {
-            (
-                spend.label.as_str(),
-                spend.caller.as_deref(),
+            format!(
+                "{} {:?} {} {} {} {} {}",
+                spend.label,
+                spend.caller,
                 spend.own.model_calls,
                 spend.own.tokens(),
                 spend.own.tool_calls,
@@ -65,8 +68,8 @@ async fn each_agent_spend_is_its_own_and_its_callees_share() {
     assert_eq!(
         rows,
         [
-            ("boss_agent", None, 2, 220, 1, 3, 330),
-            ("helper_agent(a.txt)", Some("boss_agent"), 1, 110, 0, 1, 110),
+            "boss_agent None 2 220 1 3 330",
+            "helper_agent(a.txt) Some(\"boss_agent\") 1 110 0 1 110",
         ]
     );
     let summary = std::fs::read_to_string(dir.join(SUMMARY_FILE)).unwrap();
