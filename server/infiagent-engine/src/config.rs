@@ -243,6 +243,23 @@ pub struct Config {
     pub checks: infiagent_checks::ChecksConfig,
     /// The MCP servers whose tools agents may use (`[mcp.servers.<name>]`).
     pub mcp: infiagent_mcp::McpConfig,
+    /// The run records kept.
+    pub runs: RunsConfig,
+}
+
+/// `[runs]`: how many run records (`.infiagent/runs/<id>/`) are kept.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunsConfig {
+    /// The newest runs kept when a front-end starts; older ones that ended or
+    /// were interrupted are removed. 0 keeps them all.
+    pub keep: usize,
+}
+
+impl Default for RunsConfig {
+    fn default() -> Self {
+        RunsConfig { keep: 200 }
+    }
 }
 
 /// Overrides from the command line or the editor for the default model.

@@ -36,7 +36,9 @@ use crate::candidates::check_candidates;
 use crate::candidates::site::Site;
 use crate::config::{Config, ConfigError, STATE_DIR};
 use crate::models::ModelPool;
-use crate::run::record::{LiveRecord, RUN_FILE, Recovery, Running, recover_interrupted_runs};
+use crate::run::record::{
+    LiveRecord, RUN_FILE, Recovery, Running, prune_runs, recover_interrupted_runs,
+};
 use crate::run::summary::{Journal, SUMMARY_FILE};
 use crate::run::trajectory::Trajectory;
 use infiagent_protocol::{
@@ -212,10 +214,13 @@ impl Engine {
     }
 
     /// Marks the workspace's runs whose process stopped before they ended as
-    /// interrupted, and removes the temporary files their crash left. Front-ends
-    /// call it once when they start, before their first run.
+    /// interrupted, removes the temporary files their crash left, then the
+    /// records of the oldest finished runs beyond `[runs] keep`. Front-ends call
+    /// it once when they start, before their first run.
     pub fn recover(&self) -> Recovery {
-        recover_interrupted_runs(self.sandbox.root())
+        let mut recovery = recover_interrupted_runs(self.sandbox.root());
+        recovery.pruned = prune_runs(self.sandbox.root(), self.config.runs.keep);
+        recovery
     }
 
     /// The process sandbox of the engine's runs (what it enforces is probed once).

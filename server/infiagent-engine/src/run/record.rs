@@ -148,6 +148,8 @@ pub struct Recovery {
     pub interrupted: Vec<String>,
     /// Temporary files of atomic writes removed (a crash left them).
     pub removed_temp_files: Vec<PathBuf>,
+    /// Records of old runs removed (`[runs] keep`), by id.
+    pub pruned: Vec<String>,
 }
 
 /// Marks the runs of `workspace` whose process died as interrupted, and once no
@@ -188,6 +190,48 @@ pub fn recover_interrupted_runs(workspace: &Path) -> Recovery {
         tracing::warn!(runs = ?recovery.interrupted, "runs whose process stopped before they ended are marked interrupted");
     }
     recovery
+}
+
+/// Removes the records of the runs of `workspace` older than the newest `keep`
+/// (0: none removed), but only those that ended or were interrupted: a run
+/// with a lock file (live, or owed its recovery) or a record that does not
+/// read is kept. Returns the ids removed, oldest first.
+pub fn prune_runs(workspace: &Path, keep: usize) -> Vec<String> {
+    let runs_dir = workspace.join(STATE_DIR).join("runs");
+    if keep == 0 {
+        return Vec::new();
+    }
+    let Ok(entries) = std::fs::read_dir(&runs_dir) else {
+        return Vec::new();
+    };
+    let mut ids: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.path().is_dir())
+        .filter_map(|entry| entry.file_name().to_str().map(str::to_string))
+        .collect();
+    // Run ids begin with their start time: the newest sort last.
+    ids.sort_unstable();
+    let old = ids.len().saturating_sub(keep);
+    let mut pruned = Vec::new();
+    for id in ids.into_iter().take(old) {
+        let dir = runs_dir.join(&id);
+        if dir.join(LOCK_FILE).exists() {
+            continue;
+        }
+        if !matches!(
+            status(read_record(&dir).as_ref()),
+            Some(ENDED | INTERRUPTED)
+        ) {
+            continue;
+        }
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => pruned.push(id),
+            Err(error) => {
+                tracing::warn!(dir = %dir.display(), %error, "an old run record could not be removed");
+            }
+        }
+    }
+    pruned
 }
 
 /// What one run with a lock file turned out to be.
@@ -413,6 +457,49 @@ mod tests {
                 duration_ms: 60,
                 changed_paths: vec!["a.py".into(), "b.py".into()],
             }
+        );
+    }
+
+    #[test]
+    fn only_old_finished_runs_are_pruned() {
+        let workspace = tempfile::tempdir().unwrap();
+        let runs = workspace.path().join(STATE_DIR).join("runs");
+        let write = |id: &str, status: &str| {
+            std::fs::create_dir_all(runs.join(id)).unwrap();
+            std::fs::write(
+                runs.join(id).join(RUN_FILE),
+                json!({"run_id": id, "status": status}).to_string(),
+            )
+            .unwrap();
+        };
+        write("20260101-000001-0001", ENDED);
+        write("20260101-000002-0001", INTERRUPTED);
+        write("20260101-000003-0001", RUNNING);
+        std::fs::write(runs.join("20260101-000003-0001").join(LOCK_FILE), "").unwrap();
+        std::fs::create_dir_all(runs.join("20260101-000004-0001")).unwrap(); // no record
+        write("20260101-000005-0001", ENDED);
+        write("20260101-000006-0001", ENDED);
+
+        assert!(
+            prune_runs(workspace.path(), 0).is_empty(),
+            "0 keeps them all"
+        );
+        assert_eq!(
+            prune_runs(workspace.path(), 2),
+            ["20260101-000001-0001", "20260101-000002-0001"]
+        );
+        let left: BTreeSet<String> = std::fs::read_dir(&runs)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            left.into_iter().collect::<Vec<_>>(),
+            [
+                "20260101-000003-0001",
+                "20260101-000004-0001",
+                "20260101-000005-0001",
+                "20260101-000006-0001"
+            ]
         );
     }
 
