@@ -54,6 +54,26 @@ async fn plan_build_judge_over_http() {
     );
     let result: Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(result["status"], "success", "{result}");
+    // What each agent spent: the top agent's share with its callees is the run's.
+    let agents = result["agents"].as_array().unwrap();
+    assert!(
+        agents[0]["label"]
+            .as_str()
+            .unwrap()
+            .starts_with("project_lead_agent"),
+        "{result}"
+    );
+    assert_eq!(
+        agents[0]["with_callees"]["model_calls"],
+        result["totals"]["model_calls"]
+    );
+    assert!(agents.iter().any(|agent| {
+        agent["label"] == "code_builder_agent(project_design_numstats.md)"
+            && agent["caller"]
+                .as_str()
+                .unwrap()
+                .starts_with("project_lead_agent")
+    }));
 
     // Files written by the planner and the builders, and the scripts really work.
     for file in [
@@ -223,4 +243,37 @@ async fn plan_build_judge_over_http() {
     let run_json: Value =
         serde_json::from_str(&std::fs::read_to_string(run_dir.join("run.json")).unwrap()).unwrap();
     assert_eq!(run_json["end"], "finished");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_looping_agent_is_stopped_and_the_run_says_why() {
+    use infiagent_test_support::openai::{serve_in_order, tool_calls};
+    let workspace = tempfile::tempdir().unwrap();
+    std::fs::write(workspace.path().join("notes.txt"), "notes\n").unwrap();
+    let read = serde_json::json!({"path": "notes.txt"}).to_string();
+    let server = serve_in_order(vec![tool_calls(&[("file_read", &read)])]).await;
+    let output = async_command()
+        .args(["run", "--json", "--workspace"])
+        .arg(workspace.path())
+        .args([
+            "--base-url",
+            &format!("{}/v1", server.uri()),
+            "--model",
+            "fake-model",
+            "--agent",
+            "judge_agent",
+        ])
+        .arg("Read notes.txt")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let result: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(result["status"], "error");
+    assert_eq!(
+        result["error_information"],
+        "'judge_agent' stopped in a loop: it called 'file_read' with the same arguments more than 3 times while the workspace did not change ([run] max_repeated_calls = 3; 0 turns the guard off)"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 4);
 }
