@@ -537,6 +537,22 @@ async fn judging_an_existing_script_runs_it_only_with_consent() {
     client.finish().await;
 }
 
+/// The loop guard through the editor: a judge whose model repeats the same
+/// read is stopped, and the run's end says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_looping_agent_is_stopped_and_the_progress_says_why() {
+    let read = json!({"path": "notes.txt"}).to_string();
+    let server = openai::serve_in_order(vec![openai::tool_calls(&[("file_read", &read)])]).await;
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path();
+    std::fs::write(root.join("notes.txt"), "notes\n").unwrap();
+    let mut client = start(root, &base_url(&server), "auto").await;
+    let end = execute_to_end(&mut client, "infiagent.judge", root, "notes.txt").await;
+    assert!(end.contains("stopped in a loop"), "{end}");
+    assert_eq!(openai::bodies(&server).await.len(), 4);
+    client.finish().await;
+}
+
 /// The actions that fit each kind of file.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn code_actions_by_kind_of_file() {
