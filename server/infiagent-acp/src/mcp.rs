@@ -93,7 +93,7 @@ pub(crate) fn recorded(servers: &[McpServer]) -> Vec<serde_json::Value> {
 fn tool_name_part(name: &str) -> String {
     let mut part = String::new();
     for c in name.chars() {
-        let c = if c.is_ascii_alphanumeric() || c == '-' {
+        let c = if infiagent_protocol::is_tool_name_char(c) {
             c
         } else {
             '_'

@@ -62,6 +62,21 @@ async fn in_session<R>(
     (result, updates)
 }
 
+/// The configuration of every session: the fake model at `model_uri`, the
+/// `auto` autonomy, and the process sandbox off (in process there is no
+/// launcher binary to sandbox with).
+fn auto_loader(model_uri: String) -> ConfigLoader {
+    let base_url = format!("{model_uri}/v1");
+    Arc::new(move |_: &Path| {
+        let mut config = Config::default();
+        config.model.base_url = Some(base_url.clone());
+        config.model.name = Some("fake".into());
+        config.run.autonomy = Autonomy::Auto;
+        config.sandbox.mode = infiagent_sandbox::SandboxMode::Off;
+        Ok(config)
+    })
+}
+
 #[tokio::test]
 async fn a_cancelled_turn_stops_its_process() {
     let workspace = tempfile::tempdir().unwrap();
@@ -75,16 +90,7 @@ async fn a_cancelled_turn_stops_its_process() {
         openai::finish("success", "done"),
     ])
     .await;
-    let base_url = format!("{}/v1", model.uri());
-    let loader: ConfigLoader = Arc::new(move |_: &Path| {
-        let mut config = Config::default();
-        config.model.base_url = Some(base_url.clone());
-        config.model.name = Some("fake".into());
-        config.run.autonomy = Autonomy::Auto;
-        // In process there is no launcher binary to sandbox with.
-        config.sandbox.mode = infiagent_sandbox::SandboxMode::Off;
-        Ok(config)
-    });
+    let loader = auto_loader(model.uri());
     let (stop, _) = in_session(
         loader,
         &root,
@@ -178,15 +184,7 @@ async fn agents_use_the_mcp_servers_the_client_passes() {
         openai::finish("success", "relayed"),
     ])
     .await;
-    let base_url = format!("{}/v1", model.uri());
-    let loader: ConfigLoader = Arc::new(move |_: &Path| {
-        let mut config = Config::default();
-        config.model.base_url = Some(base_url.clone());
-        config.model.name = Some("fake".into());
-        config.run.autonomy = Autonomy::Auto;
-        config.sandbox.mode = infiagent_sandbox::SandboxMode::Off;
-        Ok(config)
-    });
+    let loader = auto_loader(model.uri());
     let fixture =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../infiagent-mcp/tests/fixtures/mcp_server.py");
     let server = McpServer::Stdio(

@@ -48,16 +48,6 @@ pub fn check_pyramid(
     problems
 }
 
-/// Where `agent` lists its `index`-th tool (the `tools:` key when unknown).
-fn tool_position(agent: &AgentDef, index: usize) -> Position {
-    agent
-        .positions
-        .tools
-        .get(index)
-        .copied()
-        .unwrap_or(agent.positions.tools_key)
-}
-
 /// The rules that concern one agent and its own tool list.
 fn check_agent(
     agent: &AgentDef,
@@ -99,7 +89,7 @@ fn check_agent(
     let mut first_listed: HashMap<&str, Position> = HashMap::new();
     let mut agent_children = 0usize;
     for (index, tool) in agent.tools.iter().enumerate() {
-        let position = tool_position(agent, index);
+        let position = agent.tool_position(index);
         if let Some(first) = first_listed.get(tool.as_str()) {
             report(
                 position,
@@ -228,7 +218,7 @@ impl<'a> CallGraph<'a> {
                     continue;
                 }
                 if let Some(&callee_node) = nodes.get(tool.as_str()) {
-                    graph.add_edge(caller_node, callee_node, tool_position(caller, index));
+                    graph.add_edge(caller_node, callee_node, caller.tool_position(index));
                 }
             }
         }

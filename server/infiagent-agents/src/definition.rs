@@ -85,6 +85,15 @@ impl AgentDef {
     pub fn is_judge(&self) -> bool {
         self.role == Some(Role::Judge)
     }
+
+    /// Where it lists its `index`-th tool (the `tools:` key when unknown).
+    pub fn tool_position(&self, index: usize) -> Position {
+        self.positions
+            .tools
+            .get(index)
+            .copied()
+            .unwrap_or(self.positions.tools_key)
+    }
 }
 
 /// Parses one agent file. `path` is only used in problems and kept in the definition.

@@ -133,12 +133,7 @@ pub(crate) async fn tool_warnings(
             let Some(status) = statuses.iter().find(|status| status.name == name.server) else {
                 continue;
             };
-            let position = agent
-                .positions
-                .tools
-                .get(index)
-                .copied()
-                .unwrap_or(agent.positions.tools_key);
+            let position = agent.tool_position(index);
             let at = format!(
                 "{}:{}:{}",
                 agent.path.display(),

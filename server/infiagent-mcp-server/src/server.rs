@@ -138,21 +138,13 @@ impl PyramidServer {
 
     /// A workspace path the caller gave, which must exist.
     fn existing(&self, path: &str, what: &str) -> Result<String, ErrorData> {
-        let root = self.engine.workspace();
-        let inside = root
-            .join(path)
-            .canonicalize()
-            .ok()
-            .filter(|resolved| resolved.starts_with(root));
-        match inside {
-            Some(resolved) if resolved.is_file() => Ok(resolved
-                .strip_prefix(root)
-                .map(|relative| relative.to_string_lossy().into_owned())
-                .unwrap_or_else(|_| path.to_string())),
+        let sandbox = self.engine.sandbox();
+        match sandbox.resolve(path) {
+            Ok(resolved) if resolved.is_file() => Ok(sandbox.relative(&resolved)),
             _ => Err(ErrorData::invalid_params(
                 format!(
                     "{what} '{path}' is not a file of the workspace {}",
-                    root.display()
+                    sandbox.root().display()
                 ),
                 None,
             )),

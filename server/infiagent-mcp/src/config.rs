@@ -82,9 +82,7 @@ impl McpConfig {
         for (name, server) in &self.servers {
             let valid_name = !name.is_empty()
                 && !name.contains("__")
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                && name.chars().all(infiagent_protocol::is_tool_name_char);
             if !valid_name {
                 return Err(format!(
                     "[mcp.servers.{name}]: a server's name is letters, digits, `-` and `_` (no `__`), as it becomes part of its tools' names"

@@ -44,17 +44,21 @@ impl Connection {
 
     /// The end of its standard error, redacted, for an error message.
     pub fn stderr_tail(&self, redactor: &Redactor) -> String {
-        let tail = self
-            .stderr
-            .lock()
-            .map(|text| text.trim().to_string())
-            .unwrap_or_default();
+        let tail = last_words(&self.stderr);
         if tail.is_empty() {
             String::new()
         } else {
             format!(" Its last words on stderr: {}", redactor.redact(&tail))
         }
     }
+}
+
+/// The end of what a server wrote on standard error, trimmed.
+fn last_words(stderr: &Mutex<String>) -> String {
+    stderr
+        .lock()
+        .map(|text| text.trim().to_string())
+        .unwrap_or_default()
 }
 
 /// Where a server runs and what it is given.
@@ -113,10 +117,7 @@ async fn connect_now(start: &Start<'_>) -> Result<Connection, String> {
             Err(error) => {
                 // Give its last words a moment to arrive.
                 tokio::time::sleep(Duration::from_millis(100)).await;
-                let tail = stderr
-                    .lock()
-                    .map(|text| text.trim().to_string())
-                    .unwrap_or_default();
+                let tail = last_words(&stderr);
                 let tail = if tail.is_empty() {
                     String::new()
                 } else {

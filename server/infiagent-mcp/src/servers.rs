@@ -470,8 +470,5 @@ fn tool_names(tools: &[Tool]) -> String {
 }
 
 fn sendable(name: &str) -> bool {
-    name.len() <= MAX_TOOL_NAME
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    name.len() <= MAX_TOOL_NAME && name.chars().all(infiagent_protocol::is_tool_name_char)
 }

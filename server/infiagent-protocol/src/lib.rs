@@ -26,7 +26,7 @@ pub use events::{
     ActiveCalls, AgentSpend, CallId, CandidateScore, CandidateStatus, Frame, FrameId, RunEvent,
     Totals,
 };
-pub use mcp_name::{MCP_PREFIX, McpToolName, mcp_tool_name};
+pub use mcp_name::{MCP_PREFIX, McpToolName, is_tool_name_char, mcp_tool_name};
 pub use numbered::{numbered_line, text_of_numbered};
 pub use outcome::{Budget, RunEnd, RunOutcome, RunState, RunStatus};
 pub use output::{FinalOutput, Finding, Findings, Severity, Status, final_output_schema};

@@ -5,6 +5,12 @@
 /// What every MCP tool's name begins with.
 pub const MCP_PREFIX: &str = "mcp__";
 
+/// Whether `c` may be in a tool's name as chat APIs take it (and in a server's
+/// name): ASCII letters, digits, `_` and `-`.
+pub fn is_tool_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '-'
+}
+
 /// The name agents see for `tool` of the MCP server `server`.
 pub fn mcp_tool_name(server: &str, tool: &str) -> String {
     format!("{MCP_PREFIX}{server}__{tool}")

@@ -380,11 +380,22 @@ pub(crate) fn limits_with_timeout(
     }
 }
 
+/// What an *Always for this workspace* answer allows from then on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Always {
+    /// The same command of the tool (a shell command, an install, a script).
+    ThisCommand,
+    /// Every call of the tool (an MCP server's tool).
+    EveryCall,
+}
+
 /// Asks the user through the editor whether `summary` of `tool` may run, unless it
-/// was allowed for good in this workspace; remembers an *Always* answer.
+/// was allowed for good in this workspace; remembers an *Always* answer as
+/// `always` says.
 pub(crate) async fn ask_approval(
     tool: &str,
     summary: &str,
+    always: Always,
     ctx: &ToolContext,
 ) -> Result<(), String> {
     if ctx.run.approvals().allows(tool, summary) {
@@ -399,14 +410,23 @@ pub(crate) async fn ask_approval(
     match ctx.editor.approve(&request).await {
         Approval::Allow => Ok(()),
         Approval::AlwaysForWorkspace => {
-            if let Err(error) = ctx.run.approvals().remember(tool, summary) {
+            let pattern = match always {
+                Always::ThisCommand => summary,
+                Always::EveryCall => "*",
+            };
+            if let Err(error) = ctx.run.approvals().remember(tool, pattern) {
                 tracing::warn!(%error, "could not remember an approval");
             }
             Ok(())
         }
-        Approval::Deny => Err(format!(
-            "the user did not approve running `{summary}`; continue without it or ask for it in your final output"
-        )),
+        Approval::Deny => Err(match always {
+            Always::ThisCommand => format!(
+                "the user did not approve running `{summary}`; continue without it or ask for it in your final output"
+            ),
+            Always::EveryCall => format!(
+                "the user did not approve calling `{tool}`; continue without it or ask for it in your final output"
+            ),
+        }),
     }
 }
 
@@ -429,9 +449,14 @@ pub async fn approve_execution(path: &str, ctx: &ToolContext) -> Result<(), NotA
     if ctx.run.may_run(&script) && ctx.run.sandbox_complete().await {
         return Ok(());
     }
-    ask_approval("execute_code", &ctx.sandbox.relative(&script), ctx)
-        .await
-        .map_err(|_| NotApproved::Declined)?;
+    ask_approval(
+        "execute_code",
+        &ctx.sandbox.relative(&script),
+        Always::ThisCommand,
+        ctx,
+    )
+    .await
+    .map_err(|_| NotApproved::Declined)?;
     ctx.run.allow_run(&script);
     Ok(())
 }
@@ -443,7 +468,7 @@ pub async fn approve_command(
     command: &str,
     ctx: &ToolContext,
 ) -> Result<(), NotApproved> {
-    ask_approval(tool, command, ctx)
+    ask_approval(tool, command, Always::ThisCommand, ctx)
         .await
         .map_err(|_| NotApproved::Declined)
 }
@@ -452,27 +477,7 @@ pub async fn approve_command(
 /// may be called, `summary` showing the call, unless it was allowed for good in
 /// this workspace. *Always for this workspace* allows every call of `tool`.
 pub async fn approve_tool(tool: &str, summary: &str, ctx: &ToolContext) -> Result<(), String> {
-    if ctx.run.approvals().allows(tool, summary) {
-        return Ok(());
-    }
-    let request = ApprovalRequest {
-        tool: tool.to_string(),
-        agent: ctx.agent.clone(),
-        summary: summary.to_string(),
-        call: ctx.call,
-    };
-    match ctx.editor.approve(&request).await {
-        Approval::Allow => Ok(()),
-        Approval::AlwaysForWorkspace => {
-            if let Err(error) = ctx.run.approvals().remember(tool, "*") {
-                tracing::warn!(%error, "could not remember an approval");
-            }
-            Ok(())
-        }
-        Approval::Deny => Err(format!(
-            "the user did not approve calling `{tool}`; continue without it or ask for it in your final output"
-        )),
-    }
+    ask_approval(tool, summary, Always::EveryCall, ctx).await
 }
 
 /// Arguments of `execute_code`.
@@ -546,7 +551,7 @@ pub(crate) async fn execute_shell(args: ExecuteShellArgs, ctx: &ToolContext) -> 
     if args.command.trim().is_empty() {
         return Err("the command is empty; give a bash command line such as `ls -la`".into());
     }
-    ask_approval("execute_shell", &args.command, ctx).await?;
+    ask_approval("execute_shell", &args.command, Always::ThisCommand, ctx).await?;
     let process = ToolProcess {
         program: "bash".into(),
         args: vec!["-c".into(), args.command.into()],

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use infiagent_sandbox::Network;
 
-use crate::process::{ToolProcess, ask_approval, run_tool_process};
+use crate::process::{Always, ToolProcess, ask_approval, run_tool_process};
 use crate::spec::ToolResult;
 use crate::{ToolContext, ToolOutput};
 
@@ -56,7 +56,7 @@ pub(crate) async fn pip_install(args: PipInstallArgs, ctx: &ToolContext) -> Tool
         check_package_spec(spec)?;
     }
     let summary = format!("pip install {}", args.packages.join(" "));
-    ask_approval("pip_install", &summary, ctx).await?;
+    ask_approval("pip_install", &summary, Always::ThisCommand, ctx).await?;
 
     let mut creation_note = String::new();
     if venv_python(ctx).is_none() {

@@ -20,6 +20,22 @@ fn read_jsonl(path: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// `infiagent run --json` in `workspace` against the fake endpoint `server`;
+/// more flags and the task follow.
+fn run_json(workspace: &Path, server: &wiremock::MockServer) -> tokio::process::Command {
+    let mut command = async_command();
+    command
+        .args(["run", "--json", "--workspace"])
+        .arg(workspace)
+        .args([
+            "--base-url",
+            &format!("{}/v1", server.uri()),
+            "--model",
+            "fake-model",
+        ]);
+    command
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_build_judge_over_http() {
     let server = scripted_endpoint().await;
@@ -30,15 +46,7 @@ async fn plan_build_judge_over_http() {
     )
     .unwrap();
 
-    let output = async_command()
-        .args(["run", "--json", "--workspace"])
-        .arg(workspace.path())
-        .args([
-            "--base-url",
-            &format!("{}/v1", server.uri()),
-            "--model",
-            "fake-model",
-        ])
+    let output = run_json(workspace.path(), &server)
         .args(["--api-key-env", KEY_VAR, "--file", "requirement.md"])
         .arg("Build the project described in requirement.md")
         .env(KEY_VAR, KEY)
@@ -252,17 +260,8 @@ async fn a_looping_agent_is_stopped_and_the_run_says_why() {
     std::fs::write(workspace.path().join("notes.txt"), "notes\n").unwrap();
     let read = serde_json::json!({"path": "notes.txt"}).to_string();
     let server = serve_in_order(vec![tool_calls(&[("file_read", &read)])]).await;
-    let output = async_command()
-        .args(["run", "--json", "--workspace"])
-        .arg(workspace.path())
-        .args([
-            "--base-url",
-            &format!("{}/v1", server.uri()),
-            "--model",
-            "fake-model",
-            "--agent",
-            "judge_agent",
-        ])
+    let output = run_json(workspace.path(), &server)
+        .args(["--agent", "judge_agent"])
         .arg("Read notes.txt")
         .output()
         .await

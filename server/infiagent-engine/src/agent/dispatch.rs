@@ -42,6 +42,7 @@ impl AgentLoop {
             })
             .await;
         let started = Instant::now();
+        let arguments = serde_json::from_str::<serde_json::Value>(&call.arguments);
         let result = if !allowed {
             let available: Vec<&str> = self.tools.iter().map(|tool| tool.name.as_str()).collect();
             Ok(CallResult {
@@ -53,7 +54,7 @@ impl AgentLoop {
                 malformed: true,
                 ends_agent: None,
             })
-        } else if serde_json::from_str::<serde_json::Value>(&call.arguments).is_err() {
+        } else if arguments.is_err() {
             Ok(CallResult {
                 output: ToolOutput::error(format!(
                     "{TOOL_ERROR_PREFIX}the arguments of '{}' are not valid JSON: {}. Call it again with a JSON object.",
@@ -63,9 +64,13 @@ impl AgentLoop {
                 malformed: true,
                 ends_agent: None,
             })
-        } else if let Some(refused) = self.guard_repeat(call) {
+        } else if let Ok(arguments) = &arguments
+            && let Some(refused) = self.guard_repeat(call, arguments)
+        {
             Ok(refused)
-        } else if BASIC_TOOL_NAMES.contains(&call.name.as_str()) {
+        } else if BASIC_TOOL_NAMES.contains(&call.name.as_str())
+            || call.name.starts_with(MCP_PREFIX)
+        {
             let site = &self.invocation.site;
             let context = ToolContext {
                 cancel: site.tools.cancel.child_token(),
@@ -74,25 +79,17 @@ impl AgentLoop {
                 call: call_id,
                 ..site.tools.clone()
             };
-            let mut output =
-                infiagent_tools::call_tool(&call.name, &call.arguments, &context).await;
+            let mut output = if call.name.starts_with(MCP_PREFIX) {
+                self.call_mcp(call, &context).await
+            } else {
+                infiagent_tools::call_tool(&call.name, &call.arguments, &context).await
+            };
             if output.is_error {
                 output.content = format!("{TOOL_ERROR_PREFIX}{}", output.content);
             }
             if site.is_workspace() {
                 self.shared.note_changed(&output.changed_paths).await;
             }
-            if site.tools.cancel.is_cancelled() {
-                return Err(site.abort_reason(&self.shared));
-            }
-            Ok(CallResult {
-                output,
-                malformed: false,
-                ends_agent: None,
-            })
-        } else if call.name.starts_with(MCP_PREFIX) {
-            let output = self.call_mcp(call, call_id).await;
-            let site = &self.invocation.site;
             if site.tools.cancel.is_cancelled() {
                 return Err(site.abort_reason(&self.shared));
             }
@@ -127,16 +124,12 @@ impl AgentLoop {
     /// The loop guard's answer to `call` when it must not run: the same call
     /// (a tool with the same arguments, a child agent with the same task) made
     /// `[run] max_repeated_calls` times by this agent on an unchanged workspace.
-    fn guard_repeat(&self, call: &ToolCall) -> Option<CallResult> {
+    fn guard_repeat(&self, call: &ToolCall, arguments: &serde_json::Value) -> Option<CallResult> {
         let limit = self.shared.config.run.max_repeated_calls;
         let is_agent = self.shared.registry.get(&call.name).is_some();
-        let key = match serde_json::from_str::<AgentCall>(&call.arguments) {
-            Ok(arguments) if is_agent => format!("{}\n{}", call.name, arguments.task),
-            _ => {
-                let arguments = serde_json::from_str::<serde_json::Value>(&call.arguments)
-                    .map_or_else(|_| call.arguments.clone(), |value| value.to_string());
-                format!("{}\n{arguments}", call.name)
-            }
+        let key = match arguments.get("task").and_then(serde_json::Value::as_str) {
+            Some(task) if is_agent => format!("{}\n{task}", call.name),
+            _ => format!("{}\n{arguments}", call.name),
         };
         let changes = self.shared.change_count();
         let repeat = self.repeats.lock().ok()?.count(key, changes, limit);
@@ -170,32 +163,24 @@ impl AgentLoop {
     /// Calls a tool of an MCP server, with the user's consent: in `ask`, the first
     /// call of each tool in a session asks (*Always* remembers the tool for the
     /// workspace).
-    async fn call_mcp(&self, call: &ToolCall, call_id: CallId) -> ToolOutput {
-        let site = &self.invocation.site;
-        if !site.is_workspace() {
+    async fn call_mcp(&self, call: &ToolCall, context: &ToolContext) -> ToolOutput {
+        if !self.invocation.site.is_workspace() {
             return ToolOutput::error(format!(
-                "{TOOL_ERROR_PREFIX}MCP tools act outside this candidate's copy of the workspace, so a candidate cannot call '{}'; do without it",
+                "MCP tools act outside this candidate's copy of the workspace, so a candidate cannot call '{}'; do without it",
                 call.name
             ));
         }
         let mcp = &self.shared.mcp;
-        let context = ToolContext {
-            cancel: site.tools.cancel.child_token(),
-            agent: self.def.name.clone(),
-            caller: self.frame,
-            call: call_id,
-            ..site.tools.clone()
-        };
         if !mcp.allowed_for_session(&call.name) {
             let summary = format!("{} {}", call.name, prompt::call_summary(&call.arguments));
-            if let Err(error) = approve_tool(&call.name, &summary, &context).await {
-                return ToolOutput::error(format!("{TOOL_ERROR_PREFIX}{error}"));
+            if let Err(error) = approve_tool(&call.name, &summary, context).await {
+                return ToolOutput::error(error);
             }
             mcp.allow_for_session(&call.name);
         }
         match mcp.call(&call.name, &call.arguments, &context.cancel).await {
             Ok(text) => ToolOutput::ok(text),
-            Err(error) => ToolOutput::error(format!("{TOOL_ERROR_PREFIX}{error}")),
+            Err(error) => ToolOutput::error(error),
         }
     }
 

@@ -254,6 +254,11 @@ impl Engine {
         self
     }
 
+    /// Where the engine's file tools are confined.
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
     /// The workspace root (canonical).
     pub fn workspace(&self) -> &Path {
         self.sandbox.root()

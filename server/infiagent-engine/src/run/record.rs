@@ -108,22 +108,14 @@ impl LiveRecord {
 /// each with its `summary` path (relative to the workspace) when it has one.
 pub fn recent_runs(workspace: &Path, limit: usize) -> Vec<Value> {
     let runs = workspace.join(STATE_DIR).join("runs");
-    let Ok(entries) = std::fs::read_dir(&runs) else {
-        return Vec::new();
-    };
-    let mut ids: Vec<String> = entries
-        .flatten()
-        .filter(|entry| entry.path().join(RUN_FILE).is_file())
-        .filter_map(|entry| entry.file_name().to_str().map(str::to_string))
-        .collect();
-    // Run ids begin with their start time.
-    ids.sort_unstable_by(|a, b| b.cmp(a));
-    ids.into_iter()
+    run_ids(&runs)
+        .into_iter()
+        .rev()
+        .filter(|id| runs.join(id).join(RUN_FILE).is_file())
         .take(limit)
         .filter_map(|id| {
             let dir = runs.join(&id);
-            let text = std::fs::read_to_string(dir.join(RUN_FILE)).ok()?;
-            let mut record: Value = serde_json::from_str(&text).ok()?;
+            let mut record = read_record(&dir)?;
             if dir.join(SUMMARY_FILE).is_file()
                 && let Some(object) = record.as_object_mut()
             {
@@ -135,6 +127,21 @@ pub fn recent_runs(workspace: &Path, limit: usize) -> Vec<Value> {
             Some(record)
         })
         .collect()
+}
+
+/// The ids of the run folders in `runs`, oldest first (a run id begins with its
+/// start time).
+fn run_ids(runs: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(runs) else {
+        return Vec::new();
+    };
+    let mut ids: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.path().is_dir())
+        .filter_map(|entry| entry.file_name().to_str().map(str::to_string))
+        .collect();
+    ids.sort_unstable();
+    ids
 }
 
 fn pretty(value: &Value) -> String {
@@ -197,20 +204,11 @@ pub fn recover_interrupted_runs(workspace: &Path) -> Recovery {
 /// with a lock file (live, or owed its recovery) or a record that does not
 /// read is kept. Returns the ids removed, oldest first.
 pub fn prune_runs(workspace: &Path, keep: usize) -> Vec<String> {
-    let runs_dir = workspace.join(STATE_DIR).join("runs");
     if keep == 0 {
         return Vec::new();
     }
-    let Ok(entries) = std::fs::read_dir(&runs_dir) else {
-        return Vec::new();
-    };
-    let mut ids: Vec<String> = entries
-        .filter_map(Result::ok)
-        .filter(|entry| entry.path().is_dir())
-        .filter_map(|entry| entry.file_name().to_str().map(str::to_string))
-        .collect();
-    // Run ids begin with their start time: the newest sort last.
-    ids.sort_unstable();
+    let runs_dir = workspace.join(STATE_DIR).join("runs");
+    let ids = run_ids(&runs_dir);
     let old = ids.len().saturating_sub(keep);
     let mut pruned = Vec::new();
     for id in ids.into_iter().take(old) {
