@@ -23,15 +23,18 @@ pub(crate) enum Command {
     Agents,
     /// Where a request would go, and why.
     Route,
+    /// Put back the files a run changed.
+    Undo,
 }
 
 impl Command {
-    pub const ALL: [Command; 5] = [
+    pub const ALL: [Command; 6] = [
         Command::Plan,
         Command::Build,
         Command::Judge,
         Command::Agents,
         Command::Route,
+        Command::Undo,
     ];
 
     pub fn name(self) -> &'static str {
@@ -41,6 +44,7 @@ impl Command {
             Command::Judge => "judge",
             Command::Agents => "agents",
             Command::Route => "route",
+            Command::Undo => "undo",
         }
     }
 
@@ -53,6 +57,9 @@ impl Command {
             Command::Judge => "Have the judge verify files: run them, read them, rule on them",
             Command::Agents => "List the agent pyramid",
             Command::Route => "Show which agent a request would go to, and why",
+            Command::Undo => {
+                "Put back the files the last run changed (files changed since are left alone)"
+            }
         }
     }
 
@@ -65,6 +72,7 @@ impl Command {
             Command::Judge => Some("files to verify, and what they must do"),
             Command::Agents => None,
             Command::Route => Some("request"),
+            Command::Undo => Some("run id (default: the last run not undone)"),
         }
     }
 

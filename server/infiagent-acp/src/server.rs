@@ -391,6 +391,11 @@ impl Turn {
                 self.send(updates::message(route_text(engine, &prompt.text)));
                 return Ok(StopReason::EndTurn);
             }
+            Some(Command::Undo) => {
+                let text = undo_text(engine, &prompt.text, self.editor(Calls::One).as_ref()).await;
+                self.send(updates::message(text));
+                return Ok(StopReason::EndTurn);
+            }
             Some(Command::Build) => return self.build(&prompt).await,
             Some(Command::Plan) => (
                 Some(role_agent(engine, infiagent_protocol::Role::Planner)?),
@@ -699,6 +704,35 @@ fn route_text(engine: &Engine, request: &str) -> String {
             text
         }
         Err(err) => format!("No agent can take requests: {err}"),
+    }
+}
+
+/// `/undo [RUN_ID]`: the run's files put back (through the client for the
+/// files it serves), what was done or left, as a message.
+async fn undo_text(engine: &Engine, run_id: &str, editor: &dyn infiagent_tools::Editor) -> String {
+    let run_id = run_id.trim();
+    let run_id = (!run_id.is_empty()).then_some(run_id);
+    let plan = match infiagent_engine::UndoPlan::of(engine.workspace(), run_id, &|_| None) {
+        Ok(plan) => plan,
+        Err(err) => return format!("Nothing undone: {err}"),
+    };
+    match plan.apply(engine.workspace(), false, editor).await {
+        Ok(report) => {
+            let mut text = format!(
+                "Undid run {}: {} restored, {} removed.",
+                plan.run_id,
+                report.restored.len(),
+                report.removed.len()
+            );
+            for path in report.restored.iter().chain(&report.removed) {
+                text.push_str(&format!("\n- `{path}`"));
+            }
+            for (path, why) in &report.left {
+                text.push_str(&format!("\n- left `{path}`: {why}"));
+            }
+            text
+        }
+        Err(err) => format!("Nothing undone: {err}"),
     }
 }
 

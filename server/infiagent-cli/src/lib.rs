@@ -18,6 +18,7 @@ mod progress;
 mod route_command;
 mod run_command;
 mod terminal;
+mod undo_command;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +54,11 @@ pub struct Cli {
 enum Command {
     /// Run a task on the pyramid in a workspace.
     Run(RunArgs),
+    /// Go on with a run that was cancelled, interrupted or stopped by a budget,
+    /// without redoing what it did.
+    Resume(run_command::ResumeArgs),
+    /// Put back the files a run changed (default: the last run not undone).
+    Undo(undo_command::UndoArgs),
     /// Build every script of a plan in its build order, independent scripts in parallel.
     Build(BuildArgs),
     /// Measure an agent on a benchmark (HumanEval): pass@1, tokens, cost.
@@ -147,6 +153,8 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run_command::run(args).await,
+            Command::Resume(args) => run_command::resume(args).await,
+            Command::Undo(args) => undo_command::run(args).await,
             Command::Build(args) => build_command::run(args).await,
             Command::Bench { command } => bench_command::run(command).await,
             Command::Context(args) => context_command::run(args),

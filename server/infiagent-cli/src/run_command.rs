@@ -34,6 +34,24 @@ pub struct RunArgs {
     task: String,
 }
 
+/// Arguments of `infiagent resume`.
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    #[command(flatten)]
+    engine: EngineArgs,
+    /// Raise the steps an agent may take ([run] max_steps).
+    #[arg(long)]
+    max_steps: Option<u32>,
+    /// Raise the run's token budget ([run] max_tokens); what it spent counts.
+    #[arg(long)]
+    max_tokens: Option<u64>,
+    /// Raise the run's dollar budget ([run] max_cost_usd); what it spent counts.
+    #[arg(long)]
+    max_cost: Option<f64>,
+    /// The run to go on with (its folder name under .infiagent/runs/).
+    run_id: String,
+}
+
 /// The flags of the commands that run agents: the workspace, the model, the
 /// autonomy and the output format.
 #[derive(Debug, Args)]
@@ -147,6 +165,29 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<u8> {
     execute(&engine, args.agent, args.task, files, output).await
 }
 
+pub(crate) async fn resume(args: ResumeArgs) -> anyhow::Result<u8> {
+    let workspace = args.engine.workspace()?;
+    let mut config = args.engine.config(&workspace)?;
+    if let Some(steps) = args.max_steps {
+        config.run.max_steps = steps;
+    }
+    if let Some(tokens) = args.max_tokens {
+        config.run.max_tokens = tokens;
+    }
+    if let Some(cost) = args.max_cost {
+        config.run.max_cost_usd = cost;
+    }
+    let Some(engine) = open_engine(&workspace, config)? else {
+        return Ok(EXIT_USAGE);
+    };
+    let editor = Arc::new(TerminalEditor {
+        autonomy: engine.config().run.autonomy,
+    });
+    let handle = engine.resume(&args.run_id, editor)?;
+    eprintln!("resuming run {}", handle.id);
+    follow(&engine, handle, args.engine.output()).await
+}
+
 /// The workspace's engine, its interrupted runs recovered; `None` after printing
 /// the problems of its agent files.
 pub(crate) fn open_engine(workspace: &Path, config: Config) -> anyhow::Result<Option<Engine>> {
@@ -237,11 +278,6 @@ async fn execute(
     files: Vec<FileRef>,
     output: Output,
 ) -> anyhow::Result<u8> {
-    let agent_names: BTreeSet<String> = engine
-        .registry()
-        .agents()
-        .map(|agent| agent.name.clone())
-        .collect();
     let editor = Arc::new(TerminalEditor {
         autonomy: engine.config().run.autonomy,
     });
@@ -251,6 +287,16 @@ async fn execute(
         files,
         editor,
     })?;
+    follow(engine, handle, output).await
+}
+
+/// Shows a started run's progress until it ends, then its result.
+async fn follow(engine: &Engine, handle: RunHandle, output: Output) -> anyhow::Result<u8> {
+    let agent_names: BTreeSet<String> = engine
+        .registry()
+        .agents()
+        .map(|agent| agent.name.clone())
+        .collect();
     let status_line = StatusLine::of_stderr();
     let mut progress = Progress::new(std::io::stderr(), status_line, agent_names);
     let mut interrupts = Interrupts::listen()?;
@@ -345,6 +391,12 @@ fn report(outcome: &RunOutcome, workspace: &Path, output: Output) {
                 }
                 RunEnd::Cancelled => println!("status: cancelled"),
                 RunEnd::Aborted { reason, .. } => println!("status: aborted\nerror: {reason}"),
+            }
+            if !matches!(outcome.end, RunEnd::Finished { .. }) {
+                eprintln!("go on with it: infiagent resume {}", outcome.run_id);
+            }
+            if !outcome.changed_paths.is_empty() {
+                eprintln!("take its changes back: infiagent undo {}", outcome.run_id);
             }
             eprintln!("{}", outcome.totals.describe(outcome.duration_ms));
             eprintln!("run record: {}", record.display());

@@ -247,18 +247,28 @@ pub struct Config {
     pub runs: RunsConfig,
 }
 
-/// `[runs]`: how many run records (`.infiagent/runs/<id>/`) are kept.
+/// `[runs]`: how many run records (`.infiagent/runs/<id>/`) are kept, and the
+/// checkpoints they keep.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RunsConfig {
     /// The newest runs kept when a front-end starts; older ones that ended or
     /// were interrupted are removed. 0 keeps them all.
     pub keep: usize,
+    /// Whether runs keep checkpoints of the files they change (for `undo`).
+    pub checkpoints: bool,
+    /// Files larger than this are recorded as changed but not stored, so not
+    /// restorable.
+    pub checkpoint_max_bytes: u64,
 }
 
 impl Default for RunsConfig {
     fn default() -> Self {
-        RunsConfig { keep: 200 }
+        RunsConfig {
+            keep: 200,
+            checkpoints: true,
+            checkpoint_max_bytes: 8 * 1024 * 1024,
+        }
     }
 }
 

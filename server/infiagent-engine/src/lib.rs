@@ -32,4 +32,5 @@ pub use preview::ContextPart;
 pub use prompt::{call_summary, summarize};
 pub use run::record::{LOCK_FILE, RUN_FILE, Recovery, recent_runs, recover_interrupted_runs};
 pub use run::summary::SUMMARY_FILE;
+pub use run::undo::{UndoFile, UndoPlan, UndoReport, UndoState, undoable_run};
 pub use run::{Engine, EngineError, RunCompletion, RunHandle, RunRequest, SharedIndex, scan_index};

@@ -26,6 +26,8 @@ pub(crate) const RUN_KIND: &str = "refactor.infiagent.run";
 pub(crate) const EVOLVE_KIND: &str = "refactor.infiagent.evolve";
 /// Kind of "Generate a pyramid for a new domain…".
 pub(crate) const GENERATE_KIND: &str = "refactor.infiagent.generate";
+/// Kind of "Undo the last InfiAgent run".
+pub(crate) const UNDO_KIND: &str = "refactor.infiagent.undo";
 
 /// Every kind offered, for `codeActionKinds`.
 pub(crate) fn kinds() -> Vec<CodeActionKind> {
@@ -37,6 +39,7 @@ pub(crate) fn kinds() -> Vec<CodeActionKind> {
         CodeActionKind::new(RUN_KIND),
         CodeActionKind::new(EVOLVE_KIND),
         CodeActionKind::new(GENERATE_KIND),
+        CodeActionKind::new(UNDO_KIND),
     ]
 }
 
@@ -54,13 +57,14 @@ fn is_verdict(diagnostic: &Diagnostic) -> bool {
 }
 
 /// The actions for a position in a file at `path` (relative `relative`); `editor`
-/// is the agent that repairs (`role: editor`), named in the repair's title.
+/// is the agent that repairs (`role: editor`), named in the repair's title;
+/// `undo` the last run that can be undone, when it changed this file.
 pub(crate) fn actions(
     root: &Path,
     path: &Path,
     relative: &str,
     params: &CodeActionParams,
-    editor: Option<&str>,
+    (editor, undo): (Option<&str>, Option<&str>),
 ) -> Vec<CodeActionOrCommand> {
     let uri = json!(params.text_document.uri);
     let mut actions = Vec::new();
@@ -129,6 +133,14 @@ pub(crate) fn actions(
             RUN_KIND,
             ServerCommand::Run,
             json!({"uri": uri, "range": params.range}),
+        );
+    }
+    if let Some(run_id) = undo {
+        offer(
+            format!("Undo the last InfiAgent run ({run_id})"),
+            UNDO_KIND,
+            ServerCommand::Undo,
+            json!({"runId": run_id}),
         );
     }
     let repair_title = match editor {

@@ -34,11 +34,15 @@ pub enum Command {
     Evolve,
     /// A pyramid for a new domain, drafted by the model and checked.
     GeneratePyramid,
+    /// Put back the files a run changed.
+    Undo,
+    /// Go on with a run that was cancelled, interrupted or stopped.
+    Resume,
 }
 
 impl Command {
     /// Every command, in the order they are offered.
-    pub const ALL: [Command; 11] = [
+    pub const ALL: [Command; 13] = [
         Command::Run,
         Command::Plan,
         Command::Build,
@@ -50,6 +54,8 @@ impl Command {
         Command::Agents,
         Command::Evolve,
         Command::GeneratePyramid,
+        Command::Undo,
+        Command::Resume,
     ];
 
     /// The name clients send.
@@ -66,6 +72,8 @@ impl Command {
             Command::Agents => "infiagent.agents",
             Command::Evolve => "infiagent.evolve",
             Command::GeneratePyramid => "infiagent.generatePyramid",
+            Command::Undo => "infiagent.undo",
+            Command::Resume => "infiagent.resume",
         }
     }
 
@@ -83,6 +91,8 @@ impl Command {
             Command::Agents => "Show agent pyramid",
             Command::Evolve => "Evolve the pyramid",
             Command::GeneratePyramid => "Generate a pyramid for a new domain…",
+            Command::Undo => "Undo the last run",
+            Command::Resume => "Resume run",
         }
     }
 
@@ -102,6 +112,10 @@ impl Command {
             Command::GeneratePyramid => {
                 "{\"domain\"?: string, \"uri\"?: string, \"range\"?: Range, \"force\"?: boolean}"
             }
+            Command::Undo => {
+                "no arguments, or {\"runId\"?: string, \"force\"?: boolean, \"dryRun\"?: boolean}"
+            }
+            Command::Resume => "{\"runId\": string}",
         }
     }
 }
@@ -129,8 +143,8 @@ impl FromStr for Command {
 }
 
 /// The name of every command, for the server's capabilities.
-pub const COMMANDS: [&str; 11] = {
-    let mut names = [""; 11];
+pub const COMMANDS: [&str; 13] = {
+    let mut names = [""; 13];
     let mut index = 0;
     while index < Command::ALL.len() {
         names[index] = Command::ALL[index].name();

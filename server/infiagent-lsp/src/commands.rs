@@ -22,6 +22,7 @@ use crate::documents::{char_index, file_path, relative_to};
 use crate::evolution;
 use crate::runs::{self, AgentPick, RunSpec};
 use crate::state::{State, lock};
+use crate::undo;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -53,6 +54,16 @@ struct RepairArgs {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct CancelArgs {
     run_id: String,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct UndoArgs {
+    pub run_id: Option<String>,
+    #[serde(default)]
+    pub force: bool,
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// Runs one command.
@@ -99,6 +110,18 @@ pub(crate) async fn execute(
         Command::GeneratePyramid => {
             let args = parse(command, &arguments)?;
             return evolution::generate(state, args).await.map(Some);
+        }
+        Command::Undo => {
+            let args = match arguments.as_slice() {
+                [] | [Value::Null] => UndoArgs::default(),
+                _ => parse(command, &arguments)?,
+            };
+            return Ok(Some(undo::undo(state, args).await?));
+        }
+        Command::Resume => {
+            let args: CancelArgs = parse(command, &arguments)?;
+            let run_id = runs::resume_run(state, &args.run_id).await?;
+            return Ok(Some(json!({"runId": run_id})));
         }
     };
     let run_id = runs::start_run(state, spec).await?;

@@ -30,6 +30,7 @@ mod runs;
 mod server;
 mod settings;
 mod state;
+mod undo;
 
 #[cfg(test)]
 mod tests;

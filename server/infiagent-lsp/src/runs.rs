@@ -20,8 +20,9 @@ use tokio_util::sync::CancellationToken;
 use tower_lsp_server::ls_types::notification::Notification;
 use tower_lsp_server::ls_types::{
     AnnotatedTextEdit, ChangeAnnotation, CreateFile, CreateFileOptions, DocumentChangeOperation,
-    DocumentChanges, MessageType, OneOf, OptionalVersionedTextDocumentIdentifier, ProgressToken,
-    ResourceOp, TextDocumentEdit, TextEdit, Uri, WorkspaceEdit,
+    DocumentChanges, MessageActionItem, MessageType, OneOf,
+    OptionalVersionedTextDocumentIdentifier, ProgressToken, ResourceOp, TextDocumentEdit, TextEdit,
+    Uri, WorkspaceEdit,
 };
 
 use crate::command::Error;
@@ -239,9 +240,25 @@ fn workspace_engine(state: &State) -> Result<Engine, Error> {
     Ok(engine)
 }
 
+/// Goes on with the stopped run `run_id`, followed like a new run.
+pub(crate) async fn resume_run(state: &Arc<State>, run_id: &str) -> Result<String, Error> {
+    let resumed = prepare_engine(state).and_then(|(engine, editor)| {
+        let handle = engine
+            .resume(run_id, editor.clone())
+            .map_err(Error::cannot_run)?;
+        Ok(follow(
+            state,
+            &engine,
+            handle,
+            format!("resume {run_id}"),
+            editor,
+        ))
+    });
+    shown(state, resumed).await
+}
+
 fn prepare(state: &Arc<State>, spec: RunSpec) -> Result<String, Error> {
     let (engine, editor) = prepare_engine(state)?;
-    let autonomy = engine.config().run.autonomy;
     let agent = match spec.agent {
         AgentPick::Routed => None,
         AgentPick::Named(name) => Some(name),
@@ -262,12 +279,24 @@ fn prepare(state: &Arc<State>, spec: RunSpec) -> Result<String, Error> {
             editor: editor.clone(),
         })
         .map_err(Error::cannot_run)?;
+    Ok(follow(state, &engine, handle, spec.title, editor))
+}
+
+/// Follows a started run in its own task: progress, status, its end.
+fn follow(
+    state: &Arc<State>,
+    engine: &Engine,
+    handle: RunHandle,
+    title: String,
+    editor: Arc<LspEditor>,
+) -> String {
+    let autonomy = engine.config().run.autonomy;
     let run_id = handle.id.clone();
     let token = ProgressToken::String(format!("infiagent/run/{run_id}"));
     let status = RunStatus {
         run_id: run_id.clone(),
         agent: handle.agent.clone(),
-        title: spec.title,
+        title,
         state: RunState::Running,
         stack: Vec::new(),
         totals: Totals::default(),
@@ -286,7 +315,7 @@ fn prepare(state: &Arc<State>, spec: RunSpec) -> Result<String, Error> {
         editor,
         autonomy,
     ));
-    Ok(run_id)
+    run_id
 }
 
 pub(crate) fn humantime_now() -> String {
@@ -357,11 +386,29 @@ async fn watch(
         (_, Some(path)) => (MessageType::INFO, format!(" (summary: {path})")),
         (_, None) => (MessageType::INFO, String::new()),
     };
-    state
+    let message = format!("InfiAgent: {}{summary_note}", status.message);
+    if matches!(outcome.end, RunEnd::Finished { .. }) {
+        state.client.show_message(kind, message).await;
+        return;
+    }
+    // A stopped run can go on.
+    let resume = MessageActionItem {
+        title: RESUME_ACTION.into(),
+        properties: Default::default(),
+    };
+    let picked = state
         .client
-        .show_message(kind, format!("InfiAgent: {}{summary_note}", status.message))
+        .show_message_request(kind, message, Some(vec![resume]))
         .await;
+    if let Ok(Some(action)) = picked
+        && action.title == RESUME_ACTION
+    {
+        let _ = Box::pin(resume_run(&state, &outcome.run_id)).await;
+    }
 }
+
+/// The action of a stopped run's end message that resumes it.
+const RESUME_ACTION: &str = "Resume";
 
 /// What the editor shows of a run event: syntax warnings on the files it
 /// changed, diagnostics from the judge's verdicts.

@@ -306,12 +306,16 @@ impl LanguageServer for Server {
         let editor = code_actions::has_verdicts(&params)
             .then(|| runs::agent_with_role(&self.state, Role::Editor))
             .flatten();
+        // The last run that can be undone, when it changed this file.
+        let undo = infiagent_engine::undoable_run(&root)
+            .filter(|(_, files)| files.contains(&relative))
+            .map(|(run_id, _)| run_id);
         Ok(Some(code_actions::actions(
             &root,
             &path,
             &relative,
             &params,
-            editor.as_deref(),
+            (editor.as_deref(), undo.as_deref()),
         )))
     }
 

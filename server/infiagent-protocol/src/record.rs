@@ -89,6 +89,13 @@ pub enum Record {
         /// The tools offered, by name.
         #[serde(default)]
         tools: Vec<String>,
+        /// The id of its caller's tool call that started it (the model's id);
+        /// absent for the top agent, audits and old records.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        call_id: Option<String>,
+        /// Its label (`agent(file)`, as in the summary; absent in old records).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        label: Option<String>,
     },
     /// A model call returned.
     ModelCall {
@@ -230,6 +237,8 @@ pub enum Record {
         /// Their folder.
         path: PathBuf,
     },
+    /// The run was resumed after it stopped: what follows continues it.
+    RunResumed,
     /// The run ended.
     RunEnd {
         /// How.

@@ -1,7 +1,7 @@
 //! A fake OpenAI-compatible chat endpoint on loopback (wiremock): it answers every
 //! `POST` (the base URL is `{uri}/v1`) and records the requests for the test to read.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use infiagent_protocol::prompt_agent;
 use serde_json::{Value, json};
@@ -144,4 +144,62 @@ pub fn has_tool_result(body: &Value) -> bool {
     body["messages"]
         .as_array()
         .is_some_and(|messages| messages.iter().any(|message| message["role"] == "tool"))
+}
+
+/// A lead agent that splits a task between two makers (`.infiagent/agents/`
+/// file text).
+pub const LEAD_AGENT: &str = "---\nname: lead_agent\nlevel: 2\ndescription: Splits a build between two makers.\ntools: [maker_agent]\n---\nSplit the work.\n";
+/// A maker that writes and runs files.
+pub const MAKER_AGENT: &str = "---\nname: maker_agent\nlevel: 1\ndescription: Writes one file and runs it.\ntools: [file_write, execute_code]\n---\nBuild it.\n";
+
+/// A chat completion calling `calls` (id, tool, arguments), 100 prompt and 10
+/// completion tokens.
+pub fn calls_with_ids(calls: &[(&str, &str, Value)]) -> Value {
+    let calls: Vec<Value> = calls
+        .iter()
+        .map(|(id, name, arguments)| {
+            json!({"id": id, "type": "function", "function": {"name": name, "arguments": arguments.to_string()}})
+        })
+        .collect();
+    json!({"choices": [{"index": 0, "finish_reason": "tool_calls",
+        "message": {"role": "assistant", "content": null, "tool_calls": calls}}],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}})
+}
+
+/// The model of [`LEAD_AGENT`] and [`MAKER_AGENT`]: the lead asks two makers at
+/// once ("build a", "build b"); maker `a` or `b` makes its calls `steps(name)`
+/// one a turn, then finishes, but only once `go_on` is set: before that its
+/// last request is never answered (a run to stop while both makers work).
+pub fn lead_and_makers(
+    request: &Request,
+    steps: &dyn Fn(&str) -> Vec<(String, Value)>,
+    go_on: &AtomicBool,
+) -> ResponseTemplate {
+    let body: Value = serde_json::from_slice(&request.body).expect("a JSON request body");
+    let results = tool_messages(&body).len();
+    let task = body["messages"][1]["content"].as_str().unwrap_or_default();
+    let name = if task.contains("build a") { "a" } else { "b" };
+    let reply = match agent_of(&body).as_str() {
+        "lead_agent" if results == 0 => calls_with_ids(&[
+            ("call_a", "maker_agent", json!({"task": "build a"})),
+            ("call_b", "maker_agent", json!({"task": "build b"})),
+        ]),
+        "lead_agent" => calling(
+            "final_output",
+            &json!({"status": "success", "output": "both built"}),
+        ),
+        _ => match steps(name).into_iter().nth(results) {
+            Some((tool, arguments)) => {
+                calls_with_ids(&[(&format!("call_{results}"), &tool, arguments)])
+            }
+            None if !go_on.load(Ordering::SeqCst) => {
+                return ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(600));
+            }
+            None => calling(
+                "final_output",
+                &json!({"status": "success", "output": format!("{name} built")}),
+            ),
+        },
+    };
+    ResponseTemplate::new(200).set_body_json(reply)
 }

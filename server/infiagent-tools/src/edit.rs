@@ -63,6 +63,7 @@ pub(crate) async fn file_edit(args: FileEditArgs, ctx: &ToolContext) -> ToolResu
         ));
     }
     ctx.run.claim_write(ctx.caller, &ctx.agent, &path, &shown)?;
+    ctx.checkpoint(&path).await;
     match ctx.editor.write(&path, &after).await {
         EditorWrite::Applied => {}
         EditorWrite::Refused(reason) => {

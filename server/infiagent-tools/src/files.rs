@@ -175,6 +175,7 @@ pub(crate) async fn file_write(args: FileWriteArgs, ctx: &ToolContext) -> ToolRe
         ));
     }
     ctx.run.claim_write(ctx.caller, &ctx.agent, &path, &shown)?;
+    ctx.checkpoint(&path).await;
     let line_count = args.content.lines().count();
     let written = format!(
         "{} bytes ({line_count} line{})",
@@ -377,6 +378,8 @@ pub(crate) async fn file_move(args: FileMoveArgs, ctx: &ToolContext) -> ToolResu
         .claim_write(ctx.caller, &ctx.agent, &source, &shown_source)?;
     ctx.run
         .claim_write(ctx.caller, &ctx.agent, &destination, &shown_destination)?;
+    ctx.checkpoint(&source).await;
+    ctx.checkpoint(&destination).await;
     let moved = async {
         if let Some(parent) = destination.parent() {
             tokio::fs::create_dir_all(parent).await?;

@@ -28,6 +28,7 @@
 
 mod approvals;
 mod atomic;
+pub mod checkpoints;
 mod edit;
 mod editor;
 mod files;
@@ -118,6 +119,18 @@ impl ToolOutput {
 
 /// Default timeout of `execute_code` and `execute_shell` when the model gives none.
 pub const DEFAULT_PROCESS_TIMEOUT: Duration = Duration::from_secs(120);
+
+impl ToolContext {
+    /// Checkpoints `path` (absolute) before the run's first change of it: the
+    /// editor's text when it is open, else the disk's.
+    pub async fn checkpoint(&self, path: &std::path::Path) {
+        if let Some(checkpoints) = self.run.checkpoints() {
+            checkpoints
+                .before_write(path, self.editor.open_text(path))
+                .await;
+        }
+    }
+}
 
 /// Runs the basic tool `name` with the model's raw JSON `arguments`.
 ///

@@ -357,7 +357,20 @@ pub(crate) async fn run_tool_process(process: ToolProcess<'_>, ctx: &ToolContext
     for name in &ctx.hidden_env {
         command.env_remove(name);
     }
-    match run_process(command, process.stdin, process.limits, &ctx.cancel).await {
+    // What the process changes in the workspace is checkpointed (not in a
+    // candidate's copy).
+    let checkpoints = ctx
+        .run
+        .checkpoints()
+        .filter(|checkpoints| checkpoints.root() == ctx.sandbox.root());
+    if let Some(checkpoints) = checkpoints {
+        checkpoints.before_process().await;
+    }
+    let ran = run_process(command, process.stdin, process.limits, &ctx.cancel).await;
+    if let Some(checkpoints) = checkpoints {
+        checkpoints.after_process().await;
+    }
+    match ran {
         Ok(outcome) => Ok(render_outcome(&outcome, process.limits)),
         Err(error) => Err(format!("could not start `{shown}`: {error}")),
     }

@@ -11,6 +11,7 @@ use infiagent_sandbox::ProcessSandbox;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::approvals::Approvals;
+use crate::checkpoints::Checkpoints;
 use crate::symbols::Symbols;
 
 /// The shared state of a run's tools.
@@ -20,6 +21,7 @@ pub struct RunTools {
     slots: Semaphore,
     files: Mutex<Files>,
     symbols: OnceLock<Arc<dyn Symbols>>,
+    checkpoints: OnceLock<Arc<Checkpoints>>,
 }
 
 impl std::fmt::Debug for RunTools {
@@ -58,6 +60,7 @@ impl RunTools {
             slots: Semaphore::new(max_parallel.max(1)),
             files: Mutex::new(Files::default()),
             symbols: OnceLock::new(),
+            checkpoints: OnceLock::new(),
         }
     }
 
@@ -67,6 +70,17 @@ impl RunTools {
     }
 
     /// The workspace's index, when the run has one.
+    /// Keeps the run's checkpoints: every write and process of the run's tools
+    /// records the files it changes first (set once, when the run starts).
+    pub fn set_checkpoints(&self, checkpoints: Arc<Checkpoints>) {
+        let _ = self.checkpoints.set(checkpoints);
+    }
+
+    /// The run's checkpoints, if it keeps them.
+    pub fn checkpoints(&self) -> Option<&Arc<Checkpoints>> {
+        self.checkpoints.get()
+    }
+
     pub(crate) fn symbols(&self) -> Option<&Arc<dyn Symbols>> {
         self.symbols.get()
     }

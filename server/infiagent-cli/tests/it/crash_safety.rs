@@ -222,7 +222,10 @@ async fn a_killed_run_leaves_whole_files_and_is_marked_interrupted() {
     let reason = record["reason"].as_str().unwrap();
     assert!(
         reason.contains(&format!("(pid {pid}) stopped before the run ended"))
-            && reason.contains("run the task again"),
+            && reason.contains(&format!(
+                "infiagent resume {}",
+                run_dir.file_name().unwrap().to_string_lossy()
+            )),
         "{reason}"
     );
     assert_eq!(

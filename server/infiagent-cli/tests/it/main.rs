@@ -10,6 +10,7 @@ mod evolution;
 mod load;
 mod pyramid_over_http;
 mod real_repos;
+mod resume_undo;
 mod sandbox_escapes;
 mod secrets;
 mod support;

@@ -31,6 +31,9 @@ impl AgentLoop {
     pub(super) async fn execute(&self, call: &ToolCall) -> Result<CallResult, Abort> {
         let allowed = self.def.tools.iter().any(|tool| tool == &call.name)
             || lists_mcp_tool(&self.def, &call.name);
+        if let Some(result) = self.replayed_call(call, allowed).await {
+            return Ok(result);
+        }
         let call_id = self.shared.next_call_id();
         self.shared
             .emit(RunEvent::ToolStarted {
@@ -119,6 +122,35 @@ impl AgentLoop {
             })
             .await;
         Ok(result)
+    }
+
+    /// The recorded result of `call` in a resumed run: nothing runs, and the
+    /// run's state moves on as when it ran (files changed, the loop guard).
+    async fn replayed_call(&self, call: &ToolCall, allowed: bool) -> Option<CallResult> {
+        if !self.replaying {
+            return None;
+        }
+        let output = self.shared.replay.as_ref()?.tool(self.frame, &call.id)?;
+        let arguments = serde_json::from_str::<serde_json::Value>(&call.arguments);
+        let ends_agent = match &arguments {
+            Ok(arguments) if allowed => self
+                .guard_repeat(call, arguments)
+                .and_then(|guarded| guarded.ends_agent),
+            _ => None,
+        };
+        if !output.changed_paths.is_empty() {
+            if self.invocation.site.is_workspace() {
+                self.shared.note_changed(&output.changed_paths).await;
+            }
+            if let Ok(mut repeats) = self.repeats.lock() {
+                repeats.reset();
+            }
+        }
+        Some(CallResult {
+            output,
+            malformed: !allowed || arguments.is_err(),
+            ends_agent,
+        })
     }
 
     /// The loop guard's answer to `call` when it must not run: the same call
@@ -225,6 +257,7 @@ impl AgentLoop {
             site: self.invocation.site.clone(),
             candidate: None,
             call: Some(call_id),
+            call_key: Some(call.id.clone()),
         };
         let child = run_agent(self.shared.clone(), invocation).await?;
         let mut output = match child.output.status {

@@ -25,6 +25,7 @@ use crate::candidates::site::Site;
 use crate::context::Environment;
 use crate::models::ModelEntry;
 use crate::prompt::{self, FileRef, Placeholders, StackEntry};
+use crate::run::replay::Recorded;
 use crate::run::report::Fact;
 use crate::run::{Abort, RunShared};
 use infiagent_protocol::FinalOutput;
@@ -38,6 +39,8 @@ const MALFORMED_LIMIT: u32 = 3;
 enum Asked {
     /// A reply to take apart.
     Reply(ChatResponse),
+    /// A reply from the record of a resumed run (accounted before).
+    Recorded(ChatResponse),
     /// An unusable reply; the model was told and is asked again.
     Retry,
     /// Too many unusable replies: the agent ends with this output.
@@ -52,6 +55,8 @@ pub(crate) struct AgentResult {
     /// The judge's verdict on this output, when the judge gave one (for the judge
     /// itself: the verdict it gave).
     pub verdict: Option<Verdict>,
+    /// It ended before the run was resumed: its result is the record's.
+    pub replayed: bool,
 }
 
 /// A verdict of the judge, scored.
@@ -82,6 +87,8 @@ pub(crate) struct Invocation {
     /// The tool call of its caller that started it; `None` for the top agent and
     /// audits.
     pub call: Option<CallId>,
+    /// The model's id of that tool call (what a resumed run matches it by).
+    pub call_key: Option<String>,
 }
 
 /// The output the runtime asks the judge to audit.
@@ -142,8 +149,17 @@ pub(crate) fn run_agent(shared: Arc<RunShared>, invocation: Invocation) -> Agent
         if candidates::applies(&def, &invocation) {
             return candidates::run(shared, def, invocation).await;
         }
-        let frame = shared.next_frame_id();
-        announce(&shared, &def, &invocation, frame).await;
+        let replayed = shared.replayed_frame(&invocation);
+        if let Some(frame) = replayed
+            && let Some(ended) = shared
+                .replay
+                .as_ref()
+                .and_then(|replay| replay.ended(frame))
+        {
+            return Ok(recorded_result(&def, frame, ended));
+        }
+        let frame = replayed.unwrap_or_else(|| shared.next_frame_id());
+        announce(&shared, &def, &invocation, frame, replayed.is_some()).await;
         let mut invocation = invocation;
         let evidence = if def.is_judge() {
             let evidence = gather_evidence(&shared, &invocation, frame).await;
@@ -154,6 +170,7 @@ pub(crate) fn run_agent(shared: Arc<RunShared>, invocation: Invocation) -> Agent
         };
         let mcp_tools = offer_mcp_tools(&shared, &def, &mut invocation).await;
         let mut agent = AgentLoop::new(shared.clone(), def, invocation, frame, &mcp_tools);
+        agent.replaying = replayed.is_some();
         let mut result = agent.run().await;
         if let (Ok(result), Some(evidence)) = (&mut result, &evidence) {
             settle_verdict(&shared, &agent.invocation, frame, result, evidence).await;
@@ -180,22 +197,60 @@ pub(crate) fn run_agent(shared: Arc<RunShared>, invocation: Invocation) -> Agent
     })
 }
 
-/// Tells front-ends that an agent started.
-async fn announce(shared: &RunShared, def: &AgentDef, invocation: &Invocation, frame: FrameId) {
+/// The result of an invocation whose end was recorded before the run was
+/// resumed (a judge's: its verdict, scored as it was).
+fn recorded_result(
+    def: &AgentDef,
+    frame: FrameId,
+    ended: crate::run::replay::Ended,
+) -> AgentResult {
+    let verdict = def.is_judge().then(|| Verdict {
+        score: if ended.overruled {
+            0.0
+        } else {
+            candidates::score(&ended.output)
+        },
+        output: ended.output.clone(),
+        frame,
+    });
+    AgentResult {
+        output: ended.output,
+        changed: ended.changed.into_iter().collect(),
+        verdict,
+        replayed: true,
+    }
+}
+
+/// The label of an invocation in progress and in the summary.
+fn invocation_label(def: &AgentDef, invocation: &Invocation) -> String {
     let mut label = label(&def.name, &invocation.files);
     if let Some(model) = &invocation.candidate {
         label.push_str(&format!(" [{model}]"));
     }
+    label
+}
+
+/// Tells front-ends that an agent started (the journal knows an agent resumed
+/// from the record already).
+async fn announce(
+    shared: &RunShared,
+    def: &AgentDef,
+    invocation: &Invocation,
+    frame: FrameId,
+    resumed: bool,
+) {
     let frame = Frame {
         id: frame,
         parent: invocation.parent,
         agent: def.name.clone(),
-        label,
+        label: invocation_label(def, invocation),
         task_summary: prompt::summarize(&invocation.task, 120),
         depth: u32::try_from(invocation.stack.len() + 1).unwrap_or(u32::MAX),
         call: invocation.call,
     };
-    shared.journal(|journal| journal.agent_started(&frame));
+    if !resumed {
+        shared.journal(|journal| journal.agent_started(&frame));
+    }
     shared.emit(RunEvent::AgentStarted { frame }).await;
 }
 
@@ -320,6 +375,9 @@ struct AgentLoop {
     memory: Option<(usize, BTreeSet<String>)>,
     /// The loop guard's counts (calls of one reply run at the same time).
     repeats: std::sync::Mutex<repeats::Repeats>,
+    /// While true, the record of a resumed run answers for the model and the
+    /// tools (until the first step it has no reply for).
+    replaying: bool,
 }
 
 /// How often the text a model is writing is shown, at most.
@@ -373,6 +431,7 @@ impl AgentLoop {
             environment,
             memory: None,
             repeats: std::sync::Mutex::new(repeats::Repeats::default()),
+            replaying: false,
         }
     }
 
@@ -385,8 +444,12 @@ impl AgentLoop {
         stack
     }
 
-    /// The agent's first record: its model, system prompt, task and tools.
+    /// The agent's first record: its model, system prompt, task and tools (a
+    /// resumed agent's is there).
     fn record_start(&self, entry: &ModelEntry, system: &str) {
+        if self.replaying {
+            return;
+        }
         self.shared.trajectory.record(Record::AgentStart {
             frame: self.frame,
             parent: self.invocation.parent,
@@ -396,6 +459,8 @@ impl AgentLoop {
             system: system.to_string(),
             task: self.messages.first().cloned(),
             tools: self.tools.iter().map(|tool| tool.name.clone()).collect(),
+            call_id: self.invocation.call_key.clone(),
+            label: Some(invocation_label(&self.def, &self.invocation)),
         });
     }
 
@@ -423,6 +488,18 @@ impl AgentLoop {
         request: &ChatRequest,
         step: u32,
     ) -> Result<Asked, Abort> {
+        if self.replaying {
+            match self
+                .shared
+                .replay
+                .as_ref()
+                .and_then(|replay| replay.reply(self.frame, step))
+            {
+                Some(Recorded::Reply(response)) => return Ok(Asked::Recorded(response)),
+                Some(Recorded::Unusable(error)) => return Ok(self.unusable(step, error, false)),
+                None => self.replaying = false,
+            }
+        }
         // The reply's text as it streams in becomes `AgentText` events, at
         // most one per TEXT_INTERVAL.
         let (pieces_sender, mut pieces) = tokio::sync::mpsc::unbounded_channel::<String>();
@@ -465,20 +542,7 @@ impl AgentLoop {
         match reply {
             Ok(response) => Ok(Asked::Reply(response)),
             Err(err @ (ModelError::EmptyResponse | ModelError::Decode(_))) => {
-                self.shared.trajectory.record(Record::ModelError {
-                    frame: self.frame,
-                    step,
-                    error: err.to_string(),
-                });
-                if let Some(output) =
-                    self.malformed(format!("the model's reply could not be used: {err}"))
-                {
-                    return Ok(Asked::Finished(output));
-                }
-                self.messages.push(Message::User {
-                    content: format!("Your last reply could not be used ({err}). Reply with tool calls; finish by calling final_output."),
-                });
-                Ok(Asked::Retry)
+                Ok(self.unusable(step, err.to_string(), true))
             }
             Err(err) => {
                 let reason = format!(
@@ -489,6 +553,27 @@ impl AgentLoop {
                 Err(self.invocation.site.abort(&self.shared, reason))
             }
         }
+    }
+
+    /// A reply that could not be used (`error`): the model is told, or the
+    /// agent ends after too many; `record` unless it is replayed.
+    fn unusable(&mut self, step: u32, error: String, record: bool) -> Asked {
+        if record {
+            self.shared.trajectory.record(Record::ModelError {
+                frame: self.frame,
+                step,
+                error: error.clone(),
+            });
+        }
+        if let Some(output) =
+            self.malformed(format!("the model's reply could not be used: {error}"))
+        {
+            return Asked::Finished(output);
+        }
+        self.messages.push(Message::User {
+            content: format!("Your last reply could not be used ({error}). Reply with tool calls; finish by calling final_output."),
+        });
+        Asked::Retry
     }
 
     async fn run(&mut self) -> Result<AgentResult, Abort> {
@@ -541,13 +626,16 @@ impl AgentLoop {
             };
             let started = Instant::now();
             let response = match self.ask(&entry, &request, step).await? {
-                Asked::Reply(response) => response,
+                Asked::Reply(response) => {
+                    self.shared
+                        .account(self.frame, step, &response, entry.price, started.elapsed())
+                        .await?;
+                    response
+                }
+                Asked::Recorded(response) => response,
                 Asked::Retry => continue,
                 Asked::Finished(output) => return Ok(self.finish(output)),
             };
-            self.shared
-                .account(self.frame, step, &response, entry.price, started.elapsed())
-                .await?;
             if let Some(output) = self.take_turn(response).await? {
                 return Ok(self.finish(output));
             }

@@ -120,6 +120,16 @@ impl AgentLoop {
         let Some(dropped) = self.environment.take_old(&mut self.messages) else {
             return Ok(());
         };
+        if self.replaying
+            && let Some(summary) = self
+                .shared
+                .replay
+                .as_ref()
+                .and_then(|replay| replay.compression(self.frame, step))
+        {
+            self.environment.set_summary(summary);
+            return Ok(());
+        }
         let line_summary = self.environment.line_summary(dropped.lines.clone());
         let mut method = "lines";
         let mut summary = line_summary.clone();
@@ -170,6 +180,7 @@ impl AgentLoop {
             output,
             changed: std::mem::take(&mut self.changed),
             verdict: self.last_verdict.take(),
+            replayed: false,
         }
     }
 
@@ -393,6 +404,7 @@ impl AgentLoop {
             files,
             parent: Some(self.frame),
             call: None,
+            call_key: None,
             stack: self.stack(),
             audit: Some(AuditSubject {
                 agent: self.def.name.clone(),
@@ -403,14 +415,16 @@ impl AgentLoop {
             candidate: None,
         };
         let result = run_agent(self.shared.clone(), invocation).await?;
-        self.shared
-            .quality
-            .record(
-                &self.def.name,
-                &self.model_name,
-                result.output.status == Status::Success,
-            )
-            .await;
+        if !result.replayed {
+            self.shared
+                .quality
+                .record(
+                    &self.def.name,
+                    &self.model_name,
+                    result.output.status == Status::Success,
+                )
+                .await;
+        }
         Ok(result.verdict.unwrap_or_else(|| Verdict {
             score: candidates::score(&result.output),
             output: result.output,

@@ -100,6 +100,7 @@ async fn apply_one(
                         .into(),
                 );
             }
+            tools.checkpoint(&path).await;
             tokio::fs::remove_file(&path)
                 .await
                 .map_err(|err| format!("cannot delete it: {err}"))?;
@@ -115,6 +116,7 @@ async fn apply_one(
             if current != baseline.get(&change.path) {
                 return Err(changed_meanwhile);
             }
+            tools.checkpoint(&path).await;
             let content = match String::from_utf8(content) {
                 Ok(text) => match tools.editor.write(&path, &text).await {
                     EditorWrite::Applied => return Ok(Applied::Written),

@@ -196,6 +196,7 @@ pub(crate) async fn run(
                 site: entrant.site.clone(),
                 candidate: Some(entrant.model.clone()),
                 call: invocation.call,
+                call_key: invocation.call_key.clone(),
             },
         )
     });
@@ -520,6 +521,7 @@ fn failure_result(def: &AgentDef, outcomes: &mut [Outcome], best: usize) -> Agen
         },
         changed: BTreeSet::new(),
         verdict: None,
+        replayed: false,
     }
 }
 
@@ -535,6 +537,7 @@ fn not_isolated(def: &AgentDef, reason: &str) -> AgentResult {
         ),
         changed: BTreeSet::new(),
         verdict: None,
+        replayed: false,
     }
 }
 

@@ -1,11 +1,13 @@
 //! Starting, watching and stopping runs.
 
 pub(crate) mod record;
+pub(crate) mod replay;
 pub(crate) mod report;
 mod shared;
 pub(crate) mod summary;
 mod symbols;
 pub(crate) mod trajectory;
+pub(crate) mod undo;
 
 pub(crate) use shared::{Abort, RunShared};
 
@@ -24,7 +26,7 @@ use crate::models::ModelEntry;
 use infiagent_sandbox::ProcessSandbox;
 use infiagent_tools::{
     APPROVALS_FILE, Approvals, BASIC_TOOL_NAMES, Editor, ProcessLimits, RunTools, Sandbox,
-    ToolContext, tool_defs, write_atomically_blocking,
+    ToolContext, checkpoints::Checkpoints, tool_defs, write_atomically_blocking,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -39,6 +41,7 @@ use crate::models::ModelPool;
 use crate::run::record::{
     LiveRecord, RUN_FILE, Recovery, Running, prune_runs, recover_interrupted_runs,
 };
+use crate::run::replay::Resumable;
 use crate::run::summary::{Journal, SUMMARY_FILE};
 use crate::run::trajectory::Trajectory;
 use infiagent_protocol::{
@@ -83,6 +86,14 @@ pub enum EngineError {
     /// The workspace's approvals file does not read.
     #[error("{0}; fix or delete the file")]
     Approvals(String),
+    /// The run cannot be resumed.
+    #[error("cannot resume run {run_id}: {message}")]
+    Resume {
+        /// The run.
+        run_id: String,
+        /// Why, and what to do.
+        message: String,
+    },
     /// The run's directory or trajectory could not be created.
     #[error("cannot create the run record in {path}: {source}")]
     RunRecord {
@@ -350,17 +361,124 @@ impl Engine {
     /// Starts a run; returns at once.
     pub fn start(&self, request: RunRequest) -> Result<RunHandle, EngineError> {
         let (agent, routing) = self.pick_agent(&request)?;
-        let now = SystemTime::now();
-        let key_variables = self.config.key_variables();
-        let mut secrets: Vec<String> = key_variables
+        let secrets = self.secrets();
+        let (run_id, dir, trajectory) = self.create_record(SystemTime::now(), &secrets)?;
+        trajectory.record(Record::RunStart {
+            v: RECORD_VERSION,
+            run_id: run_id.clone(),
+            agent: agent.clone(),
+            task: request.task.clone(),
+            files: request.files.clone(),
+            workspace: self.sandbox.root().to_path_buf(),
+            routing: routing.clone(),
+        });
+        self.launch(Launch {
+            run_id,
+            dir,
+            trajectory,
+            agent,
+            routing,
+            task: request.task,
+            files: request.files,
+            editor: request.editor,
+            resumed: None,
+        })
+    }
+
+    /// Goes on with the run `run_id`, which was cancelled, interrupted (its
+    /// process killed or crashed) or stopped by a budget or a model failure;
+    /// returns at once. Agents that finished keep their results; the agents
+    /// that were on the call stack replay their recorded turns, then go on.
+    /// What the run spent counts against its budgets. Call [`Engine::recover`]
+    /// first, so that a run whose process died is known as interrupted.
+    pub fn resume(&self, run_id: &str, editor: Arc<dyn Editor>) -> Result<RunHandle, EngineError> {
+        let refused = |message: String| EngineError::Resume {
+            run_id: run_id.to_string(),
+            message,
+        };
+        let dir = record::run_dir(self.sandbox.root(), run_id).map_err(refused)?;
+        record::check_resumable(&dir).map_err(refused)?;
+        let trajectory = std::fs::read_to_string(dir.join(infiagent_protocol::TRAJECTORY_FILE))
+            .map_err(|err| refused(format!("its trajectory does not read: {err}")))?;
+        let resumable = Resumable::read(&trajectory)
+            .ok_or_else(|| refused("its trajectory has no start; nothing to go on from".into()))?;
+        let run = &self.config.run;
+        if resumable.totals.tokens() >= run.max_tokens {
+            return Err(refused(format!(
+                "it has spent {} tokens and [run] max_tokens is {}; raise it (--max-tokens, or in .infiagent/config.toml) to go on",
+                resumable.totals.tokens(),
+                run.max_tokens
+            )));
+        }
+        if resumable.totals.cost_usd >= run.max_cost_usd {
+            return Err(refused(format!(
+                "it has spent ${:.4} and [run] max_cost_usd is ${:.2}; raise it (--max-cost, or in .infiagent/config.toml) to go on",
+                resumable.totals.cost_usd, run.max_cost_usd
+            )));
+        }
+        if self.registry.get(&resumable.agent).is_none() {
+            return Err(refused(format!(
+                "its top agent '{}' is no longer defined",
+                resumable.agent
+            )));
+        }
+        let trajectory =
+            Trajectory::append(&dir, self.secrets(), resumable.elapsed_ms).map_err(|source| {
+                EngineError::RunRecord {
+                    path: dir.clone(),
+                    source,
+                }
+            })?;
+        trajectory.record(Record::RunResumed);
+        self.launch(Launch {
+            run_id: run_id.to_string(),
+            dir,
+            trajectory,
+            agent: resumable.agent.clone(),
+            routing: None,
+            task: resumable.task.clone(),
+            files: resumable.files.clone(),
+            editor,
+            resumed: Some(resumable),
+        })
+    }
+
+    /// The values the run's record must never hold: API keys, MCP servers'
+    /// secrets.
+    fn secrets(&self) -> Vec<String> {
+        let mut secrets: Vec<String> = self
+            .config
+            .key_variables()
             .iter()
             .filter_map(|name| std::env::var(name).ok())
             .filter(|value| !value.is_empty())
             .collect();
         secrets.extend(self.mcp.secrets());
+        secrets
+    }
+
+    /// Runs the top agent of a run whose record is open.
+    fn launch(&self, launch: Launch) -> Result<RunHandle, EngineError> {
+        let Launch {
+            run_id,
+            dir,
+            trajectory,
+            agent,
+            routing,
+            task,
+            files,
+            editor,
+            resumed,
+        } = launch;
+        let now = SystemTime::now();
         let cancel = CancellationToken::new();
-        let tool_context = self.tool_context(&request, &cancel, key_variables)?;
-        let (run_id, dir, trajectory) = self.create_record(now, &secrets)?;
+        let request = RunRequest {
+            agent: Some(agent.clone()),
+            task,
+            files,
+            editor,
+        };
+        let tool_context = self.tool_context(&request, &cancel, self.config.key_variables())?;
         let live_record = LiveRecord::begin(
             &dir,
             &Running {
@@ -373,9 +491,31 @@ impl Engine {
             path: dir.clone(),
             source,
         })?;
+        if self.config.runs.checkpoints {
+            match Checkpoints::open(
+                self.sandbox.root(),
+                &dir,
+                self.config.runs.checkpoint_max_bytes,
+            ) {
+                Ok(checkpoints) => tool_context.run.set_checkpoints(Arc::new(checkpoints)),
+                Err(err) => {
+                    tracing::warn!(%err, "the run keeps no checkpoints: `undo` will not be able to restore its files");
+                }
+            }
+        }
         let (sender, events) = mpsc::channel(EVENT_BUFFER);
         let confinement =
             crate::prompt::confinement(&self.config.sandbox, self.processes.support().complete());
+        let (replay, totals, journal, last_frame, elapsed_ms) = match resumed {
+            Some(resumed) => (
+                Some(resumed.replay),
+                resumed.totals,
+                resumed.journal,
+                resumed.last_frame,
+                resumed.elapsed_ms,
+            ),
+            None => (None, Totals::default(), Journal::default(), 0, 0),
+        };
         let shared = Arc::new(RunShared {
             run_id: run_id.clone(),
             confinement,
@@ -392,28 +532,20 @@ impl Engine {
             mcp: self.mcp.clone(),
             events: sender,
             trajectory,
-            totals: Mutex::new(Totals::default()),
-            next_frame: AtomicU64::new(1),
-            next_call: AtomicU64::new(1),
+            totals: Mutex::new(totals),
+            next_frame: AtomicU64::new(last_frame + 1),
+            next_call: AtomicU64::new(totals.tool_calls + 1),
             changes: AtomicU64::new(0),
             cancel: cancel.clone(),
             abort: Mutex::new(None),
             budget: Mutex::new(None),
             quality: QualityRecorder::new(self.sandbox.root(), self.config.run.quality_alpha),
-            journal: Mutex::new(Journal::default()),
+            journal: Mutex::new(journal),
             task: request.task.clone(),
             index: OnceLock::new(),
             touched: Mutex::new(BTreeSet::new()),
             check_files: Mutex::new(BTreeSet::new()),
-        });
-        shared.trajectory.record(Record::RunStart {
-            v: RECORD_VERSION,
-            run_id: run_id.clone(),
-            agent: agent.clone(),
-            task: request.task.clone(),
-            files: request.files.clone(),
-            workspace: self.sandbox.root().to_path_buf(),
-            routing: routing.clone(),
+            replay,
         });
         let invocation = Invocation {
             agent: agent.clone(),
@@ -425,13 +557,14 @@ impl Engine {
             site: Arc::new(Site::workspace(shared.tool_context.clone())),
             candidate: None,
             call: None,
+            call_key: None,
         };
         let task = tokio::spawn(drive(
             shared,
             self.index.clone(),
             routing,
             invocation,
-            (dir.clone(), live_record),
+            (dir.clone(), live_record, elapsed_ms),
             agent.clone(),
         ));
         Ok(RunHandle {
@@ -443,6 +576,19 @@ impl Engine {
             completion: RunCompletion(task),
         })
     }
+}
+
+/// A run whose record is open, to launch: new, or resumed from its record.
+struct Launch {
+    run_id: String,
+    dir: PathBuf,
+    trajectory: Trajectory,
+    agent: String,
+    routing: Option<Routing>,
+    task: String,
+    files: Vec<FileRef>,
+    editor: Arc<dyn Editor>,
+    resumed: Option<Resumable>,
 }
 
 /// Asks the default model to choose among the router's close candidates; `None`
@@ -506,10 +652,12 @@ async fn drive(
     index: Option<SharedIndex>,
     routing: Option<Routing>,
     mut invocation: Invocation,
-    (dir, live_record): (PathBuf, LiveRecord),
+    (dir, live_record, elapsed_before): (PathBuf, LiveRecord, u64),
     mut agent: String,
 ) -> RunOutcome {
-    let started = Instant::now();
+    let started = Instant::now()
+        .checked_sub(Duration::from_millis(elapsed_before))
+        .unwrap_or_else(Instant::now);
     if let Some(routing) =
         routing.filter(|routing| routing.close && shared.config.run.model_routing)
         && let Ok(entry) = shared.models.get(None)
@@ -617,6 +765,12 @@ fn run_end(
 /// Writes the run's summary, then `run.json` with its outcome: the record says
 /// the run ended only once everything else is written.
 fn write_end(shared: &RunShared, dir: &Path, live_record: LiveRecord, outcome: &RunOutcome) {
+    if let Some(checkpoints) = shared.tool_context.run.checkpoints() {
+        let editor = shared.tool_context.editor.clone();
+        if let Err(err) = checkpoints.finish(&|path| editor.open_text(path)) {
+            tracing::error!(%err, "cannot record the end state of the run's checkpoints");
+        }
+    }
     let retrospective = match shared.journal.lock() {
         Ok(journal) => summary::render(&shared.task, &journal, outcome),
         Err(_) => String::new(),

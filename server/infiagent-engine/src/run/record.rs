@@ -21,13 +21,13 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use infiagent_tools::{is_atomic_write_temp, write_atomically_blocking};
+use infiagent_tools::{checkpoints, is_atomic_write_temp, write_atomically_blocking};
 use serde_json::{Value, json};
 
 use crate::config::STATE_DIR;
 use crate::run::summary::{self, SUMMARY_FILE};
-use infiagent_protocol::Totals;
 use infiagent_protocol::{Record, RecordLine, TRAJECTORY_FILE};
+use infiagent_protocol::{RunEnd, RunOutcome, Totals};
 
 /// File name of a run's state inside its directory.
 pub const RUN_FILE: &str = "run.json";
@@ -339,11 +339,11 @@ fn mark_interrupted(dir: &Path, running: &Value) -> io::Result<()> {
     let trajectory = std::fs::read_to_string(dir.join(TRAJECTORY_FILE)).unwrap_or_default();
     let recorded = recorded(&trajectory);
     let pid = running["pid"].as_u64().unwrap_or(0);
-    let reason = format!(
-        "the process running it (pid {pid}) stopped before the run ended: it was killed, crashed or the machine stopped. Files it wrote are whole (every write is atomic); run the task again to finish it"
-    );
     let text = |key: &str| running[key].as_str().unwrap_or_default().to_string();
     let (run_id, agent, task) = (text("run_id"), text("agent"), text("task"));
+    let reason = format!(
+        "the process running it (pid {pid}) stopped before the run ended: it was killed, crashed or the machine stopped. Files it wrote are whole (every write is atomic); `infiagent resume {run_id}` goes on with it, `infiagent undo {run_id}` takes its changes back"
+    );
     let record = json!({
         "run_id": run_id, "agent": agent, "task": task,
         "status": INTERRUPTED, "end": INTERRUPTED, "reason": reason,
@@ -362,7 +362,70 @@ fn mark_interrupted(dir: &Path, running: &Value) -> io::Result<()> {
         &recorded,
     );
     write_atomically_blocking(&dir.join(SUMMARY_FILE), summary.as_bytes())?;
+    if let Some(workspace) = dir.ancestors().nth(3)
+        && let Err(err) = checkpoints::record_after(workspace, dir, u64::MAX, &|_| None)
+    {
+        tracing::warn!(dir = %dir.display(), %err, "cannot record the end state of the interrupted run's checkpoints");
+    }
     write_atomically_blocking(&dir.join(RUN_FILE), pretty(&record).as_bytes())
+}
+
+/// The folder of the run `run_id` of `workspace`, which must exist.
+pub(crate) fn run_dir(workspace: &Path, run_id: &str) -> Result<PathBuf, String> {
+    let valid = !run_id.is_empty()
+        && run_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let dir = workspace.join(STATE_DIR).join("runs").join(run_id);
+    if valid && dir.join(TRAJECTORY_FILE).is_file() {
+        Ok(dir)
+    } else {
+        Err(format!(
+            "there is no such run in {}; `infiagent runs` lists them",
+            workspace.join(STATE_DIR).join("runs").display()
+        ))
+    }
+}
+
+/// Whether the run recorded in `dir` may be resumed: it was interrupted,
+/// cancelled, or stopped by a bound or a model failure; not while it runs, and
+/// not once its top agent finished.
+pub(crate) fn check_resumable(dir: &Path) -> Result<(), String> {
+    let record = read_record(dir);
+    match status(record.as_ref()) {
+        Some(INTERRUPTED) => Ok(()),
+        Some(ENDED) => {
+            let outcome = record
+                .and_then(|record| serde_json::from_value::<RunOutcome>(record).ok())
+                .ok_or("its run.json does not read")?;
+            match outcome.end {
+                RunEnd::Finished { output } => Err(format!(
+                    "it finished ({}); start a new run for more work",
+                    output.status.as_str()
+                )),
+                RunEnd::Cancelled | RunEnd::Aborted { .. } => Ok(()),
+            }
+        }
+        Some(RUNNING) | None => match examine(dir) {
+            Examined::Interrupted { .. } => Ok(()),
+            _ => Err("it is still running; cancel it first (or wait for it to end)".to_string()),
+        },
+        Some(other) => Err(format!("its run.json says '{other}'")),
+    }
+}
+
+/// Whether the run recorded in `dir` is running in a live process.
+pub(crate) fn is_live(dir: &Path) -> bool {
+    dir.join(LOCK_FILE).is_file() && matches!(examine(dir), Examined::Live)
+}
+
+/// The newest run of `workspace` that kept checkpoints and was not undone.
+pub(crate) fn newest_undoable(workspace: &Path) -> Option<String> {
+    let runs = workspace.join(STATE_DIR).join("runs");
+    run_ids(&runs).into_iter().rev().find(|id| {
+        let dir = runs.join(id);
+        dir.join(checkpoints::CHECKPOINTS_DIR).is_dir() && !checkpoints::is_undone(&dir)
+    })
 }
 
 /// Removes the temporary files of atomic writes last changed before `before`:

@@ -63,9 +63,23 @@ pub(crate) struct RunShared {
     pub(super) abort: Mutex<Option<String>>,
     /// The budget the run went past, if it did.
     pub(super) budget: Mutex<Option<Budget>>,
+    /// What the record of a resumed run holds for it.
+    pub replay: Option<crate::run::replay::Replay>,
 }
 
 impl RunShared {
+    /// The recorded frame of `invocation` when the run is resumed and its
+    /// record has it (never a candidate's, or one in a candidate's copy).
+    pub fn replayed_frame(&self, invocation: &crate::agent::Invocation) -> Option<FrameId> {
+        if invocation.candidate.is_some() || !invocation.site.is_workspace() {
+            return None;
+        }
+        self.replay.as_ref()?.frame(
+            invocation.parent.unwrap_or(0),
+            invocation.call_key.as_deref(),
+        )
+    }
+
     pub fn next_frame_id(&self) -> FrameId {
         self.next_frame.fetch_add(1, Ordering::Relaxed)
     }

@@ -41,6 +41,24 @@ impl Trajectory {
         })
     }
 
+    /// Opens the existing `dir/trajectory.jsonl` of a run being resumed, to
+    /// append to it; `elapsed_ms` is where its time stopped.
+    pub fn append(dir: &Path, secrets: Vec<String>, elapsed_ms: u64) -> io::Result<Trajectory> {
+        let path = dir.join(TRAJECTORY_FILE);
+        let mut file = OpenOptions::new().append(true).open(&path)?;
+        // A line the crash cut short ends here, so the next one reads.
+        writeln!(file)?;
+        let now = Instant::now();
+        Ok(Trajectory {
+            path,
+            writer: Mutex::new(Some(BufWriter::new(file))),
+            redactor: Redactor::for_values(secrets),
+            started: now
+                .checked_sub(std::time::Duration::from_millis(elapsed_ms))
+                .unwrap_or(now),
+        })
+    }
+
     /// Appends one record with `t_ms` (milliseconds since the run started). A write
     /// failure is logged once and stops further writes; it never fails the run.
     pub fn record(&self, record: Record) {

@@ -1,4 +1,4 @@
-//! The integration tests of `infiagent-engine`, one binary: runs against fake models: audits, cancellation, candidates, context, faults, the loop guard, spend per agent, run retention, MCP tools.
+//! The integration tests of `infiagent-engine`, one binary: runs against fake models: audits, cancellation, candidates, context, faults, the loop guard, spend per agent, resume and undo, run retention, MCP tools.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,6 +10,7 @@ mod faults;
 mod loops;
 mod mcp;
 mod model_faults;
+mod resume;
 mod retention;
 mod spend;
 mod streaming;

@@ -5,6 +5,7 @@ mod evolve;
 mod harness;
 mod health;
 mod judge_repair;
+mod resume_undo;
 mod secrets;
 
 use std::net::SocketAddr;
@@ -653,7 +654,7 @@ async fn bad_command_arguments() {
     infiagent.build: notes.md is not a design file: infiagent.build takes project_designs/project_design_<script>.md, or project_designs/project_design_summary.md to build every script
     infiagent.cancel: no run 'nope' (see infiagent.runs)
     infiagent.judge: /etc/passwd is outside the workspace [workspace]
-    infiagent.fly: unknown command 'infiagent.fly'; the commands are infiagent.run, infiagent.plan, infiagent.build, infiagent.judge, infiagent.repair, infiagent.cancel, infiagent.runs, infiagent.health, infiagent.agents, infiagent.evolve, infiagent.generatePyramid
+    infiagent.fly: unknown command 'infiagent.fly'; the commands are infiagent.run, infiagent.plan, infiagent.build, infiagent.judge, infiagent.repair, infiagent.cancel, infiagent.runs, infiagent.health, infiagent.agents, infiagent.evolve, infiagent.generatePyramid, infiagent.undo, infiagent.resume
     "#);
     client.finish().await;
 }

@@ -30,7 +30,7 @@ fn options(base_url: &str) -> Value {
 }
 
 /// Reads every message the server sends, in order, until the message that
-/// closes a run (its `InfiAgent: ...` notice); none may hold the key. Returns
+/// closes a run (its `InfiAgent: ...` notice or question); none may hold the key. Returns
 /// that notice.
 async fn read_clean_until_the_notice(client: &mut Client) -> Value {
     loop {
@@ -39,7 +39,9 @@ async fn read_clean_until_the_notice(client: &mut Client) -> Value {
         for secret in [KEY.to_string(), format!("Bearer {KEY}")] {
             assert!(!text.contains(&secret), "the key was sent: {text}");
         }
-        let is_notice = message["method"] == "window/showMessage"
+        // A run that stopped ends with a message offering to resume it.
+        let is_notice = (message["method"] == "window/showMessage"
+            || message["method"] == "window/showMessageRequest")
             && message["params"]["message"]
                 .as_str()
                 .is_some_and(|notice| notice.starts_with("InfiAgent: "));

@@ -1,0 +1,126 @@
+//! Resuming a stopped run: agents that finished keep their results, the agents
+//! on the call stack replay their recorded turns and go on, and no model call
+//! or tool call already answered is made again. Undoing it afterwards takes its
+//! files back.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use infiagent_agents::{Origin, Registry, parse_agent};
+use infiagent_engine::{RunRequest, UndoPlan};
+use infiagent_protocol::{RunEnd, Status};
+use infiagent_test_support::openai::{
+    LEAD_AGENT, MAKER_AGENT, agent_of, bodies, lead_and_makers, serve, tool_messages,
+};
+use infiagent_tools::{Approval, HeadlessEditor};
+use serde_json::{Value, json};
+use wiremock::Request;
+
+use crate::support;
+
+fn registry() -> Registry {
+    let agent = |file: &str, text: &str| {
+        parse_agent(std::path::Path::new(file), text, Origin::Workspace).unwrap()
+    };
+    Registry::new(vec![
+        agent("lead.md", LEAD_AGENT),
+        agent("maker.md", MAKER_AGENT),
+    ])
+}
+
+/// Each maker writes its file, then (once resumed) finishes.
+fn writes(name: &str) -> Vec<(String, Value)> {
+    vec![(
+        "file_write".into(),
+        json!({"path": format!("{name}.txt"), "content": "made\n"}),
+    )]
+}
+
+fn editor() -> Arc<HeadlessEditor> {
+    Arc::new(HeadlessEditor {
+        approval: Approval::Deny,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_run_resumes_without_repeating_what_was_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let resumed = Arc::new(AtomicBool::new(false));
+    let flag = resumed.clone();
+    let server = serve(move |request: &Request| lead_and_makers(request, &writes, &flag)).await;
+    let engine = support::engine_with(dir.path(), &server, registry(), |config| {
+        config.model.timeout_seconds = Some(600);
+    });
+    let handle = engine
+        .start(RunRequest {
+            agent: Some("lead_agent".into()),
+            task: "build a and b".into(),
+            files: Vec::new(),
+            editor: editor(),
+        })
+        .unwrap();
+    // Both makers wrote their file and wait for their second reply.
+    for _ in 0..400 {
+        if bodies(&server).await.len() == 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(bodies(&server).await.len(), 5);
+    handle.cancel.cancel();
+    let stopped = handle.completion.wait().await;
+    assert_eq!(stopped.end, RunEnd::Cancelled);
+    assert_eq!(stopped.totals.model_calls, 3);
+    // Had the writes run again, this text would be replaced.
+    std::fs::write(dir.path().join("a.txt"), "edited meanwhile\n").unwrap();
+
+    resumed.store(true, Ordering::SeqCst);
+    let handle = engine.resume(&handle.id, editor()).unwrap();
+    let outcome = handle.completion.wait().await;
+    let RunEnd::Finished { output } = &outcome.end else {
+        panic!("{:?}", outcome.end);
+    };
+    assert_eq!(output.status, Status::Success, "{output:?}");
+    let after: Vec<(String, usize)> = bodies(&server).await[5..]
+        .iter()
+        .map(|body| (agent_of(body), tool_messages(body).len()))
+        .collect();
+    assert_eq!(after.len(), 3, "{after:?}");
+    assert!(
+        after.iter().all(|(_, results)| *results > 0),
+        "no request answered before was made again: {after:?}"
+    );
+    assert_eq!(outcome.totals.model_calls, 6, "the spend before counts");
+    assert_eq!(outcome.changed_paths, ["a.txt", "b.txt"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.txt")).unwrap(),
+        "edited meanwhile\n"
+    );
+    let trajectory =
+        std::fs::read_to_string(handle.dir.join(infiagent_protocol::TRAJECTORY_FILE)).unwrap();
+    assert_eq!(trajectory.matches("\"kind\":\"run_resumed\"").count(), 1);
+    assert_eq!(trajectory.matches("\"kind\":\"run_start\"").count(), 1);
+    let summary = std::fs::read_to_string(handle.dir.join(infiagent_engine::SUMMARY_FILE)).unwrap();
+    assert!(summary.contains("maker_agent"), "{summary}");
+
+    // A finished run does not resume.
+    let err = engine
+        .resume(&handle.id, editor())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("it finished (success)"), "{err}");
+
+    // Undo: the run created both files, so both go (a change made while the
+    // run was stopped counts as the run's once it is resumed).
+    let plan = UndoPlan::of(dir.path(), None, &|_| None).unwrap();
+    assert_eq!(plan.run_id, handle.id);
+    let report = plan
+        .apply(dir.path(), false, editor().as_ref())
+        .await
+        .unwrap();
+    assert_eq!(report.removed, ["a.txt", "b.txt"]);
+    assert!(report.left.is_empty(), "{report:?}");
+    assert!(UndoPlan::of(dir.path(), None, &|_| None).is_err());
+}
