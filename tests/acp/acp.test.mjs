@@ -118,7 +118,7 @@ test("a turn plans and builds two scripts, streamed as plan, tool calls and mess
     const commands = updates.find((update) => update.sessionUpdate === "available_commands_update");
     assert.deepEqual(
       commands.availableCommands.map((command) => command.name),
-      ["plan", "build", "judge", "agents", "route", "undo"],
+      ["plan", "build", "judge", "agents", "route", "undo", "resume"],
     );
     // The pyramid as a plan: the top agent, the planner, both builders, the judge.
     const plans = updates.filter((update) => update.sessionUpdate === "plan");

@@ -1,6 +1,6 @@
 -- The Neovim plugin against the real `infiagent lsp` and the scripted model endpoint:
 -- attach, the plan code action with progress, :InfiBuild, :InfiJudge diagnostics,
--- :InfiCancel, :InfiRun with ranges, :InfiRuns, :InfiAgents, :InfiEvolve, :checkhealth.
+-- :InfiUndo, :InfiCancel, :InfiRun with ranges, :InfiRuns, :InfiAgents, :InfiEvolve, :checkhealth.
 -- Run by tests/nvim/run.sh, which sets the variables below.
 local here = vim.fs.dirname(debug.getinfo(1, "S").source:sub(2))
 local t = dofile(vim.fs.joinpath(here, "harness.lua"))
@@ -100,7 +100,7 @@ t.test("one client for the workspace root, with the settings as init_options and
   t.equal(client.config.init_options.model, { base_url = model_url, name = "scripted" }, "init_options.model")
   t.equal(client.settings.infiagent.run, { autonomy = "auto" }, "settings answered to workspace/configuration")
   t.equal(client.server_capabilities.executeCommandProvider.commands[1], "infiagent.run", "the server's commands")
-  for _, name in ipairs({ "InfiRun", "InfiPlan", "InfiBuild", "InfiJudge", "InfiCancel", "InfiRuns", "InfiAgents", "InfiEvolve" }) do
+  for _, name in ipairs({ "InfiRun", "InfiPlan", "InfiBuild", "InfiJudge", "InfiCancel", "InfiResume", "InfiUndo", "InfiRuns", "InfiAgents", "InfiEvolve" }) do
     t.truthy(vim.fn.exists(":" .. name) == 2, ":" .. name .. " exists")
   end
 end)
@@ -159,6 +159,14 @@ t.test(":InfiBuild builds numstats.py from its design; the judge's success is an
   end, 10000)
   t.equal(diagnostics[1].severity, vim.diagnostic.severity.INFO, "severity")
   t.equal(diagnostics[1].source, "infiagent", "source")
+end)
+
+t.test(":InfiUndo puts back what the last run changed: the build's numstats.py goes", function()
+  vim.cmd("InfiUndo")
+  t.wait_for("numstats.py to be removed", function()
+    return not exists("numstats.py")
+  end, 10000)
+  t.equal(#errors_notified(), 0, "no error")
 end)
 
 t.test(":InfiJudge on a crashing script: an Error diagnostic at line 2 from infiagent", function()

@@ -34,6 +34,8 @@ export const ServerCommand = {
   runs: 'infiagent.runs',
   agents: 'infiagent.agents',
   evolve: 'infiagent.evolve',
+  undo: 'infiagent.undo',
+  resume: 'infiagent.resume',
 } as const;
 
 /** The notification with a run's structured state. */

@@ -17,6 +17,8 @@ export const PaletteCommand = {
   showRuns: 'infiagent.showRuns',
   showAgents: 'infiagent.showAgents',
   evolvePyramid: 'infiagent.evolvePyramid',
+  resumeRun: 'infiagent.resumeRun',
+  undoRun: 'infiagent.undoRun',
 } as const;
 
 /** What the commands work with. */
@@ -45,6 +47,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     [PaletteCommand.showRuns]: (runId) => showRuns(deps, runId),
     [PaletteCommand.showAgents]: () => showAgents(deps),
     [PaletteCommand.evolvePyramid]: () => evolvePyramid(deps),
+    [PaletteCommand.resumeRun]: (target) => resumeRun(deps, target),
+    [PaletteCommand.undoRun]: () => undoRun(deps),
   };
   return Object.entries(handlers).map(([id, handler]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
@@ -132,6 +136,36 @@ async function cancelRun(deps: CommandDeps, target: unknown): Promise<void> {
     runId = picked.runId;
   }
   await executeServerCommand(client, ServerCommand.cancel, { runId });
+}
+
+/** Resume Run: the run given, else one picked among the runs that stopped before their end. */
+async function resumeRun(deps: CommandDeps, target: unknown): Promise<void> {
+  const client = await deps.client();
+  let runId = runIdOf(target);
+  if (runId === undefined) {
+    const { runs } = await executeServerCommand<RunsResponse>(client, ServerCommand.runs);
+    deps.runs.replaceAll(runs);
+    const stopped = runs.filter((status) => status.resumable === true).reverse();
+    if (stopped.length === 0) {
+      void vscode.window.showInformationMessage('InfiAgent: no run of this session stopped before its end.');
+      return;
+    }
+    const picked = await vscode.window.showQuickPick(stopped.map(runPick), {
+      title: 'InfiAgent: Resume Run',
+      placeHolder: 'The run to go on with (what it did is not done again)',
+    });
+    if (!picked) {
+      return;
+    }
+    runId = picked.runId;
+  }
+  await executeServerCommand(client, ServerCommand.resume, { runId });
+}
+
+/** Undo Last Run: the server puts back the files of the last run not undone, and says what it did. */
+async function undoRun(deps: CommandDeps): Promise<void> {
+  const client = await deps.client();
+  await executeServerCommand(client, ServerCommand.undo, {});
 }
 
 /** Show Runs: pick a run (or the one given), open its summary, else its run.json. */

@@ -28,6 +28,8 @@ export interface RunStatus {
   startedAt: string;
   /** The run's record folder: `.infiagent/runs/<runId>`. */
   record: string;
+  /** It stopped before its end (cancelled, or stopped by a bound or a model failure): it can be resumed. */
+  resumable?: boolean;
 }
 
 /** The answer of `infiagent.runs`. */

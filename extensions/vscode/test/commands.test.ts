@@ -28,6 +28,8 @@ describe('palette commands', () => {
       'infiagent.agents',
       'infiagent.evolve',
       'infiagent.generatePyramid',
+      'infiagent.undo',
+      'infiagent.resume',
     ];
     assert.deepEqual(registered.filter((command) => serverCommands.includes(command)), []);
     assert.deepEqual(
@@ -41,8 +43,35 @@ describe('palette commands', () => {
         'Show Runs',
         'Show Agent Pyramid',
         'Evolve the Pyramid (Propose Changes)',
+        'Resume Run',
+        'Undo Last Run',
       ],
     );
+  });
+
+  it('Resume Run offers the runs that stopped before their end and resumes the one picked', async () => {
+    const { client } = await activate();
+    const fake = await client();
+    fake.answers['infiagent.runs'] = () => ({
+      runs: [
+        runStatus({ runId: 'a', title: 'plan requirement.md', state: 'succeeded' }),
+        runStatus({ runId: 'b', title: 'build clean.py', state: 'cancelled', resumable: true }),
+        runStatus({ runId: 'c', title: 'judge slow.py' }),
+      ],
+    });
+    await testing.run('infiagent.resumeRun');
+    const offered = testing.state.quickPickItems[0] as { runId: string }[];
+    assert.deepEqual(
+      offered.map((item) => item.runId),
+      ['b'],
+    );
+    assert.deepEqual(fake.runCommands(), [{ command: 'infiagent.resume', arguments: [{ runId: 'b' }] }]);
+  });
+
+  it('Undo Last Run asks the server to undo the last run', async () => {
+    const { client } = await activate();
+    await testing.run('infiagent.undoRun');
+    assert.deepEqual((await client()).runCommands(), [{ command: 'infiagent.undo', arguments: [{}] }]);
   });
 
   it('Evolve the Pyramid asks the server for a proposal to review', async () => {

@@ -25,16 +25,19 @@ pub(crate) enum Command {
     Route,
     /// Put back the files a run changed.
     Undo,
+    /// Go on with a run that stopped before its end.
+    Resume,
 }
 
 impl Command {
-    pub const ALL: [Command; 6] = [
+    pub const ALL: [Command; 7] = [
         Command::Plan,
         Command::Build,
         Command::Judge,
         Command::Agents,
         Command::Route,
         Command::Undo,
+        Command::Resume,
     ];
 
     pub fn name(self) -> &'static str {
@@ -45,6 +48,7 @@ impl Command {
             Command::Agents => "agents",
             Command::Route => "route",
             Command::Undo => "undo",
+            Command::Resume => "resume",
         }
     }
 
@@ -60,6 +64,9 @@ impl Command {
             Command::Undo => {
                 "Put back the files the last run changed (files changed since are left alone)"
             }
+            Command::Resume => {
+                "Go on with a run that was cancelled, interrupted or stopped, without redoing what it did"
+            }
         }
     }
 
@@ -73,6 +80,7 @@ impl Command {
             Command::Agents => None,
             Command::Route => Some("request"),
             Command::Undo => Some("run id (default: the last run not undone)"),
+            Command::Resume => Some("run id (default: this session's last run)"),
         }
     }
 

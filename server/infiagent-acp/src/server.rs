@@ -396,6 +396,7 @@ impl Turn {
                 self.send(updates::message(text));
                 return Ok(StopReason::EndTurn);
             }
+            Some(Command::Resume) => return self.resume(prompt.text.trim()).await,
             Some(Command::Build) => return self.build(&prompt).await,
             Some(Command::Plan) => (
                 Some(role_agent(engine, infiagent_protocol::Role::Planner)?),
@@ -412,7 +413,7 @@ impl Turn {
             ));
         }
         let editor = self.editor(Calls::One);
-        let mut handle = engine
+        let handle = engine
             .start(RunRequest {
                 agent,
                 task,
@@ -420,7 +421,38 @@ impl Turn {
                 editor: editor.clone(),
             })
             .map_err(|err| invalid(err.to_string()))?;
-        if let Err(err) = self.session.add_run(&handle.id) {
+        self.follow(handle, editor).await
+    }
+
+    /// `/resume [RUN_ID]`: goes on with the run (default: the session's last
+    /// run) from its record.
+    async fn resume(&self, run_id: &str) -> Result<StopReason, Error> {
+        let run_id = match run_id {
+            "" => self.session.record().runs.last().cloned().ok_or_else(|| {
+                invalid("this session has no run to resume: write /resume RUN_ID")
+            })?,
+            id => id.to_string(),
+        };
+        let editor = self.editor(Calls::One);
+        let handle = self
+            .session
+            .engine
+            .resume(&run_id, editor.clone())
+            .map_err(|err| invalid(err.to_string()))?;
+        self.follow(handle, editor).await
+    }
+
+    /// Streams a started run's events as session updates until it ends; its
+    /// final message and stop reason.
+    async fn follow(
+        &self,
+        mut handle: infiagent_engine::RunHandle,
+        editor: Arc<AcpEditor>,
+    ) -> Result<StopReason, Error> {
+        let engine = &self.session.engine;
+        if !self.session.record().runs.contains(&handle.id)
+            && let Err(err) = self.session.add_run(&handle.id)
+        {
             tracing::warn!(%err, "the session's record was not saved");
         }
         let mut translator = Translator::new(

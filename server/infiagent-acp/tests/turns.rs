@@ -1,7 +1,7 @@
 //! Turns in process, with the SDK's client side over an in-memory channel:
 //! `session/cancel` kills the run's process before it could finish; an
 //! incomplete process sandbox is said in the first turn; agents use the MCP
-//! servers the client passes.
+//! servers the client passes; `/undo` and `/resume`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -228,5 +228,62 @@ async fn agents_use_the_mcp_servers_the_client_passes() {
     assert!(
         record.contains("\"TOKEN\"") && !record.contains("editor-secret-1"),
         "{record}"
+    );
+}
+
+#[tokio::test]
+async fn undo_puts_the_last_run_back_and_a_finished_run_does_not_resume() {
+    let workspace = tempfile::tempdir().unwrap();
+    let root = workspace.path().canonicalize().unwrap();
+    std::fs::write(root.join("app.py"), "broken\n").unwrap();
+    let model = openai::serve_in_order(vec![
+        openai::tool_calls(&[(
+            "file_write",
+            &json!({"path": "app.py", "content": "fixed\n"}).to_string(),
+        )]),
+        openai::finish("success", "fixed"),
+    ])
+    .await;
+    let ((resumed, stop), mut updates) = in_session(
+        auto_loader(model.uri()),
+        &root,
+        Vec::new(),
+        async |connection, session, _| {
+            let prompt = |text: &str| {
+                connection.send_request(PromptRequest::new(
+                    session.clone(),
+                    vec![ContentBlock::Text(TextContent::new(text))],
+                ))
+            };
+            prompt("Fix the failing test in app.py")
+                .block_task()
+                .await?;
+            assert_eq!(
+                std::fs::read_to_string(root.join("app.py")).unwrap(),
+                "fixed\n"
+            );
+            let resumed = prompt("/resume").block_task().await.err().unwrap();
+            let stop = prompt("/undo").block_task().await?.stop_reason;
+            Ok((resumed.message, stop))
+        },
+    )
+    .await;
+    assert!(resumed.contains("it finished (success)"), "{resumed}");
+    assert_eq!(stop, StopReason::EndTurn);
+    assert_eq!(
+        std::fs::read_to_string(root.join("app.py")).unwrap(),
+        "broken\n"
+    );
+    let mut last = String::new();
+    while let Ok(update) = updates.try_recv() {
+        if let SessionUpdate::AgentMessageChunk(chunk) = update
+            && let ContentBlock::Text(text) = chunk.content
+        {
+            last = text.text;
+        }
+    }
+    assert!(
+        last.starts_with("Undid run ") && last.contains("1 restored, 0 removed"),
+        "{last}"
     );
 }

@@ -65,6 +65,8 @@ fn prepare(state: &Arc<State>, summary: &str) -> Result<String, Error> {
         started_at: humantime_now(),
         record: root.join(".infiagent").join("runs").display().to_string(),
         summary: None,
+        agents: Vec::new(),
+        resumable: false,
     };
     lock(&state.runs).add(status.clone(), token.clone(), handle.cancel.clone());
     let review = (autonomy == Autonomy::Review).then_some(editor);

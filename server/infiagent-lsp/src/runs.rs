@@ -305,6 +305,8 @@ fn follow(
         started_at: humantime_now(),
         record: handle.dir.display().to_string(),
         summary: None,
+        agents: Vec::new(),
+        resumable: false,
     };
     lock(&state.runs).add(status.clone(), token.clone(), handle.cancel.clone());
     tokio::spawn(watch(
@@ -374,6 +376,8 @@ async fn watch(
     status.stack = Vec::new();
     status.text = String::new();
     status.totals = outcome.totals;
+    status.agents = outcome.agents.clone();
+    status.resumable = !matches!(outcome.end, RunEnd::Finished { .. });
     (status.state, status.message) = end_state(&outcome);
     status.record = dir.display().to_string();
     let summary = dir.join(SUMMARY_FILE);
@@ -387,11 +391,12 @@ async fn watch(
         (_, None) => (MessageType::INFO, String::new()),
     };
     let message = format!("InfiAgent: {}{summary_note}", status.message);
-    if matches!(outcome.end, RunEnd::Finished { .. }) {
+    if !matches!(outcome.end, RunEnd::Aborted { .. }) {
         state.client.show_message(kind, message).await;
         return;
     }
-    // A stopped run can go on.
+    // A run a bound or a model failure stopped can go on (one the user
+    // cancelled too, with `infiagent.resume`, but they are not asked).
     let resume = MessageActionItem {
         title: RESUME_ACTION.into(),
         properties: Default::default(),

@@ -111,4 +111,12 @@ pub struct RunStatus {
     pub record: String,
     /// The run's retrospective summary (Markdown), once it has ended.
     pub summary: Option<String>,
+    /// What each call site spent, alone and with the agents it called, once
+    /// the run has ended.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agents: Vec<AgentSpend>,
+    /// It stopped before its end (cancelled, or stopped by a bound or a model
+    /// failure): `infiagent.resume` goes on with it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resumable: bool,
 }

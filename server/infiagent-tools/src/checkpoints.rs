@@ -5,13 +5,17 @@
 //! (one line per file: its state `before`, and once the run ends its state
 //! `after`) and `blobs/<sha256>` (contents, stored once each).
 //!
-//! Processes are covered by scans: before each process every file the ignore
-//! rules keep is known by size, modification time and content hash, and its
-//! content is stored unless it already is (the first process of a run copies
-//! the workspace, later ones only what changed); after it, what differs is
-//! checkpointed from what was stored. When the run ends, stored contents that no
-//! checkpoint needs are removed. Files over the size limit are recorded as not
-//! restorable.
+//! Processes are covered by scans. Before each process every file the ignore
+//! rules keep is known by size and modification time, and its content kept:
+//! a file git tracks and that matches git's index is kept as the index's blob
+//! (nothing is copied), any other is copied unless it already is. The first
+//! process of a run so copies only the untracked and modified files, later
+//! ones only what changed since. After the process, what differs is
+//! checkpointed from what was kept (a blob of git's is copied then, for the
+//! files that changed only). While processes run at the same time, a file one
+//! of them changes is checkpointed by whichever scan sees it first. When the
+//! run ends, stored contents that no checkpoint needs are removed. Files over
+//! the size limit are recorded as not restorable.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{File, OpenOptions};
@@ -23,7 +27,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::atomic::write_atomically_blocking;
+use crate::atomic::{atomic_write_temp, write_atomically_blocking};
 
 /// The folder of a run's checkpoints, inside its record.
 pub const CHECKPOINTS_DIR: &str = "checkpoints";
@@ -54,6 +58,11 @@ pub enum FileState {
         /// Its size.
         bytes: u64,
     },
+    /// Its content could not be kept.
+    Unavailable {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// One file a run changed.
@@ -81,9 +90,18 @@ struct Line {
 struct Seen {
     bytes: u64,
     modified: Option<SystemTime>,
-    state: FileState,
-    /// Whether its content is in `blobs/`.
-    stored: bool,
+    kept: Kept,
+}
+
+/// How a scanned file's content is kept.
+#[derive(Clone, Debug)]
+enum Kept {
+    /// In `blobs/` (or too large to be).
+    Stored(FileState),
+    /// As this blob of git's index: copied only if the file changes.
+    Git(String),
+    /// Not yet (it changed after the last scan stored it).
+    No,
 }
 
 /// The checkpoints of a live run.
@@ -98,6 +116,8 @@ pub struct Checkpoints {
 struct State {
     before: BTreeMap<String, FileState>,
     scanned: HashMap<String, Seen>,
+    /// Processes running now (between their two scans).
+    processes: usize,
     list: Option<File>,
 }
 
@@ -132,6 +152,7 @@ impl Checkpoints {
             state: Mutex::new(State {
                 before,
                 scanned: HashMap::new(),
+                processes: 0,
                 list: Some(list),
             }),
         })
@@ -185,8 +206,9 @@ impl Checkpoints {
         }
     }
 
-    /// Before a process: every file the ignore rules keep is known, and stored
-    /// unless it already is.
+    /// Before a process: every file the ignore rules keep is known and its
+    /// content kept. A file that changed since the last scan while another
+    /// process ran is checkpointed as that scan knew it.
     pub async fn before_process(self: &Arc<Self>) {
         let this = self.clone();
         let _ = tokio::task::spawn_blocking(move || {
@@ -194,99 +216,173 @@ impl Checkpoints {
                 return;
             };
             let now = scan(&this.root);
+            let git = if state.scanned.is_empty() {
+                git_index(&this.root)
+            } else {
+                HashMap::new()
+            };
+            let others_running = state.processes > 0;
+            let mut changes = Vec::new();
+            let mut before = std::mem::take(&mut state.scanned);
             let mut scanned = HashMap::with_capacity(now.len());
             for (path, (bytes, modified)) in now {
-                let seen = match state.scanned.remove(&path) {
-                    Some(seen) if seen.bytes == bytes && seen.modified == modified => seen,
-                    _ => Seen {
+                let kept = match before.remove(&path) {
+                    Some(seen) if seen.bytes == bytes && seen.modified == modified => {
+                        match seen.kept {
+                            Kept::No => this.keep(&path, bytes, None),
+                            kept => kept,
+                        }
+                    }
+                    Some(seen) => {
+                        if others_running {
+                            changes.push((path.clone(), seen.kept));
+                        }
+                        this.keep(&path, bytes, None)
+                    }
+                    None => {
+                        if others_running {
+                            changes.push((path.clone(), Kept::Stored(FileState::Absent)));
+                        }
+                        this.keep(&path, bytes, git.get(&path))
+                    }
+                };
+                scanned.insert(
+                    path,
+                    Seen {
                         bytes,
                         modified,
-                        state: FileState::Absent,
-                        stored: false,
+                        kept,
                     },
-                };
-                let seen = if seen.stored || bytes > this.max_bytes {
-                    Seen {
-                        state: if bytes > this.max_bytes {
-                            FileState::TooLarge { bytes }
-                        } else {
-                            seen.state.clone()
-                        },
-                        ..seen
-                    }
-                } else {
-                    match std::fs::read(this.root.join(&path)) {
-                        Ok(content) => match this.store(&content) {
-                            Ok(state) => Seen {
-                                state,
-                                stored: true,
-                                ..seen
-                            },
-                            Err(_) => continue,
-                        },
-                        Err(_) => continue,
-                    }
-                };
-                scanned.insert(path, seen);
+                );
             }
+            if others_running {
+                changes.extend(before.into_iter().map(|(path, seen)| (path, seen.kept)));
+            }
+            this.record_all(&mut state, changes);
             state.scanned = scanned;
+            state.processes += 1;
         })
         .await;
     }
 
     /// After a process: the files it created, changed or removed, checkpointed
-    /// from what [`Checkpoints::before_process`] stored; returns their paths.
+    /// from what [`Checkpoints::before_process`] kept; returns their paths.
     pub async fn after_process(self: &Arc<Self>) -> Vec<String> {
         let this = self.clone();
         tokio::task::spawn_blocking(move || {
             let Ok(mut state) = this.state.lock() else {
                 return Vec::new();
             };
+            state.processes = state.processes.saturating_sub(1);
             let now = scan(&this.root);
-            let mut changed = Vec::new();
-            let mut scanned = std::mem::take(&mut state.scanned);
+            let mut changes = Vec::new();
             for (path, (bytes, modified)) in &now {
-                match scanned.get(path) {
-                    Some(seen) if seen.bytes == *bytes && seen.modified == *modified => {}
+                let seen = state.scanned.get(path).cloned();
+                match seen {
+                    Some(seen) if seen.bytes == *bytes && seen.modified == *modified => continue,
                     Some(seen) => {
-                        let same = match (&seen.state, std::fs::read(this.root.join(path))) {
-                            (FileState::Stored { hash, .. }, Ok(content)) => {
-                                *hash == hash_of(&content)
-                            }
-                            _ => false,
-                        };
-                        if !same {
-                            changed.push(path.clone());
-                            let before = seen.state.clone();
-                            this.record(&mut state, path.clone(), before);
+                        if !this.same_content(path, &seen.kept) {
+                            changes.push((path.clone(), seen.kept));
                         }
-                        scanned.remove(path);
                     }
-                    None => {
-                        changed.push(path.clone());
-                        this.record(&mut state, path.clone(), FileState::Absent);
-                    }
+                    None => changes.push((path.clone(), Kept::Stored(FileState::Absent))),
+                }
+                state.scanned.insert(
+                    path.clone(),
+                    Seen {
+                        bytes: *bytes,
+                        modified: *modified,
+                        kept: Kept::No,
+                    },
+                );
+            }
+            let gone: Vec<String> = state
+                .scanned
+                .keys()
+                .filter(|path| !now.contains_key(*path))
+                .cloned()
+                .collect();
+            for path in gone {
+                if let Some(seen) = state.scanned.remove(&path) {
+                    changes.push((path, seen.kept));
                 }
             }
-            for (path, seen) in scanned.drain() {
-                if !now.contains_key(&path) {
-                    changed.push(path.clone());
-                    this.record(&mut state, path, seen.state);
-                }
-            }
+            let mut changed: Vec<String> = changes.iter().map(|(path, _)| path.clone()).collect();
             changed.sort();
+            this.record_all(&mut state, changes);
             changed
         })
         .await
         .unwrap_or_default()
     }
 
-    /// Paths checkpointed so far.
-    pub fn paths(&self) -> Vec<String> {
-        self.state
-            .lock()
-            .map(|state| state.before.keys().cloned().collect())
-            .unwrap_or_default()
+    /// How the content of `path` (`bytes` long) is kept: as git's blob `oid`
+    /// when git's index holds it unchanged, else stored (unless too large).
+    fn keep(&self, path: &str, bytes: u64, oid: Option<&String>) -> Kept {
+        if bytes > self.max_bytes {
+            return Kept::Stored(FileState::TooLarge { bytes });
+        }
+        if let Some(oid) = oid {
+            return Kept::Git(oid.clone());
+        }
+        match std::fs::read(self.root.join(path)).and_then(|content| self.store(&content)) {
+            Ok(state) => Kept::Stored(state),
+            Err(err) => Kept::Stored(FileState::Unavailable {
+                reason: format!("it could not be read before a process ran: {err}"),
+            }),
+        }
+    }
+
+    /// Whether `path` still holds what `kept` keeps (a file git keeps is taken
+    /// as changed once its size or time changed).
+    fn same_content(&self, path: &str, kept: &Kept) -> bool {
+        match kept {
+            Kept::Stored(FileState::Stored { hash, .. }) => {
+                std::fs::read(self.root.join(path)).is_ok_and(|content| hash_of(&content) == *hash)
+            }
+            _ => false,
+        }
+    }
+
+    /// Checkpoints each path as its `Kept` keeps it, unless it was
+    /// checkpointed before; the blobs of git's are copied now, in one read.
+    fn record_all(&self, state: &mut State, changes: Vec<(String, Kept)>) {
+        let changes: Vec<(String, Kept)> = changes
+            .into_iter()
+            .filter(|(path, _)| !state.before.contains_key(path))
+            .collect();
+        let oids: Vec<&str> = changes
+            .iter()
+            .filter_map(|(_, kept)| match kept {
+                Kept::Git(oid) => Some(oid.as_str()),
+                _ => None,
+            })
+            .collect();
+        let blobs = if oids.is_empty() {
+            HashMap::new()
+        } else {
+            git_blobs(&self.root, &oids)
+        };
+        for (path, kept) in changes {
+            let before = match kept {
+                Kept::Stored(before) => before,
+                Kept::Git(oid) => match blobs.get(&oid).map(|content| self.store(content)) {
+                    Some(Ok(before)) => before,
+                    Some(Err(err)) => FileState::Unavailable {
+                        reason: format!("its content could not be kept: {err}"),
+                    },
+                    None => FileState::Unavailable {
+                        reason: format!("its content in git ({oid}) could not be read"),
+                    },
+                },
+                Kept::No => FileState::Unavailable {
+                    reason:
+                        "it changed twice while processes ran, and its first content was not kept"
+                            .into(),
+                },
+            };
+            self.record(state, path, before);
+        }
     }
 
     /// When the run ends: the state of each checkpointed file now (`open_text`
@@ -339,11 +435,18 @@ impl Checkpoints {
 }
 
 /// Stores `content` under `dir/blobs/<hash>` unless it is there.
+/// Not synced to disk (a run may store thousands): [`read_blob`] checks each
+/// content against its hash, so one a crash damaged is never restored.
 fn store_blob(dir: &Path, content: &[u8]) -> io::Result<FileState> {
     let hash = hash_of(content);
     let path = dir.join(BLOBS).join(&hash);
     if !path.exists() {
-        write_atomically_blocking(&path, content)?;
+        let temp = atomic_write_temp(&path).ok_or_else(|| io::Error::other("no file name"))?;
+        let written = std::fs::write(&temp, content).and_then(|()| std::fs::rename(&temp, &path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+        written?;
     }
     Ok(FileState::Stored {
         hash,
@@ -409,6 +512,111 @@ fn scan(root: &Path) -> HashMap<String, (u64, Option<SystemTime>)> {
     files
 }
 
+/// `git` in `root`, read-only: no file-system monitor runs and no optional
+/// lock is taken (a hostile repository's configuration cannot start a program
+/// through them).
+fn git(root: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new("git");
+    command
+        .current_dir(root)
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .args([
+            "-c",
+            "core.fsmonitor=false",
+            "-c",
+            "core.untrackedCache=false",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    command
+}
+
+/// The files under `root` that git's index holds as they are in the working
+/// tree, with their blob ids (paths relative to `root`); empty outside a git
+/// repository or without git. A file whose stat data git doubts counts as
+/// changed (it is copied): never the reverse.
+fn git_index(root: &Path) -> HashMap<String, String> {
+    let run = |args: &[&str]| -> Option<Vec<u8>> {
+        let output = git(root).args(args).output().ok()?;
+        output.status.success().then_some(output.stdout)
+    };
+    let Some(staged) = run(&["ls-files", "--stage", "-z"]) else {
+        return HashMap::new();
+    };
+    let Some(modified) = run(&["diff-files", "--relative", "--name-only", "-z"]) else {
+        return HashMap::new();
+    };
+    let modified: HashSet<&[u8]> = modified.split(|byte| *byte == 0).collect();
+    let mut clean = HashMap::new();
+    for entry in staged.split(|byte| *byte == 0) {
+        // `<mode> <oid> <stage>\t<path>`
+        let Some(tab) = entry.iter().position(|byte| *byte == b'\t') else {
+            continue;
+        };
+        let (meta, path) = (&entry[..tab], &entry[tab + 1..]);
+        let fields: Vec<&[u8]> = meta.split(|byte| *byte == b' ').collect();
+        let [mode, oid, b"0"] = fields.as_slice() else {
+            continue;
+        };
+        if !mode.starts_with(b"100") || modified.contains(path) {
+            continue;
+        }
+        if let (Ok(path), Ok(oid)) = (std::str::from_utf8(path), std::str::from_utf8(oid)) {
+            clean.insert(path.to_string(), oid.to_string());
+        }
+    }
+    clean
+}
+
+/// The contents of git's blobs `oids` (one `git cat-file --batch`); a blob
+/// that cannot be read is left out.
+fn git_blobs(root: &Path, oids: &[&str]) -> HashMap<String, Vec<u8>> {
+    let mut blobs = HashMap::new();
+    let input: String = oids
+        .iter()
+        .filter(|oid| !oid.is_empty() && oid.chars().all(|c| c.is_ascii_hexdigit()))
+        .map(|oid| format!("{oid}\n"))
+        .collect();
+    let Ok(mut child) = git(root)
+        .args(["cat-file", "--batch"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+    else {
+        return blobs;
+    };
+    // Written from another thread: git answers while it reads.
+    let stdin = child.stdin.take();
+    let writer = std::thread::spawn(move || {
+        if let Some(mut stdin) = stdin {
+            let _ = stdin.write_all(input.as_bytes());
+        }
+    });
+    let Ok(output) = child.wait_with_output() else {
+        return blobs;
+    };
+    let _ = writer.join();
+    // `<oid> blob <size>\n<content>\n`, or `<oid> missing\n`.
+    let mut rest = output.stdout.as_slice();
+    while let Some(end) = rest.iter().position(|byte| *byte == b'\n') {
+        let header = String::from_utf8_lossy(&rest[..end]).into_owned();
+        rest = &rest[end + 1..];
+        let fields: Vec<&str> = header.split(' ').collect();
+        let [oid, "blob", size] = fields.as_slice() else {
+            continue;
+        };
+        let Ok(size) = size.parse::<usize>() else {
+            break;
+        };
+        if rest.len() < size {
+            break;
+        }
+        blobs.insert((*oid).to_string(), rest[..size].to_vec());
+        rest = rest.get(size + 1..).unwrap_or_default();
+    }
+    blobs
+}
+
 /// The checkpoints recorded in `run_dir` (none when it has none).
 pub fn read_checkpoints(run_dir: &Path) -> io::Result<Vec<Checkpoint>> {
     let text = match std::fs::read_to_string(run_dir.join(CHECKPOINTS_DIR).join(FILES)) {
@@ -449,7 +657,14 @@ pub fn read_blob(run_dir: &Path, hash: &str) -> io::Result<Vec<u8>> {
             "not a content hash",
         ));
     }
-    std::fs::read(run_dir.join(CHECKPOINTS_DIR).join(BLOBS).join(hash))
+    let content = std::fs::read(run_dir.join(CHECKPOINTS_DIR).join(BLOBS).join(hash))?;
+    if hash_of(&content) != hash {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the kept content is damaged (it does not match its hash)",
+        ));
+    }
+    Ok(content)
 }
 
 /// Records the state now of each file the run in `run_dir` checkpointed (its
@@ -608,6 +823,80 @@ mod tests {
             .unwrap()
             .count();
         assert_eq!(blobs, 4, "before and after of edit.txt, gone.txt, made.txt");
+    }
+
+    #[tokio::test]
+    async fn processes_at_the_same_time_lose_no_first_content() {
+        let (_dir, root, run) = setup();
+        std::fs::write(root.join("a.txt"), "a0").unwrap();
+        std::fs::write(root.join("b.txt"), "b0").unwrap();
+        std::fs::write(root.join("keep.txt"), "same").unwrap();
+        let checkpoints = Arc::new(Checkpoints::open(&root, &run, 1024).unwrap());
+        checkpoints.before_process().await; // process one starts
+        std::fs::write(root.join("a.txt"), "a1!").unwrap(); // written by process one
+        checkpoints.before_process().await; // process two starts
+        std::fs::write(root.join("b.txt"), "b1!").unwrap(); // written by process two
+        std::fs::write(root.join("c.txt"), "new").unwrap();
+        assert_eq!(checkpoints.after_process().await, ["b.txt", "c.txt"]);
+        std::fs::write(root.join("a.txt"), "a2!!").unwrap();
+        checkpoints.after_process().await;
+        checkpoints.finish(&|_| None).unwrap();
+        let list = read_checkpoints(&run).unwrap();
+        let before: BTreeMap<_, _> = list.iter().map(|c| (c.path.as_str(), &c.before)).collect();
+        assert_eq!(before.len(), 3, "{list:?}");
+        for (path, content) in [("a.txt", "a0"), ("b.txt", "b0")] {
+            let FileState::Stored { hash, .. } = before[path] else {
+                panic!("{list:?}")
+            };
+            assert_eq!(read_blob(&run, hash).unwrap(), content.as_bytes());
+        }
+        assert_eq!(*before["c.txt"], FileState::Absent);
+    }
+
+    #[tokio::test]
+    async fn files_git_holds_are_not_copied_until_they_change() {
+        let (_dir, root, run) = setup();
+        let git = |args: &[&str]| {
+            let status = std::process::Command::new("git")
+                .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+                .args(args)
+                .current_dir(&root)
+                .stdout(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success(), "git {args:?}");
+        };
+        std::fs::write(root.join("tracked.txt"), "committed").unwrap();
+        std::fs::write(root.join("untouched.txt"), "committed too").unwrap();
+        std::fs::write(root.join("dirty.txt"), "v1").unwrap();
+        git(&["init", "-q"]);
+        git(&["add", "."]);
+        git(&["commit", "-q", "-m", "start"]);
+        std::fs::write(root.join("dirty.txt"), "v2, not committed").unwrap();
+        std::fs::write(root.join("untracked.txt"), "loose").unwrap();
+        let checkpoints = Arc::new(Checkpoints::open(&root, &run, 1024).unwrap());
+        checkpoints.before_process().await;
+        let copied = std::fs::read_dir(run.join(CHECKPOINTS_DIR).join(BLOBS))
+            .unwrap()
+            .count();
+        assert_eq!(
+            copied, 2,
+            "only the modified and the untracked file are copied"
+        );
+        std::fs::write(root.join("tracked.txt"), "changed").unwrap();
+        std::fs::write(root.join("dirty.txt"), "v3").unwrap();
+        checkpoints.after_process().await;
+        let list = read_checkpoints(&run).unwrap();
+        let content = |path: &str| {
+            let checkpoint = list.iter().find(|c| c.path == path).unwrap();
+            let FileState::Stored { hash, .. } = &checkpoint.before else {
+                panic!("{list:?}")
+            };
+            read_blob(&run, hash).unwrap()
+        };
+        assert_eq!(content("tracked.txt"), b"committed");
+        assert_eq!(content("dirty.txt"), b"v2, not committed");
+        assert_eq!(list.len(), 2, "{list:?}");
     }
 
     #[test]

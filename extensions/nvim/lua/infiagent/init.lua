@@ -288,6 +288,46 @@ function M.cancel(run_id)
   end)
 end
 
+--- `:InfiResume [runId]`: goes on with the run, or one picked among the runs
+--- that stopped before their end.
+function M.resume(run_id)
+  local function resume(id)
+    M.execute("infiagent.resume", { runId = id })
+  end
+  if run_id and run_id ~= "" then
+    resume(run_id)
+    return
+  end
+  M.execute("infiagent.runs", nil, function(result)
+    local stopped = {}
+    for _, status in ipairs(result and result.runs or {}) do
+      M.on_run_status(status)
+      if status.resumable then
+        table.insert(stopped, 1, status)
+      end
+    end
+    if #stopped == 0 then
+      notify("no run of this session stopped before its end")
+      return
+    end
+    vim.ui.select(stopped, { prompt = "Resume which run?", format_item = describe_run }, function(choice)
+      if choice then
+        resume(choice.runId)
+      end
+    end)
+  end)
+end
+
+--- `:InfiUndo[!] [runId]`: puts back the files of the run (default: the last
+--- run not undone); with `!` files changed since the run are overwritten too.
+function M.undo(run_id, force)
+  local argument = { force = force or false }
+  if run_id and run_id ~= "" then
+    argument.runId = run_id
+  end
+  M.execute("infiagent.undo", argument)
+end
+
 --- A scratch buffer named `name` (reused), filled with `lines`, in a split.
 local function show_scratch(name, lines, filetype)
   local bufnr = vim.fn.bufnr(name)
@@ -422,6 +462,12 @@ local function create_commands()
   command("InfiCancel", function(opts)
     M.cancel(opts.args)
   end, { nargs = "?", complete = running_ids, desc = "InfiAgent: cancel a run" })
+  command("InfiResume", function(opts)
+    M.resume(opts.args)
+  end, { nargs = "?", desc = "InfiAgent: go on with a run that stopped" })
+  command("InfiUndo", function(opts)
+    M.undo(opts.args, opts.bang)
+  end, { nargs = "?", bang = true, desc = "InfiAgent: put back the files a run changed (!: also those changed since)" })
   command("InfiRuns", M.show_runs, { desc = "InfiAgent: the session's runs" })
   command("InfiAgents", M.show_agents, { desc = "InfiAgent: the agent pyramid" })
   command("InfiEvolve", M.evolve, { bang = true, desc = "InfiAgent: propose changes to the pyramid (!: write them)" })

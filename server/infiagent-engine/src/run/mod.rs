@@ -771,10 +771,11 @@ fn write_end(shared: &RunShared, dir: &Path, live_record: LiveRecord, outcome: &
             tracing::error!(%err, "cannot record the end state of the run's checkpoints");
         }
     }
-    let retrospective = match shared.journal.lock() {
+    let mut retrospective = match shared.journal.lock() {
         Ok(journal) => summary::render(&shared.task, &journal, outcome),
         Err(_) => String::new(),
     };
+    retrospective.push_str(&summary::not_restorable(dir));
     if let Err(err) = write_atomically_blocking(
         &dir.join(SUMMARY_FILE),
         shared.trajectory.redact(retrospective).as_bytes(),

@@ -381,7 +381,7 @@ pub(crate) fn run_dir(workspace: &Path, run_id: &str) -> Result<PathBuf, String>
         Ok(dir)
     } else {
         Err(format!(
-            "there is no such run in {}; `infiagent runs` lists them",
+            "there is no such run in {} (each run is a folder there, named by its id)",
             workspace.join(STATE_DIR).join("runs").display()
         ))
     }
@@ -419,12 +419,14 @@ pub(crate) fn is_live(dir: &Path) -> bool {
     dir.join(LOCK_FILE).is_file() && matches!(examine(dir), Examined::Live)
 }
 
-/// The newest run of `workspace` that kept checkpoints and was not undone.
+/// The newest run of `workspace` that changed files (it kept their
+/// checkpoints) and was not undone.
 pub(crate) fn newest_undoable(workspace: &Path) -> Option<String> {
     let runs = workspace.join(STATE_DIR).join("runs");
     run_ids(&runs).into_iter().rev().find(|id| {
         let dir = runs.join(id);
-        dir.join(checkpoints::CHECKPOINTS_DIR).is_dir() && !checkpoints::is_undone(&dir)
+        !checkpoints::is_undone(&dir)
+            && checkpoints::read_checkpoints(&dir).is_ok_and(|list| !list.is_empty())
     })
 }
 

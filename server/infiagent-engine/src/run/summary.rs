@@ -255,6 +255,31 @@ pub(crate) fn render(task: &str, journal: &Journal, outcome: &RunOutcome) -> Str
     text
 }
 
+/// The summary's section on the files `infiagent undo` cannot restore (their
+/// content before the run was not kept); empty when there are none.
+pub(crate) fn not_restorable(dir: &std::path::Path) -> String {
+    use infiagent_tools::checkpoints::{FileState, read_checkpoints};
+    let lines: Vec<String> = read_checkpoints(dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|checkpoint| match checkpoint.before {
+            FileState::TooLarge { bytes } => Some(format!(
+                "- `{}`: {bytes} bytes, over [runs] checkpoint_max_bytes",
+                checkpoint.path
+            )),
+            FileState::Unavailable { reason } => Some(format!("- `{}`: {reason}", checkpoint.path)),
+            FileState::Absent | FileState::Stored { .. } => None,
+        })
+        .collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    format!(
+        "\n## Not restorable by undo\n\nThe run changed these files, but their content before it was not kept:\n\n{}\n",
+        lines.join("\n")
+    )
+}
+
 /// A run whose process stopped before it ended.
 pub(crate) struct Interrupted<'a> {
     /// The run id.

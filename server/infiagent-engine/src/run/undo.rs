@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use infiagent_tools::checkpoints::{self, Checkpoint, FileState, hash_of};
-use infiagent_tools::{Editor, EditorWrite, write_atomically};
+use infiagent_tools::{Editor, EditorWrite, Sandbox, write_atomically};
 use serde::Serialize;
 use similar::TextDiff;
 
@@ -35,6 +35,9 @@ pub struct UndoFile {
     /// What it goes back to (`None`: it did not exist, so it is removed).
     #[serde(skip)]
     pub before: Option<Vec<u8>>,
+    /// Where it is, confined to the workspace (symbolic links resolved).
+    #[serde(skip)]
+    target: std::path::PathBuf,
 }
 
 /// Where a file stands for an undo.
@@ -96,7 +99,7 @@ impl UndoPlan {
         let run_id = match run_id {
             Some(id) => id.to_string(),
             None => record::newest_undoable(workspace)
-                .ok_or("no run to undo: no run kept checkpoints, or every run was undone")?,
+                .ok_or("no run to undo: no run changed files, or every run that did was undone")?,
         };
         let dir = record::run_dir(workspace, &run_id)?;
         if record::is_live(&dir) {
@@ -106,9 +109,21 @@ impl UndoPlan {
         }
         let list = checkpoints::read_checkpoints(&dir)
             .map_err(|err| format!("the checkpoints of run {run_id} do not read: {err}"))?;
+        let sandbox = Sandbox::new(workspace).map_err(|err| err.to_string())?;
         let mut files = Vec::with_capacity(list.len());
         for checkpoint in list {
-            let path = workspace.join(&checkpoint.path);
+            // The record names the files; a path it should not hold (outside
+            // the workspace, through a link, in `.git/`) is never written.
+            let path = match sandbox.resolve_for_write(&checkpoint.path) {
+                Ok(path) => path,
+                Err(err) => {
+                    files.push(not_restorable(
+                        checkpoint.path.clone(),
+                        format!("it cannot be written: {err}"),
+                    ));
+                    continue;
+                }
+            };
             let now = match current(&path) {
                 Some(text) => Some(text.into_bytes()),
                 None => match std::fs::read(&path) {
@@ -119,7 +134,9 @@ impl UndoPlan {
                     }
                 },
             };
-            files.push(plan_file(&dir, checkpoint, now)?);
+            let mut file = plan_file(&dir, checkpoint, now)?;
+            file.target = path;
+            files.push(file);
         }
         Ok(UndoPlan { run_id, files })
     }
@@ -141,9 +158,9 @@ impl UndoPlan {
                 }
                 continue;
             }
-            let path = workspace.join(&file.path);
+            let path = &file.target;
             let done = match &file.before {
-                None => tokio::fs::remove_file(&path)
+                None => tokio::fs::remove_file(path)
                     .await
                     .or_else(|err| {
                         if err.kind() == std::io::ErrorKind::NotFound {
@@ -154,7 +171,7 @@ impl UndoPlan {
                     })
                     .map(|()| true)
                     .map_err(|err| err.to_string()),
-                Some(content) => write_back(&path, content, editor).await.map(|()| false),
+                Some(content) => write_back(path, content, editor).await.map(|()| false),
             };
             match done {
                 Ok(true) => report.removed.push(file.path.clone()),
@@ -235,22 +252,22 @@ fn plan_file(dir: &Path, checkpoint: Checkpoint, now: Option<Vec<u8>>) -> Result
         FileState::Absent => None,
         FileState::Stored { hash, .. } => Some(blob(hash)?),
         FileState::TooLarge { bytes } => {
-            return Ok(UndoFile {
+            return Ok(not_restorable(
                 path,
-                state: UndoState::NotRestorable {
-                    reason: format!(
-                        "it was larger ({bytes} bytes) than [runs] checkpoint_max_bytes when the run changed it, so it was not kept"
-                    ),
-                },
-                before: None,
-            });
+                format!(
+                    "it was larger ({bytes} bytes) than [runs] checkpoint_max_bytes when the run changed it, so it was not kept"
+                ),
+            ));
+        }
+        FileState::Unavailable { reason } => {
+            return Ok(not_restorable(path, reason.clone()));
         }
     };
     let now_hash = now.as_deref().map(hash_of);
     let state_hash = |state: &FileState| match state {
         FileState::Absent => Some(None),
         FileState::Stored { hash, .. } => Some(Some(hash.clone())),
-        FileState::TooLarge { .. } => None,
+        FileState::TooLarge { .. } | FileState::Unavailable { .. } => None,
     };
     let removed = before.is_none();
     if state_hash(&checkpoint.before) == Some(now_hash.clone()) {
@@ -258,6 +275,7 @@ fn plan_file(dir: &Path, checkpoint: Checkpoint, now: Option<Vec<u8>>) -> Result
             path,
             state: UndoState::AlreadyBefore,
             before,
+            target: std::path::PathBuf::new(),
         });
     }
     // An interrupted run recovered without an end state: what is there now is
@@ -271,6 +289,7 @@ fn plan_file(dir: &Path, checkpoint: Checkpoint, now: Option<Vec<u8>>) -> Result
             path,
             state: UndoState::Ready { removed },
             before,
+            target: std::path::PathBuf::new(),
         });
     }
     let after_content = match &after {
@@ -287,7 +306,17 @@ fn plan_file(dir: &Path, checkpoint: Checkpoint, now: Option<Vec<u8>>) -> Result
         path,
         state: UndoState::ChangedSince { diff, removed },
         before,
+        target: std::path::PathBuf::new(),
     })
+}
+
+fn not_restorable(path: String, reason: String) -> UndoFile {
+    UndoFile {
+        path,
+        state: UndoState::NotRestorable { reason },
+        before: None,
+        target: std::path::PathBuf::new(),
+    }
 }
 
 /// The run's change (before → as the run left it) and the change since (as the
@@ -442,6 +471,35 @@ mod tests {
             UndoPlan::of(&root, None, &|_| None).is_err(),
             "every run undone"
         );
+    }
+
+    #[tokio::test]
+    async fn a_record_naming_a_path_outside_the_workspace_writes_nothing_there() {
+        let Setup { _dir, root } = run_one().await;
+        let outside = root.parent().unwrap().join("outside.txt");
+        let list = root.join(".infiagent/runs/20260101-000000-0001/checkpoints/files.jsonl");
+        let mut text = std::fs::read_to_string(&list).unwrap();
+        for path in ["../outside.txt", ".git/config"] {
+            text.push_str(&format!(
+                "{{\"path\":\"{path}\",\"before\":{{\"state\":\"absent\"}}}}\n"
+            ));
+        }
+        std::fs::write(&list, text).unwrap();
+        std::fs::write(&outside, "keep me\n").unwrap();
+        let plan = UndoPlan::of(&root, None, &|_| None).unwrap();
+        let refused: Vec<&str> = plan
+            .files
+            .iter()
+            .filter(|file| matches!(&file.state, UndoState::NotRestorable { reason } if reason.starts_with("it cannot be written")))
+            .map(|file| file.path.as_str())
+            .collect();
+        assert_eq!(refused, ["../outside.txt", ".git/config"]);
+        let editor = HeadlessEditor {
+            approval: Approval::Deny,
+        };
+        plan.apply(&root, true, &editor).await.unwrap();
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep me\n");
+        let _ = std::fs::remove_file(outside);
     }
 
     #[tokio::test]

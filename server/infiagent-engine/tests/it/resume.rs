@@ -124,3 +124,94 @@ async fn a_cancelled_run_resumes_without_repeating_what_was_done() {
     assert!(report.left.is_empty(), "{report:?}");
     assert!(UndoPlan::of(dir.path(), None, &|_| None).is_err());
 }
+
+#[tokio::test]
+async fn a_file_over_the_checkpoint_limit_is_named_as_not_restorable() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("big.txt"), "x".repeat(64)).unwrap();
+    let write = |path: &str| json!({"path": path, "content": "new\n"}).to_string();
+    let server = infiagent_test_support::openai::serve_in_order(vec![
+        infiagent_test_support::openai::tool_calls(&[
+            ("file_write", &write("big.txt")),
+            ("file_write", &write("small.txt")),
+        ]),
+        infiagent_test_support::openai::finish("success", "written"),
+    ])
+    .await;
+    let engine = support::engine(dir.path(), &server, |config| {
+        config.runs.checkpoint_max_bytes = 16;
+    });
+    let handle = support::start(&engine, "write the files");
+    let run_dir = handle.dir.clone();
+    assert!(handle.completion.wait().await.succeeded());
+    let summary = std::fs::read_to_string(run_dir.join(infiagent_engine::SUMMARY_FILE)).unwrap();
+    assert!(
+        summary.contains("## Not restorable by undo")
+            && summary.contains("- `big.txt`: 64 bytes, over [runs] checkpoint_max_bytes"),
+        "{summary}"
+    );
+    let plan = UndoPlan::of(dir.path(), None, &|_| None).unwrap();
+    let report = plan
+        .apply(dir.path(), false, editor().as_ref())
+        .await
+        .unwrap();
+    assert_eq!(report.removed, ["small.txt"]);
+    assert_eq!(report.left.len(), 1);
+    assert!(report.left[0].1.contains("larger (64 bytes)"), "{report:?}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("big.txt")).unwrap(),
+        "new\n"
+    );
+}
+
+#[tokio::test]
+async fn a_run_stopped_by_its_budget_resumes_once_the_budget_is_raised() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |path: &str| json!({"path": path, "content": "x\n"}).to_string();
+    // Each reply counts 110 tokens.
+    let server = infiagent_test_support::openai::serve_in_order(vec![
+        infiagent_test_support::openai::tool_calls(&[("file_write", &write("a.txt"))]),
+        infiagent_test_support::openai::tool_calls(&[("file_write", &write("b.txt"))]),
+        infiagent_test_support::openai::finish("success", "both"),
+    ])
+    .await;
+    let tight = support::engine(dir.path(), &server, |config| config.run.max_tokens = 150);
+    let handle = support::start(&tight, "write a and b");
+    let run_id = handle.id.clone();
+    let stopped = handle.completion.wait().await;
+    assert!(
+        matches!(
+            stopped.end,
+            RunEnd::Aborted {
+                budget: Some(_),
+                ..
+            }
+        ),
+        "{:?}",
+        stopped.end
+    );
+    let refused = tight.resume(&run_id, editor()).err().unwrap().to_string();
+    assert!(
+        refused.contains("it has spent 220 tokens and [run] max_tokens is 150; raise it"),
+        "{refused}"
+    );
+
+    let raised = support::engine(dir.path(), &server, |config| config.run.max_tokens = 1000);
+    let outcome = raised
+        .resume(&run_id, editor())
+        .unwrap()
+        .completion
+        .wait()
+        .await;
+    assert!(outcome.succeeded(), "{:?}", outcome.end);
+    assert_eq!(
+        bodies(&server).await.len(),
+        3,
+        "the two calls before are not asked again"
+    );
+    assert_eq!(outcome.totals.tokens(), 330, "what was spent before counts");
+    assert!(
+        dir.path().join("b.txt").exists(),
+        "the call the budget stopped ran on resume"
+    );
+}
