@@ -423,9 +423,10 @@ You use MCP tools.
     assert.match(results(asked.at(-1))[0], /The sum of 2 and 3 is 5/);
     // The header's value is a secret: not in the run's record.
     const runs = path.join(http, ".infiagent/runs");
-    for (const id of fs.readdirSync(runs)) {
-      for (const file of fs.readdirSync(path.join(runs, id))) {
-        assert.ok(!fs.readFileSync(path.join(runs, id, file), "utf8").includes(token), `${id}/${file}`);
+    for (const file of fs.readdirSync(runs, { recursive: true })) {
+      const full = path.join(runs, file);
+      if (fs.statSync(full).isFile()) {
+        assert.ok(!fs.readFileSync(full, "utf8").includes(token), file);
       }
     }
 

@@ -267,7 +267,7 @@ impl Default for RunsConfig {
         RunsConfig {
             keep: 200,
             checkpoints: true,
-            checkpoint_max_bytes: 8 * 1024 * 1024,
+            checkpoint_max_bytes: infiagent_tools::checkpoints::DEFAULT_MAX_BYTES,
         }
     }
 }

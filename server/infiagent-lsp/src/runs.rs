@@ -81,8 +81,11 @@ impl Runs {
             .is_some()
     }
 
-    /// Adds a run (or a build) that has started.
+    /// Adds a run (or a build) that has started; a resumed run replaces its
+    /// entry from before.
     pub fn add(&mut self, status: RunStatus, token: ProgressToken, cancel: CancellationToken) {
+        self.entries
+            .retain(|entry| entry.status.run_id != status.run_id);
         self.entries.push(RunEntry {
             status,
             token,

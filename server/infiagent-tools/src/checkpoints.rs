@@ -29,6 +29,8 @@ use sha2::{Digest, Sha256};
 
 use crate::atomic::{atomic_write_temp, write_atomically_blocking};
 
+/// Files larger than this are not kept by default (`[runs] checkpoint_max_bytes`).
+pub const DEFAULT_MAX_BYTES: u64 = 8 * 1024 * 1024;
 /// The folder of a run's checkpoints, inside its record.
 pub const CHECKPOINTS_DIR: &str = "checkpoints";
 /// The checkpoints' list.

@@ -130,7 +130,12 @@ impl AgentLoop {
         if !self.replaying {
             return None;
         }
-        let output = self.shared.replay.as_ref()?.tool(self.frame, &call.id)?;
+        let replay = self.shared.replay.as_ref()?;
+        let output = replay.tool(self.frame, &call.id)?;
+        // A child agent answered from the record is not run: its own record
+        // is set aside, so that a later call with the same id is not taken
+        // for it.
+        let _ = replay.frame(self.frame, Some(&call.id));
         let arguments = serde_json::from_str::<serde_json::Value>(&call.arguments);
         let ends_agent = match &arguments {
             Ok(arguments) if allowed => self
@@ -258,6 +263,7 @@ impl AgentLoop {
             candidate: None,
             call: Some(call_id),
             call_key: Some(call.id.clone()),
+            replay: self.replaying,
         };
         let child = run_agent(self.shared.clone(), invocation).await?;
         let mut output = match child.output.status {

@@ -89,6 +89,9 @@ pub(crate) struct Invocation {
     pub call: Option<CallId>,
     /// The model's id of that tool call (what a resumed run matches it by).
     pub call_key: Option<String>,
+    /// Started by a step replayed from the record of a resumed run (or the
+    /// resumed run's top agent): its own record is looked up.
+    pub replay: bool,
 }
 
 /// The output the runtime asks the judge to audit.
@@ -459,7 +462,14 @@ impl AgentLoop {
             system: system.to_string(),
             task: self.messages.first().cloned(),
             tools: self.tools.iter().map(|tool| tool.name.clone()).collect(),
-            call_id: self.invocation.call_key.clone(),
+            // A candidate's run is not replayed: its key is one no lookup makes.
+            call_id: match &self.invocation.candidate {
+                Some(model) => Some(format!(
+                    "{}@{model}",
+                    self.invocation.call_key.as_deref().unwrap_or_default()
+                )),
+                None => self.invocation.call_key.clone(),
+            },
             label: Some(invocation_label(&self.def, &self.invocation)),
         });
     }

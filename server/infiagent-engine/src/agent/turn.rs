@@ -405,6 +405,7 @@ impl AgentLoop {
             parent: Some(self.frame),
             call: None,
             call_key: None,
+            replay: self.replaying,
             stack: self.stack(),
             audit: Some(AuditSubject {
                 agent: self.def.name.clone(),

@@ -197,6 +197,7 @@ pub(crate) async fn run(
                 candidate: Some(entrant.model.clone()),
                 call: invocation.call,
                 call_key: invocation.call_key.clone(),
+                replay: false,
             },
         )
     });

@@ -363,6 +363,12 @@ impl Engine {
         let (agent, routing) = self.pick_agent(&request)?;
         let secrets = self.secrets();
         let (run_id, dir, trajectory) = self.create_record(SystemTime::now(), &secrets)?;
+        let live_record = live_record(
+            &dir,
+            &run_id,
+            &agent,
+            &trajectory.redact(request.task.clone()),
+        )?;
         trajectory.record(Record::RunStart {
             v: RECORD_VERSION,
             run_id: run_id.clone(),
@@ -376,6 +382,7 @@ impl Engine {
             run_id,
             dir,
             trajectory,
+            live_record,
             agent,
             routing,
             task: request.task,
@@ -429,11 +436,20 @@ impl Engine {
                     source,
                 }
             })?;
+        // Held before anything is recorded: a second resume of the same run
+        // stops here.
+        let live_record = live_record(
+            &dir,
+            run_id,
+            &resumable.agent,
+            &trajectory.redact(resumable.task.clone()),
+        )?;
         trajectory.record(Record::RunResumed);
         self.launch(Launch {
             run_id: run_id.to_string(),
             dir,
             trajectory,
+            live_record,
             agent: resumable.agent.clone(),
             routing: None,
             task: resumable.task.clone(),
@@ -463,6 +479,7 @@ impl Engine {
             run_id,
             dir,
             trajectory,
+            live_record,
             agent,
             routing,
             task,
@@ -479,18 +496,6 @@ impl Engine {
             editor,
         };
         let tool_context = self.tool_context(&request, &cancel, self.config.key_variables())?;
-        let live_record = LiveRecord::begin(
-            &dir,
-            &Running {
-                run_id: &run_id,
-                agent: &agent,
-                task: &trajectory.redact(request.task.clone()),
-            },
-        )
-        .map_err(|source| EngineError::RunRecord {
-            path: dir.clone(),
-            source,
-        })?;
         if self.config.runs.checkpoints {
             match Checkpoints::open(
                 self.sandbox.root(),
@@ -558,6 +563,7 @@ impl Engine {
             candidate: None,
             call: None,
             call_key: None,
+            replay: true,
         };
         let task = tokio::spawn(drive(
             shared,
@@ -583,12 +589,34 @@ struct Launch {
     run_id: String,
     dir: PathBuf,
     trajectory: Trajectory,
+    live_record: LiveRecord,
     agent: String,
     routing: Option<Routing>,
     task: String,
     files: Vec<FileRef>,
     editor: Arc<dyn Editor>,
     resumed: Option<Resumable>,
+}
+
+/// Takes the run's lock in `dir` and says in `run.json` that it runs here.
+fn live_record(
+    dir: &Path,
+    run_id: &str,
+    agent: &str,
+    task: &str,
+) -> Result<LiveRecord, EngineError> {
+    LiveRecord::begin(
+        dir,
+        &Running {
+            run_id,
+            agent,
+            task,
+        },
+    )
+    .map_err(|source| EngineError::RunRecord {
+        path: dir.to_path_buf(),
+        source,
+    })
 }
 
 /// Asks the default model to choose among the router's close candidates; `None`

@@ -16,7 +16,7 @@
 //! files of the interrupted runs.
 
 use std::collections::BTreeSet;
-use std::fs::{File, TryLockError};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -61,13 +61,24 @@ pub(crate) struct LiveRecord {
 
 impl LiveRecord {
     /// Takes the run's lock in `dir` (created), then writes `run.json` saying the
-    /// run is running in this process.
+    /// run is running in this process. Fails when another holds the lock (the
+    /// same run resumed twice at once).
     pub(crate) fn begin(dir: &Path, running: &Running<'_>) -> io::Result<LiveRecord> {
         std::fs::create_dir_all(dir)?;
-        let lock = File::create(dir.join(LOCK_FILE))?;
-        let lock = match lock.lock() {
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(LOCK_FILE))?;
+        let lock = match lock.try_lock() {
             Ok(()) => Some(lock),
-            Err(err) => {
+            Err(TryLockError::WouldBlock) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::ResourceBusy,
+                    "another process is running this run",
+                ));
+            }
+            Err(TryLockError::Error(err)) => {
                 tracing::warn!(dir = %dir.display(), %err, "cannot lock the run record; if this process dies the run will not be marked interrupted");
                 None
             }
@@ -363,7 +374,8 @@ fn mark_interrupted(dir: &Path, running: &Value) -> io::Result<()> {
     );
     write_atomically_blocking(&dir.join(SUMMARY_FILE), summary.as_bytes())?;
     if let Some(workspace) = dir.ancestors().nth(3)
-        && let Err(err) = checkpoints::record_after(workspace, dir, u64::MAX, &|_| None)
+        && let Err(err) =
+            checkpoints::record_after(workspace, dir, checkpoints::DEFAULT_MAX_BYTES, &|_| None)
     {
         tracing::warn!(dir = %dir.display(), %err, "cannot record the end state of the interrupted run's checkpoints");
     }
@@ -564,6 +576,22 @@ mod tests {
                 "20260101-000006-0001"
             ]
         );
+    }
+
+    #[test]
+    fn a_run_held_by_a_process_cannot_be_taken_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let running = Running {
+            run_id: "r",
+            agent: "a",
+            task: "t",
+        };
+        let held = LiveRecord::begin(dir.path(), &running).unwrap();
+        let err = LiveRecord::begin(dir.path(), &running).err().unwrap();
+        assert_eq!(err.kind(), io::ErrorKind::ResourceBusy);
+        assert!(is_live(dir.path()));
+        drop(held);
+        assert!(LiveRecord::begin(dir.path(), &running).is_ok());
     }
 
     #[test]

@@ -68,10 +68,11 @@ pub(crate) struct RunShared {
 }
 
 impl RunShared {
-    /// The recorded frame of `invocation` when the run is resumed and its
-    /// record has it (never a candidate's, or one in a candidate's copy).
+    /// The recorded frame of `invocation` when the run is resumed, its caller
+    /// was replaying, and the record has it (never a candidate's, or one in a
+    /// candidate's copy).
     pub fn replayed_frame(&self, invocation: &crate::agent::Invocation) -> Option<FrameId> {
-        if invocation.candidate.is_some() || !invocation.site.is_workspace() {
+        if !invocation.replay || invocation.candidate.is_some() || !invocation.site.is_workspace() {
             return None;
         }
         self.replay.as_ref()?.frame(

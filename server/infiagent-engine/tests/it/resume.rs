@@ -11,7 +11,8 @@ use infiagent_agents::{Origin, Registry, parse_agent};
 use infiagent_engine::{RunRequest, UndoPlan};
 use infiagent_protocol::{RunEnd, Status};
 use infiagent_test_support::openai::{
-    LEAD_AGENT, MAKER_AGENT, agent_of, bodies, lead_and_makers, serve, tool_messages,
+    LEAD_AGENT, MAKER_AGENT, agent_of, bodies, calls_with_ids, lead_and_makers, serve,
+    tool_messages,
 };
 use infiagent_tools::{Approval, HeadlessEditor};
 use serde_json::{Value, json};
@@ -213,5 +214,82 @@ async fn a_run_stopped_by_its_budget_resumes_once_the_budget_is_raised() {
     assert!(
         dir.path().join("b.txt").exists(),
         "the call the budget stopped ran on resume"
+    );
+}
+
+/// The lead calls a maker twice, one after the other, with the same call id
+/// (some models number calls per reply); the second is under way when the run
+/// is cancelled. On resume the first is answered from the record and the
+/// second goes on: its id does not make it the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_id_used_twice_resumes_the_right_child() {
+    let dir = tempfile::tempdir().unwrap();
+    let go_on = Arc::new(AtomicBool::new(false));
+    let flag = go_on.clone();
+    let server = serve(move |request: &Request| {
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        let results = tool_messages(&body).len();
+        let task = body["messages"][1]["content"].as_str().unwrap_or_default().to_string();
+        let reply = match (agent_of(&body).as_str(), results) {
+            ("lead_agent", 0) => calls_with_ids(&[("call_0", "maker_agent", json!({"task": "build a"}))]),
+            ("lead_agent", 1) => calls_with_ids(&[("call_0", "maker_agent", json!({"task": "build b"}))]),
+            ("lead_agent", _) => calls_with_ids(&[(
+                "call_0",
+                "final_output",
+                json!({"status": "success", "output": "a and b"}),
+            )]),
+            (_, 0) if task.contains("build b") && !flag.load(Ordering::SeqCst) => {
+                return wiremock::ResponseTemplate::new(200).set_delay(Duration::from_secs(600));
+            }
+            (_, _) => calls_with_ids(&[(
+                "call_0",
+                "final_output",
+                json!({"status": "success", "output": if task.contains("build b") { "b built" } else { "a built" }}),
+            )]),
+        };
+        wiremock::ResponseTemplate::new(200).set_body_json(reply)
+    })
+    .await;
+    let engine = support::engine_with(dir.path(), &server, registry(), |config| {
+        config.model.timeout_seconds = Some(600);
+    });
+    let handle = engine
+        .start(RunRequest {
+            agent: Some("lead_agent".into()),
+            task: "build a, then b".into(),
+            files: Vec::new(),
+            editor: editor(),
+        })
+        .unwrap();
+    for _ in 0..400 {
+        if bodies(&server).await.len() == 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        bodies(&server).await.len(),
+        4,
+        "the second maker is under way"
+    );
+    handle.cancel.cancel();
+    assert_eq!(handle.completion.wait().await.end, RunEnd::Cancelled);
+    go_on.store(true, Ordering::SeqCst);
+    let outcome = engine
+        .resume(&handle.id, editor())
+        .unwrap()
+        .completion
+        .wait()
+        .await;
+    assert!(outcome.succeeded(), "{:?}", outcome.end);
+    let lead_results: Vec<String> = bodies(&server)
+        .await
+        .iter()
+        .filter(|body| agent_of(body) == "lead_agent")
+        .flat_map(|body| tool_messages(body))
+        .collect();
+    assert!(
+        lead_results.last().unwrap().contains("b built"),
+        "the second call got the second maker's result: {lead_results:?}"
     );
 }

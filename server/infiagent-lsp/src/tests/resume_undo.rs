@@ -58,6 +58,12 @@ async fn a_cancelled_run_resumes_and_is_undone_through_the_editor() {
     let end = client.wait_run_end(&run_id).await;
     assert!(end.starts_with("cancelled"), "{end}");
 
+    let listed = client.command("infiagent.runs", json!([])).await;
+    let entry = &listed["runs"][0];
+    assert_eq!(entry["runId"], run_id.as_str());
+    assert_eq!(entry["resumable"], true, "{entry}");
+    assert_eq!(entry["state"], "cancelled", "{entry}");
+
     go_on.store(true, Ordering::SeqCst);
     let resumed = client
         .command("infiagent.resume", json!([{"runId": run_id}]))
@@ -74,6 +80,26 @@ async fn a_cancelled_run_resumes_and_is_undone_through_the_editor() {
     assert_eq!(
         std::fs::read_to_string(root.join("a.txt")).unwrap(),
         "a made\n"
+    );
+    let listed = client.command("infiagent.runs", json!([])).await;
+    let runs = listed["runs"].as_array().unwrap();
+    assert_eq!(
+        runs.len(),
+        1,
+        "the resumed run replaced its entry: {listed}"
+    );
+    assert_eq!(runs[0]["state"], "succeeded");
+    assert!(runs[0].get("resumable").is_none(), "{}", runs[0]);
+    let spent: Vec<&str> = runs[0]["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|agent| agent["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        spent,
+        ["lead_agent", "maker_agent"],
+        "what each call site spent"
     );
 
     let a = uri(root, "a.txt");
