@@ -31,6 +31,9 @@ use crate::atomic::{atomic_write_temp, write_atomically_blocking};
 
 /// Files larger than this are not kept by default (`[runs] checkpoint_max_bytes`).
 pub const DEFAULT_MAX_BYTES: u64 = 8 * 1024 * 1024;
+/// The most the scans before a run's processes copy (files git keeps are not
+/// copied): past it, a file a process changes is recorded as not kept.
+pub const SCAN_COPY_LIMIT: u64 = 512 * 1024 * 1024;
 /// The folder of a run's checkpoints, inside its record.
 pub const CHECKPOINTS_DIR: &str = "checkpoints";
 /// The checkpoints' list.
@@ -112,6 +115,8 @@ pub struct Checkpoints {
     dir: PathBuf,
     max_bytes: u64,
     state: Mutex<State>,
+    /// Bytes the scans before processes copied so far.
+    copied: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Default)]
@@ -151,6 +156,7 @@ impl Checkpoints {
             root: root.to_path_buf(),
             dir,
             max_bytes,
+            copied: std::sync::atomic::AtomicU64::new(0),
             state: Mutex::new(State {
                 before,
                 scanned: HashMap::new(),
@@ -326,6 +332,17 @@ impl Checkpoints {
         }
         if let Some(oid) = oid {
             return Kept::Git(oid.clone());
+        }
+        let copied = self
+            .copied
+            .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+        if copied.saturating_add(bytes) > SCAN_COPY_LIMIT {
+            return Kept::Stored(FileState::Unavailable {
+                reason: format!(
+                    "the run had copied {} MiB of the workspace before its processes, the most it copies; commit the files to git so that they need no copy",
+                    SCAN_COPY_LIMIT / (1024 * 1024)
+                ),
+            });
         }
         match std::fs::read(self.root.join(path)).and_then(|content| self.store(&content)) {
             Ok(state) => Kept::Stored(state),

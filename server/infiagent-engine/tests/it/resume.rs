@@ -286,7 +286,7 @@ async fn a_call_id_used_twice_resumes_the_right_child() {
         .await
         .iter()
         .filter(|body| agent_of(body) == "lead_agent")
-        .flat_map(|body| tool_messages(body))
+        .flat_map(tool_messages)
         .collect();
     assert!(
         lead_results.last().unwrap().contains("b built"),
