@@ -117,49 +117,52 @@ async function startRun(deps: CommandDeps, command: string, argument: unknown): 
 /** Cancel Run: the run given (tree view button), else one picked among the running ones. */
 async function cancelRun(deps: CommandDeps, target: unknown): Promise<void> {
   const client = await deps.client();
-  let runId = runIdOf(target);
-  if (runId === undefined) {
-    const { runs } = await executeServerCommand<RunsResponse>(client, ServerCommand.runs);
-    deps.runs.replaceAll(runs);
-    const running = runs.filter((status) => status.state === 'running').reverse();
-    if (running.length === 0) {
-      void vscode.window.showInformationMessage('InfiAgent: no run is running.');
-      return;
-    }
-    const picked = await vscode.window.showQuickPick(running.map(runPick), {
+  const runId =
+    runIdOf(target) ??
+    (await pickRun(deps, client, (status) => status.state === 'running', {
       title: 'InfiAgent: Cancel Run',
       placeHolder: 'The run to cancel (with its children and their processes)',
-    });
-    if (!picked) {
-      return;
-    }
-    runId = picked.runId;
+      none: 'InfiAgent: no run is running.',
+    }));
+  if (runId !== undefined) {
+    await executeServerCommand(client, ServerCommand.cancel, { runId });
   }
-  await executeServerCommand(client, ServerCommand.cancel, { runId });
 }
 
 /** Resume Run: the run given, else one picked among the runs that stopped before their end. */
 async function resumeRun(deps: CommandDeps, target: unknown): Promise<void> {
   const client = await deps.client();
-  let runId = runIdOf(target);
-  if (runId === undefined) {
-    const { runs } = await executeServerCommand<RunsResponse>(client, ServerCommand.runs);
-    deps.runs.replaceAll(runs);
-    const stopped = runs.filter((status) => status.resumable === true).reverse();
-    if (stopped.length === 0) {
-      void vscode.window.showInformationMessage('InfiAgent: no run of this session stopped before its end.');
-      return;
-    }
-    const picked = await vscode.window.showQuickPick(stopped.map(runPick), {
+  const runId =
+    runIdOf(target) ??
+    (await pickRun(deps, client, (status) => status.resumable === true, {
       title: 'InfiAgent: Resume Run',
       placeHolder: 'The run to go on with (what it did is not done again)',
-    });
-    if (!picked) {
-      return;
-    }
-    runId = picked.runId;
+      none: 'InfiAgent: no run of this session stopped before its end.',
+    }));
+  if (runId !== undefined) {
+    await executeServerCommand(client, ServerCommand.resume, { runId });
   }
-  await executeServerCommand(client, ServerCommand.resume, { runId });
+}
+
+/** One of the session's runs that `fits`, newest first, picked by the user; says `none` when there is none. */
+async function pickRun(
+  deps: CommandDeps,
+  client: InfiClient,
+  fits: (status: RunStatus) => boolean,
+  words: { title: string; placeHolder: string; none: string },
+): Promise<string | undefined> {
+  const { runs } = await executeServerCommand<RunsResponse>(client, ServerCommand.runs);
+  deps.runs.replaceAll(runs);
+  const offered = runs.filter(fits).reverse();
+  if (offered.length === 0) {
+    void vscode.window.showInformationMessage(words.none);
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(offered.map(runPick), {
+    title: words.title,
+    placeHolder: words.placeHolder,
+  });
+  return picked?.runId;
 }
 
 /** Undo Last Run: the server puts back the files of the last run not undone, and says what it did. */

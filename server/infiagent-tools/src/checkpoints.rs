@@ -201,12 +201,10 @@ impl Checkpoints {
                 },
                 Err(err) => Err(err),
             };
-            match before {
-                Ok(before) => this.record(&mut state, relative, before),
-                Err(err) => {
-                    tracing::warn!(path = %relative, %err, "cannot checkpoint the file before it changes");
-                }
-            }
+            let before = before.unwrap_or_else(|err| FileState::Unavailable {
+                reason: format!("it could not be kept before the run changed it: {err}"),
+            });
+            this.record(&mut state, relative, before);
         })
         .await;
         if let Err(err) = done {

@@ -259,63 +259,54 @@ local function describe_run(status)
   )
 end
 
---- `:InfiCancel [runId]`: cancels the run, or one picked among the running ones.
-function M.cancel(run_id)
-  local function cancel(id)
-    M.execute("infiagent.cancel", { runId = id })
-  end
-  if run_id and run_id ~= "" then
-    cancel(run_id)
-    return
-  end
+--- One of the session's runs for which `fits` is true, newest first, picked with
+--- `vim.ui.select` (`prompt`); `none` is said when there is none.
+local function pick_run(fits, prompt, none, on_pick)
   M.execute("infiagent.runs", nil, function(result)
-    local running = {}
+    local offered = {}
     for _, status in ipairs(result and result.runs or {}) do
       M.on_run_status(status)
-      if status.state == "running" then
-        table.insert(running, 1, status)
+      if fits(status) then
+        table.insert(offered, 1, status)
       end
     end
-    if #running == 0 then
-      notify("no run is running")
+    if #offered == 0 then
+      notify(none)
       return
     end
-    vim.ui.select(running, { prompt = "Cancel which run?", format_item = describe_run }, function(choice)
+    vim.ui.select(offered, { prompt = prompt, format_item = describe_run }, function(choice)
       if choice then
-        cancel(choice.runId)
+        on_pick(choice.runId)
       end
     end)
   end)
 end
 
+--- Runs `command` on the run `run_id`, or on one picked among those `fits`.
+local function on_run(command, run_id, fits, prompt, none)
+  local function send(id)
+    M.execute(command, { runId = id })
+  end
+  if run_id and run_id ~= "" then
+    send(run_id)
+  else
+    pick_run(fits, prompt, none, send)
+  end
+end
+
+--- `:InfiCancel [runId]`: cancels the run, or one picked among the running ones.
+function M.cancel(run_id)
+  on_run("infiagent.cancel", run_id, function(status)
+    return status.state == "running"
+  end, "Cancel which run?", "no run is running")
+end
+
 --- `:InfiResume [runId]`: goes on with the run, or one picked among the runs
 --- that stopped before their end.
 function M.resume(run_id)
-  local function resume(id)
-    M.execute("infiagent.resume", { runId = id })
-  end
-  if run_id and run_id ~= "" then
-    resume(run_id)
-    return
-  end
-  M.execute("infiagent.runs", nil, function(result)
-    local stopped = {}
-    for _, status in ipairs(result and result.runs or {}) do
-      M.on_run_status(status)
-      if status.resumable then
-        table.insert(stopped, 1, status)
-      end
-    end
-    if #stopped == 0 then
-      notify("no run of this session stopped before its end")
-      return
-    end
-    vim.ui.select(stopped, { prompt = "Resume which run?", format_item = describe_run }, function(choice)
-      if choice then
-        resume(choice.runId)
-      end
-    end)
-  end)
+  on_run("infiagent.resume", run_id, function(status)
+    return status.resumable == true
+  end, "Resume which run?", "no run of this session stopped before its end")
 end
 
 --- `:InfiUndo[!] [runId]`: puts back the files of the run (default: the last
