@@ -88,7 +88,8 @@ pub struct UndoReport {
 }
 
 impl UndoPlan {
-    /// The plan to undo `run_id` (`None`: the newest run that was not undone)
+    /// The plan to undo `run_id` (`None`: the newest run that changed files
+    /// and was not undone)
     /// in `workspace`; `current` gives a file's text where the editor has it
     /// open (else the disk is read).
     pub fn of(
@@ -198,8 +199,8 @@ impl UndoPlan {
     }
 }
 
-/// The newest run of `workspace` that can be undone (it kept checkpoints and
-/// was not undone), with the files it changed.
+/// The newest run of `workspace` that can be undone (it changed files and was
+/// not undone), with the files it changed.
 pub fn undoable_run(workspace: &Path) -> Option<(String, Vec<String>)> {
     let run_id = record::newest_undoable(workspace)?;
     let dir = record::run_dir(workspace, &run_id).ok()?;
