@@ -144,7 +144,7 @@ t.test("the plan code action runs the planner with progress and writes the desig
   t.contains(table.concat(statuses, "\n"), "project_planner_agent", "vim.lsp.status() during the run")
 end)
 
-t.test(":InfiBuild builds numstats.py from its design; the judge's success is an Information diagnostic", function()
+t.test(":InfiBuild builds numstats.py from its design; the judge's success is a code lens, not a diagnostic", function()
   edit(path("project_designs/project_design_numstats.md"))
   local before = #started
   vim.cmd("InfiBuild")
@@ -152,13 +152,16 @@ t.test(":InfiBuild builds numstats.py from its design; the judge's success is an
   t.equal(status.title, "build numstats.py", "title")
   t.equal(status.state, "succeeded", "build state (" .. status.message .. ")")
   t.truthy(exists("numstats.py"), "numstats.py written")
-  local script = vim.fn.bufadd(path("numstats.py"))
-  local diagnostics = t.wait_for("diagnostics on numstats.py", function()
-    local found = vim.diagnostic.get(script)
-    return #found > 0 and found
-  end, 10000)
-  t.equal(diagnostics[1].severity, vim.diagnostic.severity.INFO, "severity")
-  t.equal(diagnostics[1].source, "infiagent", "source")
+  local script = edit(path("numstats.py"))
+  local answers = vim.lsp.buf_request_sync(script, "textDocument/codeLens", {
+    textDocument = vim.lsp.util.make_text_document_params(script),
+  }, 10000)
+  local lens
+  for _, answer in pairs(answers or {}) do
+    lens = lens or (answer.result or {})[1]
+  end
+  t.truthy(lens and lens.command.title:find("judged: success", 1, true), "the lens: " .. vim.inspect(answers))
+  t.equal(#vim.diagnostic.get(script), 0, "no diagnostic for a success")
 end)
 
 t.test(":InfiUndo puts back what the last run changed: the build's numstats.py goes", function()

@@ -149,7 +149,7 @@ fn editor_steps(setup: &DemoSetup) -> String {
          4. Open {REJECTED_SCRIPT}: line {line} has an error from infiagent (Problems: Ctrl+Shift+M):\n     \
             {message}\n  \
          5. Cursor on line {line}, Ctrl+. → \"{repair_title}\". The repair rewrites {REJECTED_SCRIPT}, the judge\n     \
-            approves, and the error clears (an information \"Judge: success\" takes its place).\n",
+            approves, and the error clears (a lens \"✓ judged: success\" shows on the first line).\n",
         setup.executable
     );
     let _ = writeln!(

@@ -9,7 +9,7 @@ use infiagent_protocol::{FinalOutput, Severity, Status};
 use infiagent_tools::BASIC_TOOL_NAMES;
 use serde_json::json;
 use tower_lsp_server::ls_types::{
-    Diagnostic, DiagnosticSeverity, NumberOrString, Position, Range, Uri,
+    CodeLens, Command, Diagnostic, DiagnosticSeverity, NumberOrString, Position, Range, Uri,
 };
 
 use infiagent_index::SyntaxProblem;
@@ -28,6 +28,8 @@ pub(crate) struct DiagnosticStore {
     agent_files: BTreeMap<PathBuf, Vec<Diagnostic>>,
     /// Syntax problems of files the agents generated.
     generated: BTreeMap<PathBuf, Vec<Diagnostic>>,
+    /// Files whose last verdict was a success: what their lens says.
+    judged: BTreeMap<PathBuf, String>,
 }
 
 impl DiagnosticStore {
@@ -41,9 +43,11 @@ impl DiagnosticStore {
     }
 }
 
-/// A judge's verdict becomes diagnostics: findings at their lines; without
-/// findings, one diagnostic at the top of each file concerned. It replaces the
-/// earlier verdicts on those files (a success clears earlier errors).
+/// A judge's verdict becomes diagnostics: findings at their lines; an error
+/// without findings, one diagnostic at the top of each file concerned. A
+/// success is not a problem: a file it concerns without findings gets a lens
+/// on its first line instead. It replaces the earlier verdicts on those files
+/// (a success clears earlier errors).
 pub(crate) async fn apply_verdict(
     state: &State,
     run_id: &str,
@@ -90,15 +94,15 @@ pub(crate) async fn apply_verdict(
         Status::Success => format!("Judge: success. {}", first_line(&verdict.output)),
         Status::Error => format!("Judge: error. {}", first_line(&verdict.error_information)),
     };
+    let mut judged = Vec::new();
     for (path, diagnostics) in by_file.iter_mut() {
-        if diagnostics.is_empty() && path.is_file() {
+        if diagnostics.is_empty() && verdict.status == Status::Success {
+            judged.push(path.clone());
+        } else if diagnostics.is_empty() && path.is_file() {
             let text = current_text(state, path);
             diagnostics.push(Diagnostic {
                 range: line_range(&text, 0),
-                severity: Some(match verdict.status {
-                    Status::Success => DiagnosticSeverity::INFORMATION,
-                    Status::Error => DiagnosticSeverity::ERROR,
-                }),
+                severity: Some(DiagnosticSeverity::ERROR),
                 code: Some(NumberOrString::String("judge".into())),
                 source: Some(SOURCE.into()),
                 message: summary.clone(),
@@ -111,12 +115,41 @@ pub(crate) async fn apply_verdict(
     {
         let mut store = lock(&state.diagnostics);
         for (path, diagnostics) in by_file {
+            store.judged.remove(&path);
             store.verdicts.insert(path, diagnostics);
+        }
+        let lens = match audited_agent {
+            Some(agent) => format!(
+                "✓ judged: success ({agent}) · {}",
+                first_line(&verdict.output)
+            ),
+            None => format!("✓ judged: success · {}", first_line(&verdict.output)),
+        };
+        for path in judged {
+            store.judged.insert(path, lens.clone());
         }
     }
     for path in paths {
         publish(state, &path).await;
     }
+    if state.support().code_lens_refresh {
+        let _ = state.client.code_lens_refresh().await;
+    }
+}
+
+/// The lens of a file whose last verdict was a success, if it is one.
+pub(crate) fn judged_lens(state: &State, path: &Path) -> Option<CodeLens> {
+    let title = lock(&state.diagnostics).judged.get(path)?.clone();
+    Some(CodeLens {
+        range: Range::new(Position::new(0, 0), Position::new(0, 0)),
+        // A lens that only says something: no command runs on a click.
+        command: Some(Command {
+            title,
+            command: String::new(),
+            arguments: None,
+        }),
+        data: None,
+    })
 }
 
 /// Syntax problems (tree-sitter ERROR and MISSING nodes) in a file an agent
@@ -193,7 +226,11 @@ fn syntax_warnings(problems: Vec<SyntaxProblem>, text: &Rope) -> Vec<Diagnostic>
 
 /// Verdicts on a file are stale once its text changes: drop them.
 pub(crate) async fn drop_stale_verdicts(state: &State, path: &Path) {
-    let removed = lock(&state.diagnostics).verdicts.remove(path).is_some();
+    let removed = {
+        let mut store = lock(&state.diagnostics);
+        let lens = store.judged.remove(path).is_some();
+        store.verdicts.remove(path).is_some() || lens
+    };
     if removed {
         publish(state, path).await;
     }

@@ -11,12 +11,13 @@ use std::sync::atomic::Ordering;
 use tower_lsp_server::jsonrpc;
 use tower_lsp_server::ls_types::{
     CodeActionOptions, CodeActionParams, CodeActionProviderCapability, CodeActionResponse,
-    ConfigurationItem, DidChangeConfigurationParams, DidChangeTextDocumentParams,
-    DidChangeWatchedFilesParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
-    DidSaveTextDocumentParams, ExecuteCommandOptions, ExecuteCommandParams, InitializeParams,
-    InitializeResult, InitializedParams, LSPAny, MessageType, SaveOptions, ServerCapabilities,
-    ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
-    TextDocumentSyncSaveOptions, WorkDoneProgressCancelParams, WorkDoneProgressOptions,
+    CodeLens, CodeLensOptions, CodeLensParams, ConfigurationItem, DidChangeConfigurationParams,
+    DidChangeTextDocumentParams, DidChangeWatchedFilesParams, DidCloseTextDocumentParams,
+    DidOpenTextDocumentParams, DidSaveTextDocumentParams, ExecuteCommandOptions,
+    ExecuteCommandParams, InitializeParams, InitializeResult, InitializedParams, LSPAny,
+    MessageType, SaveOptions, ServerCapabilities, ServerInfo, TextDocumentSyncCapability,
+    TextDocumentSyncKind, TextDocumentSyncOptions, TextDocumentSyncSaveOptions,
+    WorkDoneProgressCancelParams, WorkDoneProgressOptions,
 };
 use tower_lsp_server::{Client, LanguageServer};
 
@@ -145,6 +146,12 @@ impl LanguageServer for Server {
                 .and_then(|workspace| workspace.did_change_watched_files.as_ref())
                 .and_then(|watched| watched.dynamic_registration)
                 .unwrap_or(false),
+            code_lens_refresh: capabilities
+                .workspace
+                .as_ref()
+                .and_then(|workspace| workspace.code_lens.as_ref())
+                .and_then(|lens| lens.refresh_support)
+                .unwrap_or(false),
         };
         lock(&self.state.settings).initialization_options = params.initialization_options;
         Ok(InitializeResult {
@@ -170,6 +177,9 @@ impl LanguageServer for Server {
                         resolve_provider: Some(false),
                     },
                 )),
+                code_lens_provider: Some(CodeLensOptions {
+                    resolve_provider: Some(false),
+                }),
                 execute_command_provider: Some(ExecuteCommandOptions {
                     commands: crate::COMMANDS
                         .iter()
@@ -317,6 +327,15 @@ impl LanguageServer for Server {
             &params,
             (editor.as_deref(), undo.as_deref()),
         )))
+    }
+
+    /// A file the judge found successful says so on its first line (a success
+    /// is not a problem: it is not a diagnostic).
+    async fn code_lens(&self, params: CodeLensParams) -> jsonrpc::Result<Option<Vec<CodeLens>>> {
+        let Some(path) = documents::file_path(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        Ok(diagnostics::judged_lens(&self.state, &path).map(|lens| vec![lens]))
     }
 
     async fn execute_command(

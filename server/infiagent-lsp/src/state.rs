@@ -27,6 +27,8 @@ pub(crate) struct ClientSupport {
     pub change_annotations: bool,
     pub document_changes: bool,
     pub watched_files: bool,
+    /// `workspace/codeLens/refresh`.
+    pub code_lens_refresh: bool,
 }
 
 pub(crate) struct State {
