@@ -38,7 +38,7 @@ export function activateWith(context: vscode.ExtensionContext, createClient: Cli
     if (current) {
       return current.started;
     }
-    const binary = binaryPath();
+    const binary = binaryPath(context.extensionPath);
     const client = createClient(serverOptions(binary), clientOptions(outputChannel));
     context.subscriptions.push(
       client.onNotification(RUN_STATUS_NOTIFICATION, (status: RunStatus) => runs.update(status)),

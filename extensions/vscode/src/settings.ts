@@ -2,6 +2,8 @@
 // `.infiagent/config.toml` (`{model: {base_url, ...}, run: {...}}`), for
 // `initializationOptions` and the `infiagent` section of `workspace/configuration`.
 
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 
 /** The settings section. */
@@ -52,10 +54,32 @@ export function serverSection(scope?: vscode.Uri): JsonObject {
   return pruneEmpty(section);
 }
 
-/** The binary to start: `infiagent.path`, else `infiagent` on the PATH. */
-export function binaryPath(): string {
+/** Where a platform-specific package carries the server, inside the extension's folder. */
+export const BUNDLED_BINARY = path.join('server', process.platform === 'win32' ? 'infiagent.exe' : 'infiagent');
+
+/**
+ * The binary to start: `infiagent.path`, else the one a platform-specific package
+ * carries (`server/infiagent` in `extensionPath`), else `infiagent` on the PATH.
+ */
+export function binaryPath(extensionPath: string | undefined): string {
   const configured = vscode.workspace.getConfiguration(SECTION).get<string>('path', '').trim();
-  return configured === '' ? 'infiagent' : configured;
+  if (configured !== '') {
+    return configured;
+  }
+  const bundled = extensionPath === undefined ? undefined : path.join(extensionPath, BUNDLED_BINARY);
+  if (bundled !== undefined && isExecutable(bundled)) {
+    return bundled;
+  }
+  return 'infiagent';
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function firstFolder(): vscode.Uri | undefined {

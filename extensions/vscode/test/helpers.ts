@@ -84,8 +84,11 @@ export interface Activated {
   workspace: string;
 }
 
-/** Resets the stub, makes a workspace folder, applies `settings`, and activates. */
-export async function activate(settings: Record<string, unknown> = {}): Promise<Activated> {
+/**
+ * Resets the stub, makes a workspace folder, applies `settings`, and activates
+ * (the extension installed in `extensionPath`, when given).
+ */
+export async function activate(settings: Record<string, unknown> = {}, extensionPath?: string): Promise<Activated> {
   testing.reset();
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'infiagent-vscode-'));
   testing.setWorkspace(workspace);
@@ -93,7 +96,10 @@ export async function activate(settings: Record<string, unknown> = {}): Promise<
     testing.setSetting(key, value);
   }
   const clients: FakeClient[] = [];
-  const context = { subscriptions: [] as { dispose(): unknown }[] } as unknown as vscode.ExtensionContext;
+  const context = {
+    subscriptions: [] as { dispose(): unknown }[],
+    extensionPath,
+  } as unknown as vscode.ExtensionContext;
   const extension = activateWith(context, (serverOptions, clientOptions) => {
     const client = new FakeClient(serverOptions, clientOptions);
     clients.push(client);

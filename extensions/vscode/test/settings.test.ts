@@ -2,6 +2,9 @@
 // answers with its own snake_case keys; the binary comes from `infiagent.path`.
 
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import type { ConfigurationParams } from 'vscode-languageclient/node';
 import { testing } from './stub/vscode';
@@ -83,6 +86,20 @@ describe('settings', () => {
     const configured = await activate(modelSettings);
     const options = (await configured.client()).serverOptions as { command: string };
     assert.equal(options.command, '/opt/infiagent/bin/infiagent');
+  });
+
+  it('a platform package starts the server it carries, unless infiagent.path says otherwise', async () => {
+    const installed = fs.mkdtempSync(path.join(os.tmpdir(), 'infiagent-extension-'));
+    const bundled = path.join(installed, 'server', 'infiagent');
+    fs.mkdirSync(path.dirname(bundled));
+    fs.writeFileSync(bundled, '#!/bin/sh\n', { mode: 0o755 });
+    const carried = await activate({}, installed);
+    assert.equal(((await carried.client()).serverOptions as { command: string }).command, bundled);
+    const configured = await activate(modelSettings, installed);
+    assert.equal(((await configured.client()).serverOptions as { command: string }).command, '/opt/infiagent/bin/infiagent');
+    fs.chmodSync(bundled, 0o644);
+    const notExecutable = await activate({}, installed);
+    assert.equal(((await notExecutable.client()).serverOptions as { command: string }).command, 'infiagent');
   });
 
   it('changing infiagent.path restarts the server with the new binary; other settings do not', async () => {
