@@ -11,6 +11,7 @@ import {
   executeServerCommand,
   serverOptions,
 } from './client';
+import { registerChat } from './chat';
 import { registerCommands } from './commands';
 import { RunStatus, RunStore, RunsResponse } from './runs';
 import { SECTION, binaryPath } from './settings';
@@ -90,6 +91,7 @@ export function activateWith(context: vscode.ExtensionContext, createClient: Cli
     statusBar,
     vscode.window.createTreeView('infiagent.view', { treeDataProvider: view }),
     ...registerCommands({ client: startClient, runs, view }),
+    ...registerChat({ client: startClient, runs }),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration(`${SECTION}.path`)) {
         void stop().then(() => startClient().catch(() => undefined));

@@ -30,6 +30,8 @@ export interface RunStatus {
   record: string;
   /** It stopped before its end (cancelled, or stopped by a bound or a model failure): it can be resumed. */
   resumable?: boolean;
+  /** The run's `summary.md`, once it has ended. */
+  summary?: string | null;
 }
 
 /** The answer of `infiagent.runs`. */
@@ -59,6 +61,11 @@ export class RunStore implements vscode.Disposable {
       this.byId.set(status.runId, status);
     }
     this.changed.fire();
+  }
+
+  /** The run `runId`, if known. */
+  get(runId: string): RunStatus | undefined {
+    return this.byId.get(runId);
   }
 
   /** All runs, oldest first. */

@@ -83,6 +83,13 @@ export class Selection extends Range {
   }
 }
 
+export class Location {
+  constructor(
+    readonly uri: Uri,
+    readonly range: Range,
+  ) {}
+}
+
 export enum TreeItemCollapsibleState {
   None = 0,
   Collapsed = 1,
@@ -173,6 +180,8 @@ function freshState() {
     activeTextEditor: undefined as EditorStub | undefined,
     workspaceFolders: [] as { uri: Uri; name: string; index: number }[],
     configurationChanged: new EventEmitter<{ affectsConfiguration(section: string): boolean }>(),
+    /** Chat participants by id: their request handlers. */
+    chatParticipants: new Map<string, (...args: unknown[]) => unknown>(),
   };
 }
 
@@ -345,5 +354,12 @@ export const commands = {
     }
     state.executedCommands.push({ command, args });
     return undefined;
+  },
+};
+
+export const chat = {
+  createChatParticipant(id: string, handler: (...args: unknown[]) => unknown): Disposable {
+    state.chatParticipants.set(id, handler);
+    return new Disposable(() => state.chatParticipants.delete(id));
   },
 };
