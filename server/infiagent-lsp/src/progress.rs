@@ -76,11 +76,13 @@ impl RunProgress {
 
     /// Ends the progress with the status's message, and sends the final status.
     pub async fn end(&self) {
+        // The runs list says how it ended before the progress does, so a client
+        // that asks `infiagent.runs` at the progress's end reads the end.
+        update_entry(&self.state, &self.status);
         self.send(WorkDoneProgress::End(WorkDoneProgressEnd {
             message: Some(self.status.message.clone()),
         }))
         .await;
-        update_entry(&self.state, &self.status);
         send_status(&self.state, &self.status).await;
     }
 
