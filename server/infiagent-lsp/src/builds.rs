@@ -169,6 +169,7 @@ async fn watch(
         progress.report(Some(tally.percentage())).await;
     }
     let report = completion.wait().await;
+    crate::undo::forget_undoable(&state);
     if let Some(editor) = review {
         let status = &progress.status;
         offer_review(&state, &status.run_id, &status.agent, editor.take_staged()).await;

@@ -366,6 +366,7 @@ async fn watch(
         }
     }
     let outcome = completion.wait().await;
+    crate::undo::forget_undoable(&state);
     if autonomy == Autonomy::Review {
         offer_review(
             &state,

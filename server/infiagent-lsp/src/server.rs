@@ -317,9 +317,7 @@ impl LanguageServer for Server {
             .then(|| runs::agent_with_role(&self.state, Role::Editor))
             .flatten();
         // The last run that can be undone, when it changed this file.
-        let undo = infiagent_engine::undoable_run(&root)
-            .filter(|(_, files)| files.contains(&relative))
-            .map(|(run_id, _)| run_id);
+        let undo = crate::undo::undoable_run_of(&self.state, &root, &relative);
         Ok(Some(code_actions::actions(
             &root,
             &path,

@@ -31,6 +31,9 @@ pub(crate) struct ClientSupport {
     pub code_lens_refresh: bool,
 }
 
+/// The last run that can be undone and the files it changed, if any.
+pub(crate) type UndoableRun = Option<(String, Vec<String>)>;
+
 pub(crate) struct State {
     pub client: Client,
     pub root: Mutex<Option<PathBuf>>,
@@ -51,6 +54,10 @@ pub(crate) struct State {
     /// What the process sandbox enforces was checked, and said when incomplete
     /// (once per server).
     pub sandbox_checked: AtomicBool,
+    /// The last run that can be undone, with the files it changed: read from
+    /// the run records once, and again after a run, a build or an undo ends
+    /// (code actions ask on every move of the cursor). `None`: not read yet.
+    pub undoable: Mutex<Option<UndoableRun>>,
 }
 
 /// The engine in use and the generation of the settings and agent files it was
@@ -76,6 +83,7 @@ impl State {
             engine: Mutex::new(EngineSlot::default()),
             recovered: AtomicBool::new(false),
             sandbox_checked: AtomicBool::new(false),
+            undoable: Mutex::new(None),
         }
     }
 

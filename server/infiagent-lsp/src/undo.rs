@@ -2,6 +2,7 @@
 //! are changed through `workspace/applyEdit` (the editor's own undo still
 //! works, and unsaved changes are never overwritten); other files on disk.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use infiagent_engine::{Autonomy, UndoPlan, UndoState};
@@ -70,4 +71,19 @@ pub(crate) async fn undo(state: &Arc<State>, args: UndoArgs) -> Result<Value, Er
         "changedSince": changed_since,
         "files": plan.files,
     }))
+}
+
+/// The last run that can be undone, when it changed the file `relative`.
+pub(crate) fn undoable_run_of(state: &State, root: &Path, relative: &str) -> Option<String> {
+    let mut cached = lock(&state.undoable);
+    let run = cached.get_or_insert_with(|| infiagent_engine::undoable_run(root));
+    run.as_ref()
+        .filter(|(_, files)| files.iter().any(|file| file == relative))
+        .map(|(run_id, _)| run_id.clone())
+}
+
+/// The last run that can be undone is read again on the next code action (a
+/// run, a build or an undo ended).
+pub(crate) fn forget_undoable(state: &State) {
+    *lock(&state.undoable) = None;
 }

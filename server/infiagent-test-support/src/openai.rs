@@ -119,6 +119,21 @@ pub async fn bodies(server: &MockServer) -> Vec<Value> {
         .collect()
 }
 
+/// Waits until `server` has received `count` requests, for at most `timeout`,
+/// and asserts that it has exactly that many (`what`: the state they mean).
+pub async fn wait_for_requests(
+    server: &MockServer,
+    count: usize,
+    timeout: std::time::Duration,
+    what: &str,
+) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    while bodies(server).await.len() < count && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(bodies(server).await.len(), count, "{what}");
+}
+
 /// The tool messages of a request body.
 pub fn tool_messages(body: &Value) -> Vec<String> {
     body["messages"]

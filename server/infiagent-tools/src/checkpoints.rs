@@ -187,20 +187,7 @@ impl Checkpoints {
             if state.before.contains_key(&relative) {
                 return;
             }
-            let content = match open_text {
-                Some(text) => Ok(Some(text.into_bytes())),
-                None => read_if_small(&path, this.max_bytes),
-            };
-            let before = match content {
-                Ok(Some(content)) => this.store(&content),
-                Ok(None) => match std::fs::metadata(&path) {
-                    Ok(metadata) if metadata.is_file() => Ok(FileState::TooLarge {
-                        bytes: metadata.len(),
-                    }),
-                    _ => Ok(FileState::Absent),
-                },
-                Err(err) => Err(err),
-            };
+            let before = keep_now(&this.dir, &path, this.max_bytes, open_text);
             let before = before.unwrap_or_else(|err| FileState::Unavailable {
                 reason: format!("it could not be kept before the run changed it: {err}"),
             });
@@ -471,15 +458,26 @@ fn store_blob(dir: &Path, content: &[u8]) -> io::Result<FileState> {
     })
 }
 
-/// `path`'s content, `None` when it does not exist, is not a file or is larger
-/// than `max_bytes`.
-fn read_if_small(path: &Path, max_bytes: u64) -> io::Result<Option<Vec<u8>>> {
+/// `path` as it is now (`open_text`: the editor's text of it when it is open),
+/// its content stored in `dir` unless it is larger than `max_bytes`.
+fn keep_now(
+    dir: &Path,
+    path: &Path,
+    max_bytes: u64,
+    open_text: Option<String>,
+) -> io::Result<FileState> {
+    if let Some(text) = open_text {
+        return store_blob(dir, text.as_bytes());
+    }
     match std::fs::metadata(path) {
         Ok(metadata) if metadata.is_file() && metadata.len() <= max_bytes => {
-            std::fs::read(path).map(Some)
+            store_blob(dir, &std::fs::read(path)?)
         }
-        Ok(_) => Ok(None),
-        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
+        Ok(metadata) if metadata.is_file() => Ok(FileState::TooLarge {
+            bytes: metadata.len(),
+        }),
+        Ok(_) => Ok(FileState::Absent),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(FileState::Absent),
         Err(err) => Err(err),
     }
 }
@@ -704,19 +702,7 @@ pub fn record_after(
     let mut needed = HashSet::new();
     for checkpoint in &checkpoints {
         let path = root.join(&checkpoint.path);
-        let content = match open_text(&path) {
-            Some(text) => Some(text.into_bytes()),
-            None => read_if_small(&path, max_bytes)?,
-        };
-        let after = match content {
-            Some(content) => store_blob(&dir, &content)?,
-            None => match std::fs::metadata(&path) {
-                Ok(metadata) if metadata.is_file() => FileState::TooLarge {
-                    bytes: metadata.len(),
-                },
-                _ => FileState::Absent,
-            },
-        };
+        let after = keep_now(&dir, &path, max_bytes, open_text(&path))?;
         for state in [&checkpoint.before, &after] {
             if let FileState::Stored { hash, .. } = state {
                 needed.insert(hash.clone());

@@ -77,3 +77,20 @@ impl Editor for HeadlessEditor {
         self.approval
     }
 }
+
+/// Writes `content` to `path` (absolute, canonical): through `editor` when it
+/// takes the write (text only), else atomically on disk; the error says why not.
+pub async fn write_through(editor: &dyn Editor, path: &Path, content: &[u8]) -> Result<(), String> {
+    if let Ok(text) = std::str::from_utf8(content) {
+        match editor.write(path, text).await {
+            EditorWrite::Applied => return Ok(()),
+            EditorWrite::Refused(reason) => {
+                return Err(format!("the editor refused the write: {reason}"));
+            }
+            EditorWrite::NotOpen => {}
+        }
+    }
+    crate::atomic::write_atomically(path, content)
+        .await
+        .map_err(|err| format!("cannot write it: {err}"))
+}

@@ -50,7 +50,7 @@ pub use approvals::{APPROVALS_FILE, Approvals, Approved};
 pub use atomic::{
     atomic_write_temp, is_atomic_write_temp, write_atomically, write_atomically_blocking,
 };
-pub use editor::{Approval, ApprovalRequest, Editor, EditorWrite, HeadlessEditor};
+pub use editor::{Approval, ApprovalRequest, Editor, EditorWrite, HeadlessEditor, write_through};
 pub use process::{
     NotApproved, ProcessLimits, ProcessOutcome, approve_command, approve_execution, approve_tool,
     run_process,

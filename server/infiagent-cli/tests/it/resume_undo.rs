@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use infiagent_test_support::openai::{
     LEAD_AGENT, MAKER_AGENT, agent_of, bodies, lead_and_makers, serve, tool_messages,
+    wait_for_requests,
 };
 use serde_json::{Value, json};
 use wiremock::Request;
@@ -71,17 +72,13 @@ async fn a_killed_run_resumes_without_repeating_model_calls_and_undoes() {
         .spawn()
         .unwrap();
     // Both builders ran their script and wait for the model.
-    for _ in 0..1200 {
-        if bodies(&server).await.len() == 7 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert_eq!(
-        bodies(&server).await.len(),
+    wait_for_requests(
+        &server,
         7,
-        "both builders are under way"
-    );
+        Duration::from_secs(30),
+        "both builders are under way",
+    )
+    .await;
     assert!(workspace.join("a.out").exists() && workspace.join("b.out").exists());
     run.start_kill().unwrap();
     run.wait().await.unwrap();

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use infiagent_tools::{EditorWrite, write_atomically};
+use infiagent_tools::write_through;
 
 use crate::candidates::copies::{Change, ChangeKind, FileState, Snapshot};
 use crate::candidates::site::Site;
@@ -117,19 +117,7 @@ async fn apply_one(
                 return Err(changed_meanwhile);
             }
             tools.checkpoint(&path).await;
-            let content = match String::from_utf8(content) {
-                Ok(text) => match tools.editor.write(&path, &text).await {
-                    EditorWrite::Applied => return Ok(Applied::Written),
-                    EditorWrite::Refused(reason) => {
-                        return Err(format!("the editor refused the write: {reason}"));
-                    }
-                    EditorWrite::NotOpen => text.into_bytes(),
-                },
-                Err(binary) => binary.into_bytes(),
-            };
-            write_atomically(&path, &content)
-                .await
-                .map_err(|err| format!("cannot write it: {err}"))?;
+            write_through(tools.editor.as_ref(), &path, &content).await?;
             Ok(Applied::Written)
         }
     }
@@ -143,7 +131,8 @@ mod tests {
 
     use infiagent_sandbox::{ProcessSandbox, SandboxPolicy};
     use infiagent_tools::{
-        Approval, ApprovalRequest, Approvals, Editor, ProcessLimits, RunTools, Sandbox, ToolContext,
+        Approval, ApprovalRequest, Approvals, Editor, EditorWrite, ProcessLimits, RunTools,
+        Sandbox, ToolContext,
     };
     use tokio_util::sync::CancellationToken;
 

@@ -83,7 +83,7 @@ impl Resumable {
         let mut top_agent = None;
         let mut totals = Totals::default();
         let mut journal = Journal::default();
-        let mut depths: HashMap<FrameId, (u32, String)> = HashMap::new();
+        let mut depths: HashMap<FrameId, u32> = HashMap::new();
         let mut last_frame = 0;
         let mut elapsed_ms = 0;
         // A verdict overruled is recorded before the judge's end.
@@ -114,14 +114,14 @@ impl Resumable {
                     frames.entry(frame).or_default();
                     let depth = parent
                         .and_then(|parent| depths.get(&parent))
-                        .map_or(1, |(depth, _)| depth + 1);
+                        .map_or(1, |depth| depth + 1);
                     let task_summary = match task {
                         Some(infiagent_model::Message::User { content }) => {
                             crate::prompt::summarize(&content, 120)
                         }
                         _ => String::new(),
                     };
-                    depths.insert(frame, (depth, agent.clone()));
+                    depths.insert(frame, depth);
                     journal.agent_started(&Frame {
                         id: frame,
                         parent,

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use infiagent_tools::checkpoints::{self, Checkpoint, FileState, hash_of};
-use infiagent_tools::{Editor, EditorWrite, Sandbox, write_atomically};
+use infiagent_tools::{Editor, Sandbox, write_through};
 use serde::Serialize;
 use similar::TextDiff;
 
@@ -152,9 +152,12 @@ impl UndoPlan {
         editor: &dyn Editor,
     ) -> Result<UndoReport, String> {
         let mut report = UndoReport::default();
+        // Something left that a later undo could still put back.
+        let mut unresolved = false;
         for file in &self.files {
             if !file.applies(force) {
                 if let Some(why) = file.left_because() {
+                    unresolved |= !matches!(file.state, UndoState::NotRestorable { .. });
                     report.left.push((file.path.clone(), why));
                 }
                 continue;
@@ -172,19 +175,17 @@ impl UndoPlan {
                     })
                     .map(|()| true)
                     .map_err(|err| err.to_string()),
-                Some(content) => write_back(path, content, editor).await.map(|()| false),
+                Some(content) => write_through(editor, path, content).await.map(|()| false),
             };
             match done {
                 Ok(true) => report.removed.push(file.path.clone()),
                 Ok(false) => report.restored.push(file.path.clone()),
-                Err(err) => report.left.push((file.path.clone(), err)),
+                Err(err) => {
+                    unresolved = true;
+                    report.left.push((file.path.clone(), err));
+                }
             }
         }
-        let unresolved = report.left.iter().any(|(path, _)| {
-            self.files.iter().any(|file| {
-                &file.path == path && !matches!(file.state, UndoState::NotRestorable { .. })
-            })
-        });
         if !unresolved {
             self.mark_undone(workspace)?;
         }
@@ -223,19 +224,6 @@ impl UndoFile {
             UndoState::Ready { .. } | UndoState::AlreadyBefore => None,
         }
     }
-}
-
-async fn write_back(path: &Path, content: &[u8], editor: &dyn Editor) -> Result<(), String> {
-    if let Ok(text) = std::str::from_utf8(content) {
-        match editor.write(path, text).await {
-            EditorWrite::Applied => return Ok(()),
-            EditorWrite::Refused(reason) => return Err(format!("the editor refused: {reason}")),
-            EditorWrite::NotOpen => {}
-        }
-    }
-    write_atomically(path, content)
-        .await
-        .map_err(|err| err.to_string())
 }
 
 /// One file's plan: its state before and after the run against `now`.

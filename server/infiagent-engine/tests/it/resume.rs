@@ -8,11 +8,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use infiagent_agents::{Origin, Registry, parse_agent};
-use infiagent_engine::{RunRequest, UndoPlan};
+use infiagent_engine::{Engine, RunHandle, RunRequest, UndoPlan};
 use infiagent_protocol::{RunEnd, Status};
 use infiagent_test_support::openai::{
     LEAD_AGENT, MAKER_AGENT, agent_of, bodies, calls_with_ids, lead_and_makers, serve,
-    tool_messages,
+    tool_messages, wait_for_requests,
 };
 use infiagent_tools::{Approval, HeadlessEditor};
 use serde_json::{Value, json};
@@ -38,6 +38,26 @@ fn writes(name: &str) -> Vec<(String, Value)> {
     )]
 }
 
+/// An engine over `dir` with the lead and its makers, whose model may take
+/// its time.
+fn lead_engine(dir: &std::path::Path, server: &wiremock::MockServer) -> Engine {
+    support::engine_with(dir, server, registry(), |config| {
+        config.model.timeout_seconds = Some(600);
+    })
+}
+
+/// Starts the lead on `task`.
+fn start_lead(engine: &Engine, task: &str) -> RunHandle {
+    engine
+        .start(RunRequest {
+            agent: Some("lead_agent".into()),
+            task: task.into(),
+            files: Vec::new(),
+            editor: editor(),
+        })
+        .unwrap()
+}
+
 fn editor() -> Arc<HeadlessEditor> {
     Arc::new(HeadlessEditor {
         approval: Approval::Deny,
@@ -50,25 +70,16 @@ async fn a_cancelled_run_resumes_without_repeating_what_was_done() {
     let resumed = Arc::new(AtomicBool::new(false));
     let flag = resumed.clone();
     let server = serve(move |request: &Request| lead_and_makers(request, &writes, &flag)).await;
-    let engine = support::engine_with(dir.path(), &server, registry(), |config| {
-        config.model.timeout_seconds = Some(600);
-    });
-    let handle = engine
-        .start(RunRequest {
-            agent: Some("lead_agent".into()),
-            task: "build a and b".into(),
-            files: Vec::new(),
-            editor: editor(),
-        })
-        .unwrap();
+    let engine = lead_engine(dir.path(), &server);
+    let handle = start_lead(&engine, "build a and b");
     // Both makers wrote their file and wait for their second reply.
-    for _ in 0..400 {
-        if bodies(&server).await.len() == 5 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert_eq!(bodies(&server).await.len(), 5);
+    wait_for_requests(
+        &server,
+        5,
+        Duration::from_secs(10),
+        "both makers are under way",
+    )
+    .await;
     handle.cancel.cancel();
     let stopped = handle.completion.wait().await;
     assert_eq!(stopped.end, RunEnd::Cancelled);
@@ -250,28 +261,15 @@ async fn a_call_id_used_twice_resumes_the_right_child() {
         wiremock::ResponseTemplate::new(200).set_body_json(reply)
     })
     .await;
-    let engine = support::engine_with(dir.path(), &server, registry(), |config| {
-        config.model.timeout_seconds = Some(600);
-    });
-    let handle = engine
-        .start(RunRequest {
-            agent: Some("lead_agent".into()),
-            task: "build a, then b".into(),
-            files: Vec::new(),
-            editor: editor(),
-        })
-        .unwrap();
-    for _ in 0..400 {
-        if bodies(&server).await.len() == 4 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert_eq!(
-        bodies(&server).await.len(),
+    let engine = lead_engine(dir.path(), &server);
+    let handle = start_lead(&engine, "build a, then b");
+    wait_for_requests(
+        &server,
         4,
-        "the second maker is under way"
-    );
+        Duration::from_secs(10),
+        "the second maker is under way",
+    )
+    .await;
     handle.cancel.cancel();
     assert_eq!(handle.completion.wait().await.end, RunEnd::Cancelled);
     go_on.store(true, Ordering::SeqCst);

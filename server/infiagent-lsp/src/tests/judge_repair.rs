@@ -5,7 +5,9 @@
 use serde_json::{Value, json};
 
 use super::harness::{Answers, Client, uri};
-use super::{NUMSTATS_DESIGN, diagnostics_for, execute, execute_to_end, model_and_requirement};
+use super::{
+    NUMSTATS_DESIGN, diagnostics_for, execute, execute_to_end, first_lens, model_and_requirement,
+};
 
 /// The first unread diagnostics published for `relative` that `matches`, waiting
 /// for them if need be.
@@ -93,19 +95,13 @@ async fn a_rejection_stays_until_its_quick_fix_repairs_it() {
         diagnostics.is_empty()
     })
     .await;
-    let lenses = client
-        .request(
-            "textDocument/codeLens",
-            json!({"textDocument": {"uri": uri(root, "numstats.py")}}),
-        )
-        .await
-        .unwrap();
-    let title = lenses[0]["command"]["title"].as_str().unwrap_or_default();
+    let lens = first_lens(&mut client, root, "numstats.py").await;
+    let title = lens["command"]["title"].as_str().unwrap_or_default();
     assert!(
         title.starts_with("✓ judged: success (code_editor_agent)"),
-        "{lenses:#}"
+        "{lens:#}"
     );
-    assert_eq!(lenses[0]["range"]["start"]["line"], 0);
+    assert_eq!(lens["range"]["start"]["line"], 0);
     assert_eq!(
         std::fs::read_to_string(root.join("numstats.py")).unwrap(),
         infiagent_demo::files::NUMSTATS

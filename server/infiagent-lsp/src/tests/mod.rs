@@ -75,6 +75,18 @@ async fn scripted_model() -> infiagent_demo::ScriptedEndpoint {
         .unwrap()
 }
 
+/// The first code lens the server gives the file `relative` (null when none).
+async fn first_lens(client: &mut Client, root: &Path, relative: &str) -> Value {
+    let lenses = client
+        .request(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": uri(root, relative)}}),
+        )
+        .await
+        .unwrap();
+    lenses[0].clone()
+}
+
 /// The base URL of a fake endpoint.
 fn base_url(server: &wiremock::MockServer) -> String {
     format!("{}/v1", server.uri())
@@ -212,18 +224,12 @@ async fn plan_build_judge() {
             params["uri"] == uri(root, "numstats.py") && params["diagnostics"] == json!([])
         })
         .await;
-    let lenses = client
-        .request(
-            "textDocument/codeLens",
-            json!({"textDocument": {"uri": uri(root, "numstats.py")}}),
-        )
-        .await
-        .unwrap();
+    let lens = first_lens(&mut client, root, "numstats.py").await;
     assert!(
-        lenses[0]["command"]["title"]
+        lens["command"]["title"]
             .as_str()
             .is_some_and(|title| title.starts_with("✓ judged: success (code_builder_agent)")),
-        "{lenses:#}"
+        "{lens:#}"
     );
 
     std::fs::write(

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use infiagent_test_support::openai::{
     LEAD_AGENT, MAKER_AGENT, agent_of, bodies, lead_and_makers, serve, tool_messages,
+    wait_for_requests,
 };
 use serde_json::{Value, json};
 use wiremock::Request;
@@ -45,13 +46,13 @@ async fn a_cancelled_run_resumes_and_is_undone_through_the_editor() {
         )
         .await;
     let run_id = started["runId"].as_str().unwrap().to_string();
-    for _ in 0..400 {
-        if bodies(&server).await.len() == 5 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert_eq!(bodies(&server).await.len(), 5, "both makers are under way");
+    wait_for_requests(
+        &server,
+        5,
+        Duration::from_secs(10),
+        "both makers are under way",
+    )
+    .await;
     client
         .command("infiagent.cancel", json!([{"runId": run_id}]))
         .await;
