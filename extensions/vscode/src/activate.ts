@@ -1,5 +1,5 @@
 // Wires the extension together: the language client, the runs, the tree view, the
-// status bar and the palette commands.
+// status bar, the runs' notifications, the palette commands and the chat participant.
 
 import * as vscode from 'vscode';
 import {
@@ -13,6 +13,7 @@ import {
 } from './client';
 import { registerChat } from './chat';
 import { registerCommands } from './commands';
+import { RunNotifications } from './progress';
 import { RunStatus, RunStore, RunsResponse } from './runs';
 import { SECTION, binaryPath } from './settings';
 import { RunStatusBar } from './statusBar';
@@ -84,11 +85,15 @@ export function activateWith(context: vscode.ExtensionContext, createClient: Cli
     executeServerCommand<AgentsResponse>(await startClient(), ServerCommand.agents),
   );
   const statusBar = new RunStatusBar(runs);
+  const notifications = new RunNotifications(runs, async (runId) => {
+    await executeServerCommand(await startClient(), ServerCommand.cancel, { runId });
+  });
   context.subscriptions.push(
     outputChannel,
     runs,
     view,
     statusBar,
+    notifications,
     vscode.window.createTreeView('infiagent.view', { treeDataProvider: view }),
     ...registerCommands({ client: startClient, runs, view }),
     ...registerChat({ client: startClient, runs }),

@@ -119,6 +119,21 @@ export enum StatusBarAlignment {
 }
 
 /** A status bar item that remembers whether it is shown. */
+export enum ProgressLocation {
+  SourceControl = 1,
+  Window = 10,
+  Notification = 15,
+}
+
+/** A progress shown with `window.withProgress`: what it reported, and its Cancel button. */
+export interface ProgressStub {
+  options: { location: ProgressLocation; title?: string; cancellable?: boolean };
+  messages: string[];
+  done: boolean;
+  /** Presses the notification's Cancel button. */
+  cancel(): void;
+}
+
 export class StatusBarItemStub {
   text = '';
   tooltip = '';
@@ -180,6 +195,7 @@ function freshState() {
     activeTextEditor: undefined as EditorStub | undefined,
     workspaceFolders: [] as { uri: Uri; name: string; index: number }[],
     configurationChanged: new EventEmitter<{ affectsConfiguration(section: string): boolean }>(),
+    progresses: [] as ProgressStub[],
     /** Chat participants by id: their request handlers. */
     chatParticipants: new Map<string, (...args: unknown[]) => unknown>(),
   };
@@ -325,6 +341,21 @@ export const window = {
     const item = new StatusBarItemStub(id, alignment, priority);
     state.statusBarItems.push(item);
     return item;
+  },
+  withProgress<R>(
+    options: ProgressStub['options'],
+    task: (
+      progress: { report(value: { message?: string }): void },
+      token: { onCancellationRequested(listener: () => void): Disposable },
+    ) => Promise<R>,
+  ): Promise<R> {
+    const cancelled = new EventEmitter<void>();
+    const shown: ProgressStub = { options, messages: [], done: false, cancel: () => cancelled.fire() };
+    state.progresses.push(shown);
+    const reported = { report: (value: { message?: string }) => shown.messages.push(value.message ?? '') };
+    return task(reported, { onCancellationRequested: (listener) => cancelled.event(listener) }).finally(() => {
+      shown.done = true;
+    });
   },
   createTreeView(id: string, options: { treeDataProvider: unknown }) {
     state.treeViews.set(id, options);

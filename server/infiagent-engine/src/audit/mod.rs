@@ -196,7 +196,11 @@ pub(crate) async fn gather(
         let Ok(absolute) = context.sandbox.resolve(path) else {
             continue;
         };
-        let exists = absolute.is_file();
+        // In `review` autonomy a file the run wrote is held by the editor until
+        // the run ends: it exists for the audit, but cannot run yet.
+        let in_editor = context.editor.open_text(&absolute);
+        let on_disk = absolute.is_file();
+        let exists = on_disk || in_editor.is_some();
         if !exists && !named.contains(path) {
             continue;
         }
@@ -207,9 +211,7 @@ pub(crate) async fn gather(
             run: None,
         };
         if exists && generated.contains(path) {
-            let text = context
-                .editor
-                .open_text(&absolute)
+            let text = in_editor
                 .or_else(|| std::fs::read_to_string(&absolute).ok())
                 .unwrap_or_default();
             evidence.syntax = infiagent_index::syntax_problems(Path::new(path), &text)
@@ -226,7 +228,11 @@ pub(crate) async fn gather(
                     .push((line, format!("its build order: {}", err.problem)));
             }
             if evidence.syntax.is_empty() && runnable(path, &text) {
-                evidence.run = Some(run_script(context, path).await);
+                evidence.run = Some(if on_disk {
+                    run_script(context, path).await
+                } else {
+                    Ran::NotRun("it is held for review, not yet on disk".into())
+                });
             }
         }
         files.push(evidence);

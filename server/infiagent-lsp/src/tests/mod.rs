@@ -791,7 +791,8 @@ async fn missing_model_is_shown_once() {
 }
 
 /// In `review` autonomy the run's changes are offered as one annotated workspace
-/// edit that needs confirmation; nothing is written before.
+/// edit that needs confirmation; nothing is written before, and the audit counts
+/// the held files as written (the run succeeds).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn review_stages_changes_as_one_edit() {
     let (model, workspace) = model_and_requirement().await;
@@ -841,7 +842,8 @@ async fn review_stages_changes_as_one_edit() {
         !root.join("project_designs").exists(),
         "nothing is written before the user confirms"
     );
-    client.wait_run_end(&run_id).await;
+    let end = client.wait_run_end(&run_id).await;
+    assert!(end.starts_with("project_planner_agent succeeded"), "{end}");
     client.wait_for_message("were not applied").await;
     client.finish().await;
 }
