@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import {
   ClientFactory,
   InfiClient,
+  RUN_EVENT_NOTIFICATION,
   RUN_STATUS_NOTIFICATION,
   ServerCommand,
   clientOptions,
@@ -14,7 +15,7 @@ import {
 import { registerChat } from './chat';
 import { registerCommands } from './commands';
 import { RunNotifications } from './progress';
-import { RunStatus, RunStore, RunsResponse } from './runs';
+import { RunNote, RunStatus, RunStore, RunsResponse } from './runs';
 import { SECTION, binaryPath } from './settings';
 import { RunStatusBar } from './statusBar';
 import { AgentsResponse, InfiAgentView } from './view';
@@ -44,6 +45,7 @@ export function activateWith(context: vscode.ExtensionContext, createClient: Cli
     const client = createClient(serverOptions(binary), clientOptions(outputChannel));
     context.subscriptions.push(
       client.onNotification(RUN_STATUS_NOTIFICATION, (status: RunStatus) => runs.update(status)),
+      client.onNotification(RUN_EVENT_NOTIFICATION, (note: RunNote) => runs.note(note)),
     );
     const started = client.start().then(
       async () => {

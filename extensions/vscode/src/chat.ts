@@ -1,11 +1,13 @@
 // The `@infiagent` chat participant: `/plan`, `/build`, `/judge` on a file, and
 // `/run` or free text, start a run through the server's commands (the same
-// engine as the palette), stream its progress into the response, and end with
-// its result and record.
+// engine as the palette), tell the run as it goes (its live call stack as
+// progress; the agents called, the tool calls and the verdicts with links to the
+// files and lines they concern), and end with its result, the files it changed
+// and its record.
 
 import * as vscode from 'vscode';
 import { InfiClient, ServerCommand, executeServerCommand } from './client';
-import { RunStatus, RunStore } from './runs';
+import { RunNote, RunStatus, RunStore } from './runs';
 
 /** The participant's id (`contributes.chatParticipants`). */
 export const CHAT_PARTICIPANT = 'infiagent.chat';
@@ -50,15 +52,58 @@ export async function answer(
   const cancelled = token.onCancellationRequested(() => {
     void executeServerCommand(client, ServerCommand.cancel, { runId });
   });
+  const changed = new Set<string>();
+  const tell = (note: RunNote) => {
+    if (note.runId === runId) {
+      tellNote(stream, note, changed);
+    }
+  };
+  // Notes sent before the server answered the command are kept by the store.
+  deps.runs.notes(runId).forEach(tell);
+  const noted = deps.runs.onDidNote(tell);
   try {
     const status = await follow(deps.runs, runId, (message) => stream.progress(message));
-    stream.markdown(`**${status.state}** · ${status.message}\n`);
+    stream.markdown(`\n**${status.state}** · ${status.message}\n`);
+    if (changed.size > 0) {
+      stream.markdown('\nFiles changed:\n');
+      for (const file of changed) {
+        stream.reference(vscode.Uri.file(file));
+      }
+    }
     if (status.summary) {
       stream.reference(vscode.Uri.file(status.summary));
     }
     return { metadata: { runId } };
   } finally {
+    noted.dispose();
     cancelled.dispose();
+  }
+}
+
+/** One note as a line of the answer; the files a tool changed go into `changed`. */
+function tellNote(stream: vscode.ChatResponseStream, note: RunNote, changed: Set<string>): void {
+  const files = note.files ?? [];
+  switch (note.kind) {
+    case 'agent':
+      stream.markdown(`- **${note.label}** called: ${note.text}\n`);
+      return;
+    case 'tool':
+      stream.markdown(`- ${note.label}: \`${note.text}\`${note.isError ? ' failed' : ''}\n`);
+      files.forEach((file) => changed.add(file.path));
+      return;
+    case 'verdict':
+      stream.markdown(`- ${note.status === 'success' ? '✓' : '✗'} judge on **${note.label}**: ${note.status ?? ''} · ${note.text} `);
+      for (const file of files) {
+        const uri = vscode.Uri.file(file.path);
+        if (file.line === undefined) {
+          stream.anchor(uri, vscode.workspace.asRelativePath(uri));
+        } else {
+          const at = new vscode.Position(file.line - 1, 0);
+          stream.anchor(new vscode.Location(uri, at), `${vscode.workspace.asRelativePath(uri)}:${file.line}`);
+        }
+      }
+      stream.markdown('\n');
+      return;
   }
 }
 

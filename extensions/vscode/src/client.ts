@@ -10,7 +10,6 @@ import type {
   ResponseError,
   ServerOptions,
 } from 'vscode-languageclient/node';
-import { RunStatus } from './runs';
 import { JsonObject, SECTION, serverSection } from './settings';
 
 /** The part of `LanguageClient` the extension uses (a fake one in tests). */
@@ -18,7 +17,7 @@ export interface InfiClient {
   start(): Promise<void>;
   stop(): Promise<void>;
   sendRequest<R>(method: string, params: unknown): Promise<R>;
-  onNotification(method: string, handler: (params: RunStatus) => void): { dispose(): void };
+  onNotification<P>(method: string, handler: (params: P) => void): { dispose(): void };
 }
 
 /** Makes a client; the extension passes one that makes a `LanguageClient`. */
@@ -40,6 +39,9 @@ export const ServerCommand = {
 
 /** The notification with a run's structured state. */
 export const RUN_STATUS_NOTIFICATION = 'infiagent/runStatus';
+
+/** The notification with one step of a run. */
+export const RUN_EVENT_NOTIFICATION = 'infiagent/runEvent';
 
 /** Starts `<binary> lsp` over stdio. */
 export function serverOptions(binary: string): ServerOptions {

@@ -34,18 +34,55 @@ export interface RunStatus {
   summary?: string | null;
 }
 
+/** One step of a run (`infiagent/runEvent`): an agent called, a tool call ended, a verdict. */
+export interface RunNote {
+  runId: string;
+  kind: 'agent' | 'tool' | 'verdict';
+  /** The call site, e.g. `code_builder_agent(numstats.py)`. */
+  label: string;
+  /** One line: the agent's task, the tool and what it worked on, the verdict. */
+  text: string;
+  /** A verdict's status. */
+  status?: 'success' | 'error';
+  /** A tool call that failed. */
+  isError?: boolean;
+  /** Files a tool changed or a verdict concerns (absolute paths; a finding's 1-based line). */
+  files?: { path: string; line?: number }[];
+}
+
 /** The answer of `infiagent.runs`. */
 export interface RunsResponse {
   runs: RunStatus[];
 }
 
-/** Runs of this session, in start order. */
+/** The notes kept per run, for a listener that comes after the run started. */
+const NOTES_KEPT = 500;
+
+/** Runs of this session, in start order, and the notes of each. */
 export class RunStore implements vscode.Disposable {
   private readonly byId = new Map<string, RunStatus>();
+  private readonly notesById = new Map<string, RunNote[]>();
   private lastUpdated: string | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
+  private readonly noted = new vscode.EventEmitter<RunNote>();
   /** Fires after any change. */
   readonly onDidChange = this.changed.event;
+  /** Fires with each note of a run. */
+  readonly onDidNote = this.noted.event;
+
+  /** Records a note from `infiagent/runEvent`. */
+  note(note: RunNote): void {
+    const notes = this.notesById.get(note.runId) ?? [];
+    notes.push(note);
+    notes.splice(0, Math.max(0, notes.length - NOTES_KEPT));
+    this.notesById.set(note.runId, notes);
+    this.noted.fire(note);
+  }
+
+  /** The notes of `runId` so far (the newest `NOTES_KEPT`). */
+  notes(runId: string): RunNote[] {
+    return [...(this.notesById.get(runId) ?? [])];
+  }
 
   /** Records a status from a notification (a new run or a newer state of a known one). */
   update(status: RunStatus): void {
@@ -88,6 +125,7 @@ export class RunStore implements vscode.Disposable {
 
   dispose(): void {
     this.changed.dispose();
+    this.noted.dispose();
   }
 }
 

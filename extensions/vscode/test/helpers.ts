@@ -7,7 +7,7 @@ import type { LanguageClientOptions, ServerOptions } from 'vscode-languageclient
 import * as vscode from 'vscode';
 import { InfiAgentExtension, activateWith } from '../src/activate';
 import { InfiClient } from '../src/client';
-import { RunStatus } from '../src/runs';
+import { RunNote, RunStatus } from '../src/runs';
 import { testing } from './stub/vscode';
 
 /** One `workspace/executeCommand` the extension sent. */
@@ -19,7 +19,7 @@ export interface SentCommand {
 /** Records requests, answers server commands from `answers`, and delivers notifications. */
 export class FakeClient implements InfiClient {
   readonly sent: SentCommand[] = [];
-  readonly handlers = new Map<string, (params: RunStatus) => void>();
+  readonly handlers = new Map<string, (params: unknown) => void>();
   started = false;
   stopped = false;
   answers: Record<string, (argument: unknown) => unknown> = {
@@ -55,13 +55,13 @@ export class FakeClient implements InfiClient {
     }
   }
 
-  onNotification(method: string, handler: (params: RunStatus) => void): { dispose(): void } {
-    this.handlers.set(method, handler);
+  onNotification<P>(method: string, handler: (params: P) => void): { dispose(): void } {
+    this.handlers.set(method, handler as (params: unknown) => void);
     return { dispose: () => this.handlers.delete(method) };
   }
 
   /** Delivers a notification from the server. */
-  notify(method: string, params: RunStatus): void {
+  notify(method: string, params: RunStatus | RunNote): void {
     const handler = this.handlers.get(method);
     if (!handler) {
       throw new Error(`no handler for ${method}`);

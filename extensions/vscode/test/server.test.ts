@@ -34,7 +34,7 @@ const BINARY = process.env.INFIAGENT_BIN ?? path.resolve(__dirname, '..', '..', 
 class ServerProcessClient implements InfiClient {
   private child: ChildProcess | undefined;
   private connection: ProtocolConnection | undefined;
-  private readonly notificationHandlers = new Map<string, (params: RunStatus) => void>();
+  private readonly notificationHandlers = new Map<string, (params: unknown) => void>();
   readonly diagnostics = new Map<string, PublishDiagnosticsParams['diagnostics']>();
   readonly messages: ShowMessageParams[] = [];
   stderr = '';
@@ -101,8 +101,8 @@ class ServerProcessClient implements InfiClient {
     return this.connection.sendRequest<R>(method, params);
   }
 
-  onNotification(method: string, handler: (params: RunStatus) => void): { dispose(): void } {
-    this.notificationHandlers.set(method, handler);
+  onNotification<P>(method: string, handler: (params: P) => void): { dispose(): void } {
+    this.notificationHandlers.set(method, handler as (params: unknown) => void);
     return { dispose: () => this.notificationHandlers.delete(method) };
   }
 }
@@ -187,6 +187,9 @@ describe('against infiagent lsp', () => {
     assert.equal(diagnostics[0].severity, 1);
     assert.equal(diagnostics[0].source, 'infiagent');
     assert.equal(diagnostics[0].range.start.line, 2);
+    const verdict = extension.runs.notes(started.runId).find((note) => note.kind === 'verdict');
+    assert.equal(verdict?.status, 'error', JSON.stringify(extension.runs.notes(started.runId)));
+    assert.deepEqual(verdict?.files?.[0], { path: broken, line: 3 });
     assert.deepEqual(
       client.messages.filter((message) => /infiagent\.model/.test(message.message)),
       [],

@@ -26,6 +26,7 @@ mod editor;
 mod evolution;
 mod index;
 mod progress;
+mod run_notes;
 mod runs;
 mod server;
 mod settings;

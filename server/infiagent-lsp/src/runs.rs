@@ -30,6 +30,7 @@ use crate::diagnostics;
 use crate::documents::full_range;
 use crate::editor::LspEditor;
 use crate::progress::RunProgress;
+use crate::run_notes::{RunNoteNotification, RunNotes};
 use crate::state::{State, lock};
 
 /// Progress reports at most this often (agent starts and ends always report).
@@ -347,8 +348,16 @@ async fn watch(
     let mut progress =
         RunProgress::begin(state.clone(), token, status, (title, message), None).await;
     let mut calls = ActiveCalls::default();
+    let mut notes = RunNotes::new(&progress.status.run_id);
+    let root = state.root().unwrap_or_default();
     let mut last_report = Instant::now() - REPORT_INTERVAL;
     while let Some(event) = events.recv().await {
+        if let Some(note) = notes.note(&calls, &root, &event) {
+            state
+                .client
+                .send_notification::<RunNoteNotification>(note)
+                .await;
+        }
         calls.apply(&event);
         let always_report = matches!(
             event,

@@ -314,6 +314,11 @@ impl ActiveCalls {
         self.totals
     }
 
+    /// The live agent `frame`.
+    pub fn frame(&self, frame: FrameId) -> Option<&Frame> {
+        self.frames.get(&frame)
+    }
+
     /// The latest text a model of a live agent wrote, labelled with the agent
     /// (`code_builder_agent(a.py): Reading the tests…`).
     pub fn latest_text(&self) -> Option<String> {

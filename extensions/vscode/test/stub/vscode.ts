@@ -84,10 +84,14 @@ export class Selection extends Range {
 }
 
 export class Location {
+  readonly range: Range;
+  /** As VS Code's: a range, or a position (an empty range there). */
   constructor(
     readonly uri: Uri,
-    readonly range: Range,
-  ) {}
+    rangeOrPosition: Range | Position,
+  ) {
+    this.range = rangeOrPosition instanceof Position ? new Range(rangeOrPosition, rangeOrPosition) : rangeOrPosition;
+  }
 }
 
 export enum TreeItemCollapsibleState {
@@ -278,6 +282,10 @@ function settingValue(fullKey: string): unknown {
 export const workspace = {
   get workspaceFolders() {
     return state.workspaceFolders.length > 0 ? state.workspaceFolders : undefined;
+  },
+  asRelativePath(uri: Uri): string {
+    const folder = state.workspaceFolders.find((candidate) => uri.fsPath.startsWith(candidate.uri.fsPath + path.sep));
+    return folder ? path.relative(folder.uri.fsPath, uri.fsPath) : uri.fsPath;
   },
   getWorkspaceFolder(uri: Uri) {
     return state.workspaceFolders.find((folder) => uri.fsPath.startsWith(folder.uri.fsPath + path.sep));

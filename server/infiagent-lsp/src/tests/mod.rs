@@ -231,6 +231,48 @@ async fn plan_build_judge() {
             .is_some_and(|title| title.starts_with("✓ judged: success (code_builder_agent)")),
         "{lens:#}"
     );
+    // The run told step by step (`infiagent/runEvent`): the judge called, the
+    // builder's writes with their files, each verdict with the lines it concerns.
+    let script = root.join("numstats.py").display().to_string();
+    let notes: Vec<Value> = client
+        .take("infiagent/runEvent")
+        .into_iter()
+        .map(|message| message["params"].clone())
+        .filter(|note| {
+            note["label"].as_str().is_some_and(|label| {
+                label.starts_with("code_builder_agent") || label.starts_with("judge_agent")
+            })
+        })
+        .collect();
+    assert!(
+        notes.iter().any(|note| note["kind"] == "tool"
+            && note["text"]
+                .as_str()
+                .is_some_and(|text| text.starts_with("file_write"))
+            && note["files"] == json!([{"path": script}])),
+        "{notes:#?}"
+    );
+    assert!(
+        notes.iter().any(|note| note["kind"] == "agent"
+            && note["label"]
+                .as_str()
+                .is_some_and(|label| label.starts_with("judge_agent"))),
+        "{notes:#?}"
+    );
+    let verdicts: Vec<(&Value, &Value)> = notes
+        .iter()
+        .filter(|note| note["kind"] == "verdict")
+        .map(|note| (&note["status"], &note["files"][0]))
+        .collect();
+    assert_eq!(
+        verdicts.first(),
+        Some(&(&json!("error"), &json!({"path": script, "line": 4}))),
+        "{notes:#?}"
+    );
+    assert_eq!(
+        verdicts.last().map(|(status, _)| *status),
+        Some(&json!("success"))
+    );
 
     std::fs::write(
         root.join("broken.py"),
