@@ -319,10 +319,23 @@ test('Judge Current File from the palette: the verdict is a lens; Problems stays
   });
 });
 
+test('Plan Project from Requirement from the palette plans again', async (t) => {
+  await step(t, 'plan-palette', async () => {
+    await ui.clearNotifications();
+    await ui.open('requirement.md');
+    await ui.command('InfiAgent: Plan Project from Requirement');
+    await until('the second plan to succeed', async () =>
+      (await ui.notifications()).some((text) => text.startsWith('InfiAgent: project_planner_agent succeeded')),
+      60_000,
+    );
+    assert.equal(await ui.statusLabel('status.problems'), 'No Problems');
+  });
+});
+
 test('Show Runs from the status bar item opens a run record; Show Agent Pyramid fills the view', async (t) => {
   await step(t, 'runs', async () => {
     await ui.page.click(`[id="${STATUS_ITEM}"] .statusbar-item-label`);
-    await until('the runs to pick from', async () => (await ui.quickInputRows()).length >= 4);
+    await until('the runs to pick from', async () => (await ui.quickInputRows()).length >= 5);
     const rows = await ui.quickInputRows();
     assert.ok(rows.some((row) => row.includes('plan requirement.md')), rows.join('\n'));
     await ui.screenshot('show-runs');
