@@ -47,6 +47,19 @@ export class Workbench {
     }
   }
 
+  /**
+   * Clicks the element `selector` finds. The workbench draws lists and widgets
+   * again as they settle: a click on an element that went away is tried again on
+   * the one that replaced it (it fails before clicking, so nothing is clicked twice).
+   */
+  async click(selector, what = selector) {
+    await until(`a click on ${what}`, async () => {
+      const element = await this.page.waitForSelector(selector, { visible: true, timeout: 5_000 });
+      await element.click();
+      return true;
+    });
+  }
+
   /** Writes `NN-name.png` in the screenshots folder. */
   async screenshot(name) {
     this.shot += 1;
@@ -62,28 +75,34 @@ export class Workbench {
     );
   }
 
-  /** Opens a quick input with `chord`, types `text`, waits for a row starting with `row`, and accepts it. */
+  /** Opens a quick input with `chord`, makes its text `text`, waits for a row starting with `row`, and accepts it. */
   async quickInput(chord, text, row) {
-    await this.press(chord);
-    const input = await this.page.waitForSelector('.quick-input-widget .quick-input-box input', { visible: true });
-    await input.type(text);
+    const box = '.quick-input-widget .quick-input-box input';
+    // A chord pressed while the workbench moves the focus (a closing editor or
+    // widget) can be lost: press it again until the quick input shows.
+    await until(`the quick input of ${chord}`, async () => {
+      await this.press(chord);
+      return this.page.waitForSelector(box, { visible: true, timeout: 2_000 }).then(
+        () => true,
+        () => false,
+      );
+    });
+    await until(`"${text}" typed into the quick input`, async () => {
+      await this.page.focus(box);
+      await this.press('Control+KeyA');
+      await this.page.keyboard.type(text);
+      return (await this.page.$eval(box, (input) => input.value)) === text;
+    });
     await until(`"${row}" in the quick input for "${text}"`, async () =>
       (await this.quickInputRows()).some((label) => label.startsWith(row)),
     );
     // The first row is the one the typed text matches best; pick the wanted one.
-    const rows = await this.page.$$('.quick-input-widget .quick-input-list .monaco-list-row');
-    for (const candidate of rows) {
-      const label = await candidate.evaluate((element) => element.getAttribute('aria-label') ?? '');
-      if (label.startsWith(row)) {
-        await candidate.click();
-        return;
-      }
-    }
+    await this.click(`.quick-input-widget .quick-input-list .monaco-list-row[aria-label^=${JSON.stringify(row)}]`, row);
   }
 
   /** Runs a palette command by its full title, e.g. `InfiAgent: Show Runs`. */
   async command(title) {
-    await this.quickInput('F1', title, title);
+    await this.quickInput('F1', `>${title}`, title);
   }
 
   /** Opens a workspace file with Quick Open, and waits for its tab. */
@@ -112,12 +131,7 @@ export class Workbench {
     if (keyboard) {
       await this.press('Control+Period');
     } else {
-      // The light bulb is drawn again as the editor settles: click the one on screen.
-      await until('the light bulb clicked', async () => {
-        const bulb = await this.page.waitForSelector('.lightBulbWidget', { visible: true });
-        await bulb.click();
-        return true;
-      });
+      await this.click('.lightBulbWidget', 'the light bulb');
     }
     await this.page.waitForSelector('.action-widget .monaco-list-row.action', { visible: true });
     return this.page.$$eval('.action-widget .monaco-list-row.action', (rows) =>
@@ -127,11 +141,7 @@ export class Workbench {
 
   /** Picks the open code actions' entry whose title starts with `title`. */
   async pickCodeAction(title) {
-    const row = await this.page.waitForSelector(
-      `.action-widget .monaco-list-row.action[aria-label^=${JSON.stringify(title)}]`,
-      { visible: true },
-    );
-    await row.click();
+    await this.click(`.action-widget .monaco-list-row.action[aria-label^=${JSON.stringify(title)}]`, title);
   }
 
   /** The text of the status bar entry `id` (e.g. `status.problems`), '' when it is not there. */
@@ -190,17 +200,14 @@ export class Workbench {
     });
     const item = `.settings-editor .setting-item-contents[data-key=${JSON.stringify(key)}]`;
     await this.page.waitForSelector(item, { visible: true });
-    const select = await this.page.$(`${item} select`);
-    if (select) {
-      await select.click();
-      const option = await this.page.waitForSelector(
+    if (await this.page.$(`${item} select`)) {
+      await this.click(`${item} select`, `the drop-down of ${key}`);
+      await this.click(
         `.monaco-select-box-dropdown-container .monaco-list-row[aria-label^=${JSON.stringify(`${value}.`)}]`,
-        { visible: true },
+        `${value} in the drop-down`,
       );
-      await option.click();
     } else {
-      const input = await this.page.waitForSelector(`${item} input`, { visible: true });
-      await input.click();
+      await this.click(`${item} input`, `the box of ${key}`);
       await this.press('Control+KeyA');
       await this.page.keyboard.type(value);
       await this.page.keyboard.press('Enter');
