@@ -56,6 +56,20 @@ async fn execute_code_runs_shell_and_node_scripts() {
 }
 
 #[tokio::test]
+async fn execute_code_says_a_script_held_for_review_cannot_run_yet() {
+    let (dir, root) = temp_root();
+    let editor = Arc::new(TestEditor::new(root.join("staged.py"), "print('hi')\n"));
+    let workspace = Workspace::with_editor(dir, editor);
+    workspace
+        .fails(
+            "execute_code",
+            json!({"path": "staged.py"}),
+            "script 'staged.py' is held for review",
+        )
+        .await;
+}
+
+#[tokio::test]
 async fn execute_code_reports_failures() {
     let workspace = Workspace::new();
     workspace.write("fail.py", "import sys\nprint('partial')\nsys.exit(4)\n");
