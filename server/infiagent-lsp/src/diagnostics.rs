@@ -90,25 +90,26 @@ pub(crate) async fn apply_verdict(
             ..Diagnostic::default()
         });
     }
-    let summary = match verdict.status {
-        Status::Success => format!("Judge: success. {}", first_line(&verdict.output)),
-        Status::Error => format!("Judge: error. {}", first_line(&verdict.error_information)),
-    };
     let mut judged = Vec::new();
     for (path, diagnostics) in by_file.iter_mut() {
-        if diagnostics.is_empty() && verdict.status == Status::Success {
-            judged.push(path.clone());
-        } else if diagnostics.is_empty() && path.is_file() {
-            let text = current_text(state, path);
-            diagnostics.push(Diagnostic {
-                range: line_range(&text, 0),
-                severity: Some(DiagnosticSeverity::ERROR),
-                code: Some(NumberOrString::String("judge".into())),
-                source: Some(SOURCE.into()),
-                message: summary.clone(),
-                data: Some(data.clone()),
-                ..Diagnostic::default()
-            });
+        if !diagnostics.is_empty() {
+            continue;
+        }
+        match verdict.status {
+            Status::Success => judged.push(path.clone()),
+            Status::Error if path.is_file() => {
+                let text = current_text(state, path);
+                diagnostics.push(Diagnostic {
+                    range: line_range(&text, 0),
+                    severity: Some(DiagnosticSeverity::ERROR),
+                    code: Some(NumberOrString::String("judge".into())),
+                    source: Some(SOURCE.into()),
+                    message: format!("Judge: error. {}", first_line(&verdict.error_information)),
+                    data: Some(data.clone()),
+                    ..Diagnostic::default()
+                });
+            }
+            Status::Error => {}
         }
     }
     let paths: Vec<PathBuf> = by_file.keys().cloned().collect();
@@ -339,7 +340,7 @@ fn current_text(state: &State, path: &Path) -> String {
     open.unwrap_or_else(|| std::fs::read_to_string(path).unwrap_or_default())
 }
 
-fn first_line(text: &str) -> &str {
+pub(crate) fn first_line(text: &str) -> &str {
     text.lines()
         .find(|line| !line.trim().is_empty())
         .unwrap_or("")

@@ -9,6 +9,8 @@ use infiagent_protocol::{ActiveCalls, CallId, RunEvent, Status};
 use serde::{Deserialize, Serialize};
 use tower_lsp_server::ls_types::notification::Notification;
 
+use crate::diagnostics::first_line;
+
 /// The notification.
 pub(crate) enum RunNoteNotification {}
 
@@ -156,18 +158,14 @@ impl RunNotes {
                 Some(RunNote {
                     status: Some(verdict.status),
                     files: noted,
-                    ..note(NoteKind::Verdict, &label, first_line(said))
+                    ..note(
+                        NoteKind::Verdict,
+                        &label,
+                        first_line(said).trim().to_string(),
+                    )
                 })
             }
             _ => None,
         }
     }
-}
-
-fn first_line(text: &str) -> String {
-    text.lines()
-        .find(|line| !line.trim().is_empty())
-        .unwrap_or_default()
-        .trim()
-        .to_string()
 }

@@ -512,13 +512,13 @@ pub(crate) async fn execute_code(args: ExecuteCodeArgs, ctx: &ToolContext) -> To
         .resolve(&args.path)
         .map_err(|error| error.to_string())?;
     let shown = ctx.sandbox.relative(&script);
-    if !script.is_file() && ctx.editor.open_text(&script).is_some() {
-        // `review` autonomy: the run's writes wait for the user at its end.
-        return Err(format!(
-            "script '{shown}' is held for review: this run's changes reach the disk only when the user applies them at its end, so it cannot run yet; do not retry, say in your final output how to run it"
-        ));
-    }
     if !script.is_file() {
+        if ctx.editor.open_text(&script).is_some() {
+            // `review` autonomy: the run's writes wait for the user at its end.
+            return Err(format!(
+                "script '{shown}' is held for review: this run's changes reach the disk only when the user applies them at its end, so it cannot run yet; do not retry, say in your final output how to run it"
+            ));
+        }
         return Err(format!(
             "script '{shown}' does not exist or is not a file; write it with file_write first, or use dir_list to find it"
         ));
