@@ -163,6 +163,11 @@ export class Workbench {
     );
   }
 
+  /** Waits for a notification whose message matches `pattern` (the run's end, say). */
+  async notified(what, pattern, timeoutMs = 60_000) {
+    await until(what, async () => (await this.notifications()).some((text) => pattern.test(text)), timeoutMs);
+  }
+
   /** Closes every notification on screen. */
   async clearNotifications() {
     await this.command('Notifications: Clear All Notifications');

@@ -259,9 +259,7 @@ test('review autonomy (the initial settings): Plan from the light bulb; the stag
     for (const name of ['summary', 'textstats', 'numstats']) {
       await waitForFile(workspaceFile(`project_designs/project_design_${name}.md`));
     }
-    await until('the plan run to succeed', async () =>
-      (await ui.notifications()).some((text) => text.startsWith('InfiAgent: project_planner_agent succeeded')),
-    );
+    await ui.notified('the plan run to succeed', /^InfiAgent: project_planner_agent succeeded/, 30_000);
     assert.match(await ui.statusText(STATUS_ITEM), /project_planner_agent succeeded · \$\d+\.\d{4}/);
     await ui.screenshot('plan-applied');
     await ui.setSetting('infiagent.run.autonomy', 'auto', settingsFile);
@@ -276,10 +274,7 @@ test("Build from the palette: the judge's rejection is an Error on line 4 of num
     await ui.clearNotifications();
     await ui.open('project_designs/project_design_numstats.md');
     await ui.command('InfiAgent: Build from Design');
-    await until('the build to end with the judge rejection', async () =>
-      (await ui.notifications()).some((text) => text.includes('code_builder_agent ended with an error: the judge rejected')),
-      60_000,
-    );
+    await ui.notified('the build to end with the judge rejection', /code_builder_agent ended with an error: the judge rejected/);
     assert.equal(await ui.statusLabel('status.problems'), 'Errors: 1');
     await ui.open('numstats.py');
     const problems = await ui.problems();
@@ -313,10 +308,7 @@ test('Judge Current File from the palette: the verdict is a lens; Problems stays
   await step(t, 'judge', async () => {
     await ui.clearNotifications();
     await ui.command('InfiAgent: Judge Current File');
-    await until('the judge run to end', async () =>
-      (await ui.notifications()).some((text) => text.startsWith('InfiAgent: judge_agent succeeded')),
-      60_000,
-    );
+    await ui.notified('the judge run to end', /^InfiAgent: judge_agent succeeded/);
     await until("the judge's own lens", async () =>
       (await ui.codeLenses()).some((text) => text.startsWith('✓ judged: success · Verified')),
     );
@@ -330,10 +322,7 @@ test('Plan Project from Requirement from the palette plans again', async (t) => 
     await ui.clearNotifications();
     await ui.open('requirement.md');
     await ui.command('InfiAgent: Plan Project from Requirement');
-    await until('the second plan to succeed', async () =>
-      (await ui.notifications()).some((text) => text.startsWith('InfiAgent: project_planner_agent succeeded')),
-      60_000,
-    );
+    await ui.notified('the second plan to succeed', /^InfiAgent: project_planner_agent succeeded/);
     assert.equal(await ui.statusLabel('status.problems'), 'No Problems');
   });
 });
